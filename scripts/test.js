@@ -1,0 +1,37 @@
+// Runs every test file with node's own runner on the project's Node 24.
+// PostgreSQL is part of the suite: when it cannot be reached the run fails here, clearly.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+
+const url = process.env.FANOUT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+try {
+  await client.connect();
+  await client.query('select 1');
+  await client.end();
+} catch (err) {
+  console.error(`PostgreSQL is required by the test suite and could not be reached at ${url}: ${err.message}`);
+  process.exit(1);
+}
+
+function collect(dir, out) {
+  if (!fs.existsSync(dir)) return out;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) collect(full, out);
+    else if (entry.name.endsWith('.test.ts')) out.push(full);
+  }
+  return out;
+}
+
+const filter = process.argv.slice(2);
+let files = [...collect('src', []), ...collect('test', [])].sort();
+if (filter.length) files = files.filter((f) => filter.some((s) => f.includes(s)));
+if (!files.length) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files], { stdio: 'inherit' });
+process.exit(result.status ?? 1);

@@ -1,0 +1,67 @@
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { DeliveryConfigSchema } from '../delivery/config.ts';
+
+/**
+ * The whole configuration with every default, in one place. Objects are closed
+ * (additionalProperties: false) so a misspelt key in the config file is an error, not a no-op.
+ */
+const closed = { additionalProperties: false } as const;
+
+export const HttpConfigSchema = Type.Object({
+  host: Type.String({ default: '0.0.0.0' }),
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  /** Base URL recipients and business systems reach (unsubscribe, tracking, forms). */
+  publicUrl: Type.String({ default: 'http://localhost:8080' }),
+  trustProxy: Type.Boolean({ default: false }),
+  bodyLimitBytes: Type.Integer({ minimum: 1024, default: 50 * 1024 * 1024 }),
+}, { ...closed, default: {} });
+
+export const SubmissionConfigSchema = Type.Object({
+  host: Type.String({ default: '0.0.0.0' }),
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 2525 }),
+  /** Implicit-TLS submission port (465-style); null disables it. */
+  implicitTlsPort: Type.Union([Type.Integer({ minimum: 0, maximum: 65535 }), Type.Null()], { default: null }),
+  hostname: Type.String({ default: 'fanout.local' }),
+  maxMessageBytes: Type.Integer({ minimum: 1024, default: 30 * 1024 * 1024 }),
+  /** PEM files; when both are null a self-signed pair is made in the data folder on first start. */
+  tlsCertFile: Type.Union([Type.String(), Type.Null()], { default: null }),
+  tlsKeyFile: Type.Union([Type.String(), Type.Null()], { default: null }),
+  authFailureDelayMs: Type.Integer({ minimum: 0, default: 1000 }),
+  authLockoutFailures: Type.Integer({ minimum: 1, default: 5 }),
+  authLockoutSeconds: Type.Integer({ minimum: 1, default: 900 }),
+}, { ...closed, default: {} });
+
+export const BounceListenerConfigSchema = Type.Object({
+  host: Type.String({ default: '0.0.0.0' }),
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 2526 }),
+  maxMessageBytes: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),
+  /** Soft bounces within the window that suppress an address. */
+  softBounceThreshold: Type.Integer({ minimum: 1, default: 3 }),
+  softBounceWindowDays: Type.Integer({ minimum: 1, default: 7 }),
+}, { ...closed, default: {} });
+
+export const SecurityConfigSchema = Type.Object({
+  sessionHours: Type.Number({ minimum: 0.05, default: 12 }),
+  loginLockoutFailures: Type.Integer({ minimum: 1, default: 5 }),
+  loginLockoutMinutes: Type.Integer({ minimum: 1, default: 15 }),
+  /** Cookies marked Secure; switch on behind HTTPS. */
+  secureCookies: Type.Boolean({ default: false }),
+}, { ...closed, default: {} });
+
+export const ConfigSchema = Type.Object({
+  dataDir: Type.String({ default: './data' }),
+  databaseUrl: Type.Union([Type.String(), Type.Null()], { default: null }),
+  /** Which parts run in this process: http, smtp (submission), bounce, sender. */
+  roles: Type.Array(Type.Union([Type.Literal('http'), Type.Literal('smtp'), Type.Literal('bounce'), Type.Literal('sender')]), { default: ['http', 'smtp', 'bounce', 'sender'] }),
+  /** IANA time zone for daily/monthly quota periods and statistics days. */
+  timezone: Type.String({ default: 'UTC' }),
+  logLevel: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
+  http: HttpConfigSchema,
+  smtp: SubmissionConfigSchema,
+  bounce: BounceListenerConfigSchema,
+  security: SecurityConfigSchema,
+  delivery: DeliveryConfigSchema,
+}, { ...closed, default: {} });
+
+export type FanoutConfig = Static<typeof ConfigSchema>;

@@ -1,0 +1,49 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Database } from './schema.ts';
+
+export type Engine = 'sqlite' | 'postgres';
+
+/** Where the store lives: one SQLite file under the data folder, or a PostgreSQL URL. */
+export interface StoreLocation {
+  dataDir: string;
+  databaseUrl?: string | null;
+}
+
+export function engineOf(location: StoreLocation): Engine {
+  return location.databaseUrl && /^postgres(ql)?:\/\//.test(location.databaseUrl) ? 'postgres' : 'sqlite';
+}
+
+// int8 (bigint, count(*)) comes back from pg as a string; our integers (epoch milliseconds,
+// counters) stay far below 2^53, so parse them as numbers and keep both engines identical.
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+
+export interface OpenedDialect {
+  engine: Engine;
+  db: Kysely<Database>;
+  /** The raw better-sqlite3 handle, for hot paths that batch many statements in one transaction. */
+  sqlite?: SqliteDatabase.Database;
+  pgPool?: pg.Pool;
+}
+
+export function openDialect(location: StoreLocation): OpenedDialect {
+  const engine = engineOf(location);
+  if (engine === 'postgres') {
+    const pool = new pg.Pool({ connectionString: location.databaseUrl!, max: 10 });
+    return { engine, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pgPool: pool };
+  }
+  fs.mkdirSync(location.dataDir, { recursive: true });
+  const file = path.join(location.dataDir, 'fanout.db');
+  const sqlite = new SqliteDatabase(file);
+  sqlite.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode is durable against process crashes (SIGKILL); only an OS crash or
+  // power loss can lose the last commits. FULL is selectable for machines that need that.
+  sqlite.pragma(`synchronous = ${process.env.FANOUT_SQLITE_SYNCHRONOUS === 'FULL' ? 'FULL' : 'NORMAL'}`);
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  return { engine, db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), sqlite };
+}

@@ -1,0 +1,17 @@
+import type { Kysely } from 'kysely';
+import type { Engine } from '../dialect.ts';
+import * as foundation from './0001_foundation.ts';
+
+export interface StoreMigration {
+  name: string;
+  up(db: Kysely<unknown>, engine: Engine): Promise<void>;
+}
+
+/**
+ * Every schema version, in order. Capabilities own number ranges so parallel work never
+ * collides: 0001-0099 foundation, 0100-0199 delivery, 0200-0299 bounces, 0300-0399 campaigns,
+ * 0400-0499 analytics, 0500-0599 operations.
+ */
+export const migrations: StoreMigration[] = [
+  { name: '0001_foundation', up: foundation.up },
+];

@@ -1,0 +1,21 @@
+import type { Generated } from 'kysely';
+import type { AuditTables } from '../audit/tables.ts';
+import type { TenantTables } from '../tenants/tables.ts';
+import type { AccountTables } from '../accounts/tables.ts';
+import type { DomainTables } from '../domains/tables.ts';
+import type { UserTables } from '../users/tables.ts';
+
+/** Key/value settings kept in the store (generated secrets, schema facts). */
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface CoreTables {
+  settings: SettingsTable;
+}
+
+/** Every table of every capability; each capability declares its own in `<capability>/tables.ts`. */
+export interface Database extends CoreTables, AuditTables, TenantTables, AccountTables, DomainTables, UserTables {}
+
+export type { Generated };

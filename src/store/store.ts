@@ -1,0 +1,64 @@
+import { Migrator } from 'kysely';
+import type { Kysely, Migration, MigrationProvider, Transaction } from 'kysely';
+import type SqliteDatabase from 'better-sqlite3';
+import type pg from 'pg';
+import { openDialect } from './dialect.ts';
+import type { Engine, StoreLocation } from './dialect.ts';
+import { migrations } from './migrations/index.ts';
+import type { Database } from './schema.ts';
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** Either the store or an open transaction: query functions accept both. */
+export type Executor = Kysely<Database>;
+
+/**
+ * The one store seam: the same Kysely API whether the rows live in the embedded SQLite file
+ * or in PostgreSQL. Capabilities write their queries against `db` and never branch on engine
+ * except where the SQL really differs (locking, upserts), which they keep next to the query.
+ */
+export class Store {
+  readonly engine: Engine;
+  readonly db: Db;
+  readonly sqlite: SqliteDatabase.Database | undefined;
+  readonly pgPool: pg.Pool | undefined;
+  #closed = false;
+
+  private constructor(engine: Engine, db: Db, sqlite?: SqliteDatabase.Database, pgPool?: pg.Pool) {
+    this.engine = engine;
+    this.db = db;
+    this.sqlite = sqlite;
+    this.pgPool = pgPool;
+  }
+
+  static open(location: StoreLocation): Store {
+    const opened = openDialect(location);
+    return new Store(opened.engine, opened.db, opened.sqlite, opened.pgPool);
+  }
+
+  /** Applies every pending migration; returns the names applied now. */
+  async migrate(): Promise<string[]> {
+    const engine = this.engine;
+    const provider: MigrationProvider = {
+      async getMigrations() {
+        const all: Record<string, Migration> = {};
+        for (const m of migrations) all[m.name] = { up: (db) => m.up(db, engine) };
+        return all;
+      },
+    };
+    const migrator = new Migrator({ db: this.db, provider, migrationTableName: 'schema_migrations', migrationLockTableName: 'schema_migrations_lock' });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
+
+  transaction<T>(fn: (trx: Tx) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(fn);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.db.destroy();
+  }
+}
