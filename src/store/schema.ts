@@ -4,6 +4,7 @@ import type { TenantTables } from '../tenants/tables.ts';
 import type { AccountTables } from '../accounts/tables.ts';
 import type { DomainTables } from '../domains/tables.ts';
 import type { UserTables } from '../users/tables.ts';
+import type { SubscriberTables } from '../subscribers/tables.ts';
 
 /** Key/value settings kept in the store (generated secrets, schema facts). */
 export interface SettingsTable {
@@ -16,6 +17,6 @@ export interface CoreTables {
 }
 
 /** Every table of every capability; each capability declares its own in `<capability>/tables.ts`. */
-export interface Database extends CoreTables, AuditTables, TenantTables, AccountTables, DomainTables, UserTables {}
+export interface Database extends CoreTables, AuditTables, TenantTables, AccountTables, DomainTables, UserTables, SubscriberTables {}
 
 export type { Generated };

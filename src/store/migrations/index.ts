@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Engine } from '../dialect.ts';
 import * as foundation from './0001_foundation.ts';
+import * as subscribers from './0300_subscribers.ts';
 
 export interface StoreMigration {
   name: string;
@@ -14,4 +15,5 @@ export interface StoreMigration {
  */
 export const migrations: StoreMigration[] = [
   { name: '0001_foundation', up: foundation.up },
+  { name: '0300_subscribers', up: subscribers.up },
 ];
