@@ -35,7 +35,7 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .addColumn('confirmed_at', 'bigint')
     .addColumn('unsubscribed_at', 'bigint')
-    .addPrimaryKey('list_members_pk', ['list_id', 'subscriber_id'])
+    .addPrimaryKeyConstraint('list_members_pk', ['list_id', 'subscriber_id'])
     .execute();
   // Campaign fan-out walks one list's subscribed members in subscriber id order.
   await db.schema.createIndex('list_members_list_status_sub').on('list_members').columns(['list_id', 'status', 'subscriber_id']).execute();
