@@ -1,0 +1,93 @@
+import type {} from '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { authenticateApiKey } from '../accounts/apikeys.ts';
+import type { Actor } from '../audit/log.ts';
+import { AppError, forbidden, notFound } from '../core/errors.ts';
+import type { Store } from '../store/store.ts';
+import { sessionFromToken } from '../users/service.ts';
+import type { Role, SessionPrincipal } from '../users/service.ts';
+
+export const SESSION_COOKIE = 'fanout_session';
+
+export type Principal =
+  | { kind: 'user'; role: Role; tenantId: string | null; userId: string; name: string; session: SessionPrincipal }
+  | { kind: 'apikey'; role: 'account'; tenantId: string; accountId: string; keyId: string; name: string };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Resolves who is calling: a Bearer API key, or a session cookie. Cookie-authenticated writes
+ * must echo the session's CSRF token in `x-csrf-token`; API keys are not ambient credentials,
+ * so they need none.
+ */
+export function authenticationHook(store: Store) {
+  return async (req: FastifyRequest): Promise<void> => {
+    req.principal = null;
+    const header = req.headers.authorization;
+    if (header) {
+      const m = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!m) throw new AppError('unauthorized', 'the Authorization header must be "Bearer <api key>"');
+      const key = await authenticateApiKey(store.db, m[1]!);
+      if (!key) throw new AppError('unauthorized', 'the API key is unknown or revoked');
+      req.principal = { kind: 'apikey', role: 'account', tenantId: key.tenantId, accountId: key.accountId, keyId: key.keyId, name: `apikey:${key.prefix}` };
+      return;
+    }
+    const token = req.cookies?.[SESSION_COOKIE];
+    if (!token) return;
+    const session = await sessionFromToken(store.db, token);
+    if (!session) return;
+    if (UNSAFE.has(req.method) && req.headers['x-csrf-token'] !== session.csrfToken) {
+      throw new AppError('forbidden', 'missing or wrong x-csrf-token header for a cookie-authenticated request');
+    }
+    req.principal = { kind: 'user', role: session.user.role, tenantId: session.user.tenantId, userId: session.user.id, name: session.user.username, session };
+  };
+}
+
+/** The caller, who must be fully logged in (password and, where enrolled, TOTP). */
+export function requirePrincipal(req: FastifyRequest): Principal {
+  const p = req.principal;
+  if (!p) throw new AppError('unauthorized', 'log in or present an API key');
+  if (p.kind === 'user' && p.session.pendingTotp) throw new AppError('unauthorized', 'the TOTP code is still due for this login');
+  return p;
+}
+
+export type Permission = Role | 'account';
+
+/** The caller, if their role is one of `roles`; otherwise 403. */
+export function requireRole(req: FastifyRequest, roles: readonly Permission[]): Principal {
+  const p = requirePrincipal(req);
+  if (!roles.includes(p.role)) throw forbidden(`this action needs one of the roles: ${roles.join(', ')}`);
+  return p;
+}
+
+/** The tenant a caller is confined to, or null for platform-wide roles. */
+export function tenantScope(p: Principal): string | null {
+  return p.kind === 'apikey' ? p.tenantId : p.role === 'operator' ? p.tenantId : null;
+}
+
+/**
+ * Checks that a resource of `tenantId` is visible to the caller. Another tenant's resource
+ * answers 404, exactly like a missing one, so ids cannot be probed.
+ */
+export function assertTenantAccess(p: Principal, tenantId: string, what: string): void {
+  const scope = tenantScope(p);
+  if (scope !== null && scope !== tenantId) throw notFound(what);
+}
+
+export function actorOf(req: FastifyRequest): Actor {
+  const p = req.principal;
+  const clientIp = req.ip;
+  if (!p) return { operator: 'anonymous', clientIp, role: 'system' };
+  if (p.kind === 'apikey') return { operator: p.name, clientIp, role: 'account', tenantId: p.tenantId, accountId: p.accountId };
+  return { operator: p.name, clientIp, role: p.role, userId: p.userId, tenantId: p.tenantId };
+}
+
+export function setSessionCookie(reply: FastifyReply, token: string, secure: boolean, maxAgeSeconds: number): void {
+  reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure, path: '/', maxAge: maxAgeSeconds });
+}

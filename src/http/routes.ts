@@ -1,0 +1,14 @@
+import { accountRoutes } from '../accounts/routes.ts';
+import { operationLogRoutes } from '../audit/routes.ts';
+import { tenantRoutes } from '../tenants/routes.ts';
+import { authRoutes, userRoutes } from '../users/routes.ts';
+import type { RouteModule } from './app.ts';
+
+/** Every capability's routes, in one list: adding a capability adds one line here. */
+export const routeModules: RouteModule[] = [
+  authRoutes,
+  userRoutes,
+  tenantRoutes,
+  accountRoutes,
+  operationLogRoutes,
+];

@@ -1,0 +1,35 @@
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import type { RouteModule } from '../http/app.ts';
+import { actorOf, assertTenantAccess, requireRole, tenantScope } from '../http/auth.ts';
+import { closed, IdParams, Name } from '../http/schemas.ts';
+import { createTenant, getTenant, listTenants, updateTenant } from './service.ts';
+
+const CreateBody = Type.Object({ name: Name, accountType: Type.Optional(Type.Union([Type.Literal('bulk'), Type.Literal('transactional')])) }, closed);
+const PatchBody = Type.Object({
+  name: Type.Optional(Name),
+  accountType: Type.Optional(Type.Union([Type.Literal('bulk'), Type.Literal('transactional')])),
+  status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('suspended')])),
+}, closed);
+
+const READERS = ['administrator', 'auditor', 'support', 'operator', 'account'] as const;
+
+export const tenantRoutes: RouteModule = (app, { store }) => {
+  app.get('/tenants', { schema: { tags: ['tenants'], summary: 'List tenants with purchased / used / remaining totals' } }, async (req) => {
+    const p = requireRole(req, READERS);
+    return { items: await listTenants(store.db, { tenantId: tenantScope(p) }) };
+  });
+  app.post<{ Body: Static<typeof CreateBody> }>('/tenants', { schema: { tags: ['tenants'], summary: 'Create a tenant', body: CreateBody } }, async (req, reply) => {
+    requireRole(req, ['administrator']);
+    return reply.code(201).send(await createTenant(store, actorOf(req), req.body));
+  });
+  app.get<{ Params: Static<typeof IdParams> }>('/tenants/:id', { schema: { tags: ['tenants'], params: IdParams } }, async (req) => {
+    const p = requireRole(req, READERS);
+    assertTenantAccess(p, req.params.id, 'tenant');
+    return getTenant(store.db, req.params.id);
+  });
+  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof PatchBody> }>('/tenants/:id', { schema: { tags: ['tenants'], params: IdParams, body: PatchBody } }, async (req) => {
+    requireRole(req, ['administrator']);
+    return updateTenant(store, actorOf(req), req.params.id, req.body);
+  });
+};

@@ -1,0 +1,100 @@
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { AppError } from '../core/errors.ts';
+import { verifyPassword } from '../core/passwords.ts';
+import type { RouteModule } from '../http/app.ts';
+import { actorOf, requirePrincipal, requireRole, SESSION_COOKIE, setSessionCookie, tenantScope } from '../http/auth.ts';
+import { closed, IdParams, Password } from '../http/schemas.ts';
+import { beginTotpEnrolment, completeTotpLogin, confirmTotpEnrolment, createUser, disableTotp, getUser, listUsers, login, logout, setUserPassword, updateUser } from './service.ts';
+import type { LoginPolicy } from './service.ts';
+
+const Role = Type.Union([Type.Literal('administrator'), Type.Literal('operator'), Type.Literal('auditor'), Type.Literal('support')]);
+const LoginBody = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 256 }) }, closed);
+const CodeBody = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, closed);
+const ChangePasswordBody = Type.Object({ currentPassword: Type.String({ minLength: 1, maxLength: 256 }), newPassword: Password }, closed);
+const CreateUserBody = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 64 }), password: Password, role: Role,
+  tenantId: Type.Optional(Type.String({ maxLength: 64 })), locale: Type.Optional(Type.Union([Type.Literal('zh-CN'), Type.Literal('en')])),
+}, closed);
+const PatchUserBody = Type.Object({
+  role: Type.Optional(Role), disabled: Type.Optional(Type.Boolean()), locale: Type.Optional(Type.Union([Type.Literal('zh-CN'), Type.Literal('en')])), unlock: Type.Optional(Type.Literal(true)),
+}, closed);
+const SetPasswordBody = Type.Object({ password: Password }, closed);
+
+export const authRoutes: RouteModule = (app, { store, config }) => {
+  const policy: LoginPolicy = { lockoutFailures: config.security.loginLockoutFailures, lockoutMinutes: config.security.loginLockoutMinutes, sessionHours: config.security.sessionHours };
+
+  app.post<{ Body: Static<typeof LoginBody> }>('/auth/login', { schema: { tags: ['auth'], summary: 'Password login; sets the session cookie. With TOTP enrolled, POST /auth/totp next.', body: LoginBody, security: [] } }, async (req, reply) => {
+    const { token, session } = await login(store, { ...req.body, clientIp: req.ip }, policy);
+    setSessionCookie(reply, token, config.security.secureCookies, policy.sessionHours * 3600);
+    return { user: session.user, csrfToken: session.csrfToken, totpRequired: session.pendingTotp };
+  });
+  app.post<{ Body: Static<typeof CodeBody> }>('/auth/totp', { schema: { tags: ['auth'], summary: 'Second login step: the TOTP code', body: CodeBody } }, async (req) => {
+    const p = req.principal;
+    if (!p || p.kind !== 'user') throw new AppError('unauthorized', 'log in with a password first');
+    const session = await completeTotpLogin(store, p.session.sessionId, req.body.code, req.ip, policy);
+    return { user: session.user, csrfToken: session.csrfToken, totpRequired: false };
+  });
+  app.post('/auth/logout', { schema: { tags: ['auth'] } }, async (req, reply) => {
+    const p = req.principal;
+    if (p?.kind === 'user') await logout(store, actorOf(req), p.session.sessionId);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.code(204).send();
+  });
+  app.get('/auth/me', { schema: { tags: ['auth'] } }, async (req) => {
+    const p = requirePrincipal(req);
+    if (p.kind === 'apikey') return { kind: 'apikey', tenantId: p.tenantId, accountId: p.accountId };
+    return { kind: 'user', user: p.session.user, csrfToken: p.session.csrfToken };
+  });
+  app.post<{ Body: Static<typeof ChangePasswordBody> }>('/auth/password', { schema: { tags: ['auth'], summary: 'Change my password', body: ChangePasswordBody } }, async (req, reply) => {
+    const p = requirePrincipal(req);
+    if (p.kind !== 'user') throw new AppError('forbidden', 'only console users have passwords');
+    const row = await store.db.selectFrom('console_users').select('password_hash').where('id', '=', p.userId).executeTakeFirstOrThrow();
+    if (!(await verifyPassword(row.password_hash, req.body.currentPassword))) throw new AppError('validation', 'the current password is wrong', { problems: [{ field: '/body/currentPassword', message: 'wrong' }] });
+    await setUserPassword(store, actorOf(req), p.userId, req.body.newPassword);
+    return reply.code(204).send();
+  });
+  app.post('/auth/totp/enrol', { schema: { tags: ['auth'], summary: 'Start TOTP enrolment: returns the secret and otpauth URI' } }, async (req) => {
+    const p = requirePrincipal(req);
+    if (p.kind !== 'user') throw new AppError('forbidden', 'only console users have TOTP');
+    return beginTotpEnrolment(store, actorOf(req), p.userId);
+  });
+  app.post<{ Body: Static<typeof CodeBody> }>('/auth/totp/confirm', { schema: { tags: ['auth'], summary: 'Confirm TOTP enrolment with a code', body: CodeBody } }, async (req, reply) => {
+    const p = requirePrincipal(req);
+    if (p.kind !== 'user') throw new AppError('forbidden', 'only console users have TOTP');
+    await confirmTotpEnrolment(store, actorOf(req), p.userId, req.body.code);
+    return reply.code(204).send();
+  });
+};
+
+export const userRoutes: RouteModule = (app, { store }) => {
+  app.get('/users', { schema: { tags: ['users'] } }, async (req) => {
+    const p = requireRole(req, ['administrator', 'auditor', 'operator']);
+    return { items: await listUsers(store.db, { tenantId: tenantScope(p) }) };
+  });
+  app.post<{ Body: Static<typeof CreateUserBody> }>('/users', { schema: { tags: ['users'], body: CreateUserBody } }, async (req, reply) => {
+    requireRole(req, ['administrator']);
+    return reply.code(201).send(await createUser(store, actorOf(req), req.body));
+  });
+  app.get<{ Params: Static<typeof IdParams> }>('/users/:id', { schema: { tags: ['users'], params: IdParams } }, async (req) => {
+    const p = requireRole(req, ['administrator', 'auditor', 'operator']);
+    const user = await getUser(store.db, req.params.id);
+    const scope = tenantScope(p);
+    if (scope && user.tenantId !== scope) throw new AppError('not_found', 'user not found');
+    return user;
+  });
+  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof PatchUserBody> }>('/users/:id', { schema: { tags: ['users'], params: IdParams, body: PatchUserBody } }, async (req) => {
+    requireRole(req, ['administrator']);
+    return updateUser(store, actorOf(req), req.params.id, req.body);
+  });
+  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof SetPasswordBody> }>('/users/:id/password', { schema: { tags: ['users'], params: IdParams, body: SetPasswordBody } }, async (req, reply) => {
+    requireRole(req, ['administrator']);
+    await setUserPassword(store, actorOf(req), req.params.id, req.body.password);
+    return reply.code(204).send();
+  });
+  app.delete<{ Params: Static<typeof IdParams> }>('/users/:id/totp', { schema: { tags: ['users'], summary: 'Reset a user\'s TOTP (lost phone)', params: IdParams } }, async (req, reply) => {
+    requireRole(req, ['administrator']);
+    await disableTotp(store, actorOf(req), req.params.id);
+    return reply.code(204).send();
+  });
+};
