@@ -1,0 +1,191 @@
+import { sql } from 'kysely';
+import type { Store, Tx } from '../../store/store.ts';
+import type { DeliveryEventTable, Lane } from '../tables.ts';
+
+export interface ClaimedRecipient {
+  id: string;
+  messageId: string;
+  tenantId: string;
+  accountId: string;
+  lane: Lane;
+  recipient: string;
+  domain: string;
+  attempts: number;
+  firstQueuedAt: number;
+  site: string | null;
+}
+
+export interface QueuedMessage {
+  id: string;
+  tenantId: string;
+  accountId: string;
+  mailFrom: string;
+  fromDomain: string;
+  body: Buffer;
+}
+
+export type Outcome = 'delivered' | 'deferred' | 'failed' | 'expired' | 'cancelled';
+
+/** What became of one claimed recipient; written with its delivery event in one batch. */
+export interface Completion {
+  row: ClaimedRecipient;
+  outcome: Outcome;
+  /** For `deferred`: when the scheduled queue offers the row again. */
+  nextAttemptAt?: number;
+  /** False when nothing was sent (e.g. expired before an attempt): attempts stays. */
+  attempted: boolean;
+  site: string | null;
+  mxHost: string | null;
+  sourceIp: string | null;
+  replyCode: number | null;
+  enhancedStatus: string | null;
+  text: string | null;
+  reason: string | null;
+  at: number;
+}
+
+const STATE_OF: Record<Outcome, string> = { delivered: 'delivered', deferred: 'queued', failed: 'failed', expired: 'expired', cancelled: 'cancelled' };
+
+export interface PauseSet {
+  accounts: string[];
+  sites: string[];
+}
+
+/**
+ * The shared queue as one sender node sees it. Rows are claimed with a lease written into the
+ * row itself (owner + expiry), never by memory alone, so several nodes can share one
+ * PostgreSQL: a claim moves `next_attempt_at` to the lease expiry, so a row whose holder died
+ * becomes due again by itself once the lease runs out, and the next claim anywhere takes it.
+ */
+export class DeliveryQueue {
+  readonly store: Store;
+  readonly owner: string;
+  readonly leaseMs: number;
+
+  constructor(store: Store, options: { owner: string; leaseMs: number }) {
+    this.store = store;
+    this.owner = options.owner;
+    this.leaseMs = options.leaseMs;
+  }
+
+  /** Claims up to `limit` due rows of one lane, oldest first, skipping paused bulk traffic. */
+  async claim(lane: Lane, limit: number, now: number, paused: PauseSet = { accounts: [], sites: [] }): Promise<ClaimedRecipient[]> {
+    if (limit <= 0) return [];
+    const postgres = this.store.engine === 'postgres';
+    const expires = now + this.leaseMs;
+    const rows = await this.store.db.updateTable('delivery_recipients')
+      .set({ lease_owner: this.owner, lease_expires_at: expires, next_attempt_at: expires })
+      .where('id', 'in', (eb) => {
+        let q = eb.selectFrom('delivery_recipients').select('id')
+          .where('state', '=', 'queued').where('lane', '=', lane).where('next_attempt_at', '<=', now);
+        if (lane === 'bulk' && paused.accounts.length) q = q.where('account_id', 'not in', paused.accounts);
+        if (lane === 'bulk' && paused.sites.length) q = q.where((w) => w.or([w('site', 'is', null), w('site', 'not in', paused.sites)]));
+        q = q.orderBy('next_attempt_at').limit(limit);
+        // Other nodes skip the rows this one is taking instead of waiting for them.
+        return postgres ? q.forUpdate().skipLocked() : q;
+      })
+      // Re-checked on the outer row: on PostgreSQL a row claimed meanwhile is not taken twice.
+      .where('state', '=', 'queued').where('next_attempt_at', '<=', now)
+      .returning(['id', 'message_id', 'tenant_id', 'account_id', 'lane', 'recipient', 'domain', 'attempts', 'first_queued_at', 'site'])
+      .execute();
+    return rows.map((r) => ({
+      id: r.id, messageId: r.message_id, tenantId: r.tenant_id, accountId: r.account_id, lane: r.lane as Lane,
+      recipient: r.recipient, domain: r.domain, attempts: r.attempts, firstQueuedAt: r.first_queued_at, site: r.site,
+    }));
+  }
+
+  async loadMessages(ids: string[]): Promise<Map<string, QueuedMessage>> {
+    const out = new Map<string, QueuedMessage>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.store.db.selectFrom('delivery_messages')
+        .select(['id', 'tenant_id', 'account_id', 'mail_from', 'from_domain', 'body'])
+        .where('id', 'in', ids.slice(i, i + 500)).execute();
+      for (const r of rows) {
+        out.set(r.id, { id: r.id, tenantId: r.tenant_id, accountId: r.account_id, mailFrom: r.mail_from, fromDomain: r.from_domain, body: Buffer.from(r.body) });
+      }
+    }
+    return out;
+  }
+
+  /** Writes outcomes and their events in one transaction. Rows this node no longer leases keep their state. */
+  async complete(done: Completion[]): Promise<void> {
+    if (!done.length) return;
+    await this.store.transaction(async (trx) => {
+      await this.#updateRows(trx, done);
+      const events: Omit<DeliveryEventTable, 'id'>[] = done.map((c) => ({
+        at: c.at, tenant_id: c.row.tenantId, account_id: c.row.accountId, message_id: c.row.messageId, recipient_id: c.row.id,
+        recipient: c.row.recipient, lane: c.row.lane, attempt: c.row.attempts + (c.attempted ? 1 : 0), source_ip: c.sourceIp,
+        mx_host: c.mxHost, site: c.site, reply_code: c.replyCode, enhanced_status: c.enhancedStatus, text: c.text?.slice(0, 1000) ?? null,
+        outcome: c.outcome, reason: c.reason,
+      }));
+      for (let i = 0; i < events.length; i += 1000) await trx.insertInto('delivery_events').values(events.slice(i, i + 1000)).execute();
+    });
+  }
+
+  async #updateRows(trx: Tx, done: Completion[]): Promise<void> {
+    // Deliveries are most of the traffic: one statement per site instead of one per row.
+    const delivered = new Map<string, Completion[]>();
+    for (const c of done) {
+      if (c.outcome === 'delivered' && c.attempted) {
+        const key = c.site ?? '';
+        delivered.set(key, [...(delivered.get(key) ?? []), c]);
+        continue;
+      }
+      await trx.updateTable('delivery_recipients').set({
+        state: STATE_OF[c.outcome], attempts: c.row.attempts + (c.attempted ? 1 : 0),
+        next_attempt_at: c.outcome === 'deferred' ? c.nextAttemptAt ?? c.at : c.at,
+        lease_owner: null, lease_expires_at: null, site: c.site ?? c.row.site,
+        last_reply_code: c.replyCode, last_text: c.text?.slice(0, 1000) ?? null, updated_at: c.at,
+      }).where('id', '=', c.row.id).where('lease_owner', '=', this.owner).execute();
+    }
+    for (const [site, list] of delivered) {
+      for (let i = 0; i < list.length; i += 500) {
+        const chunk = list.slice(i, i + 500);
+        const at = chunk[0]!.at;
+        await trx.updateTable('delivery_recipients').set({
+          state: 'delivered', attempts: sql<number>`attempts + 1`, lease_owner: null, lease_expires_at: null,
+          site: site || null, last_reply_code: 250, last_text: null, updated_at: at, next_attempt_at: at,
+        }).where('id', 'in', chunk.map((c) => c.row.id)).where('lease_owner', '=', this.owner).execute();
+      }
+    }
+  }
+
+  /** Hands rows back unattempted (paused site, shutdown): due again at `at`, site remembered. */
+  async release(rows: { id: string; site?: string | null }[], at: number): Promise<void> {
+    if (!rows.length) return;
+    const bySite = new Map<string | null, string[]>();
+    for (const r of rows) bySite.set(r.site ?? null, [...(bySite.get(r.site ?? null) ?? []), r.id]);
+    await this.store.transaction(async (trx) => {
+      for (const [site, ids] of bySite) {
+        for (let i = 0; i < ids.length; i += 500) {
+          let q = trx.updateTable('delivery_recipients').set({ lease_owner: null, lease_expires_at: null, next_attempt_at: at });
+          if (site !== null) q = q.set({ site });
+          await q.where('id', 'in', ids.slice(i, i + 500)).where('lease_owner', '=', this.owner).where('state', '=', 'queued').execute();
+        }
+      }
+    });
+  }
+
+  /**
+   * Returns every lease this owner holds: run at start (a restarted node reclaims what it held
+   * when it died without waiting for the leases to expire) and after a graceful stop.
+   */
+  async releaseOwned(now: number): Promise<number> {
+    const res = await this.store.db.updateTable('delivery_recipients')
+      .set({ lease_owner: null, lease_expires_at: null, next_attempt_at: now })
+      .where('lease_owner', '=', this.owner).where('state', '=', 'queued').executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
+
+  async paused(): Promise<PauseSet> {
+    const rows = await this.store.db.selectFrom('delivery_pauses').select(['scope', 'target']).execute();
+    return { accounts: rows.filter((r) => r.scope === 'account').map((r) => r.target), sites: rows.filter((r) => r.scope === 'site').map((r) => r.target) };
+  }
+
+  /** The earliest time any queued row of `lane` is due, or null when the lane is empty. */
+  async nextDue(): Promise<number | null> {
+    const r = await this.store.db.selectFrom('delivery_recipients').select((eb) => eb.fn.min('next_attempt_at').as('at'))
+      .where('state', '=', 'queued').executeTakeFirst();
+    return r?.at == null ? null : Number(r.at);
+  }
+}

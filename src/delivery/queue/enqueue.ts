@@ -1,0 +1,158 @@
+import { AppError, invalid } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import { reserveQuota } from '../../accounts/service.ts';
+import type { Store, Tx } from '../../store/store.ts';
+import type { DeliveryEventTable, DeliveryMessageTable, DeliveryRecipientTable, Lane } from '../tables.ts';
+
+export interface EnqueueRecipient {
+  email: string;
+  /** Caller-chosen recipient id (HTTP API idempotency); made here when absent. */
+  id?: string;
+}
+
+export interface EnqueueItem {
+  tenantId: string;
+  accountId: string;
+  lane: Lane;
+  /** Envelope sender; its domain selects the DKIM key and the return-path domain. */
+  mailFrom: string;
+  recipients: EnqueueRecipient[];
+  /** The full RFC 5322 message, headers included (Message-ID and Received already added). */
+  raw: Buffer;
+  /** Caller-chosen message id; made here when absent. */
+  messageId?: string;
+  headerMessageId?: string | null;
+  source?: 'smtp' | 'api';
+}
+
+export interface EnqueueResult {
+  messageId: string;
+  recipientIds: string[];
+}
+
+export type QuotaRefusal = { ok: false; reason: 'quota_exceeded' | 'held' | 'disabled'; message: string };
+export type ItemOutcome = { ok: true; result: EnqueueResult } | QuotaRefusal;
+
+/**
+ * Looks up which recipients must not be sent to (suppression list); returns email → reason.
+ * The bounce capability provides it; when absent nobody is suppressed.
+ */
+export type SuppressionCheck = (trx: Tx, tenantId: string, emails: string[]) => Promise<Map<string, string>>;
+
+export interface WriteOptions {
+  now?: number;
+  suppression?: SuppressionCheck | null;
+}
+
+// SQLite allows 32,766 bound values per statement; a recipient row has 17 columns.
+const RECIPIENT_CHUNK = 1000;
+const MESSAGE_CHUNK = 200;
+
+export function domainOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at < 0 ? '' : address.slice(at + 1).toLowerCase();
+}
+
+/** Throws a validation AppError for an item that can never be stored. */
+export function validateItem(item: EnqueueItem, index = 0): void {
+  if (!item.recipients.length) throw invalid(`message ${index} has no recipients`, [{ field: `/${index}/recipients`, message: 'at least one recipient' }]);
+  if (!domainOf(item.mailFrom)) throw invalid(`message ${index}: envelope sender "${item.mailFrom}" has no domain`, [{ field: `/${index}/mailFrom`, message: 'needs a domain' }]);
+  item.recipients.forEach((r, i) => {
+    if (!domainOf(r.email) || r.email.indexOf('@') < 1) throw invalid(`message ${index}: recipient "${r.email}" is not an address`, [{ field: `/${index}/recipients/${i}/email`, message: 'not an address' }]);
+  });
+}
+
+/**
+ * Reserves quota for every item, one call per account when the whole group fits, one per
+ * item otherwise so that a batch of many submissions refuses only those over the line.
+ */
+async function reserveAll(trx: Tx, items: EnqueueItem[], counts: number[], now: number): Promise<(QuotaRefusal | null)[]> {
+  const verdicts: (QuotaRefusal | null)[] = items.map(() => null);
+  const byAccount = new Map<string, number[]>();
+  items.forEach((it, i) => {
+    const list = byAccount.get(it.accountId) ?? [];
+    list.push(i);
+    byAccount.set(it.accountId, list);
+  });
+  for (const [accountId, indexes] of byAccount) {
+    const total = indexes.reduce((n, i) => n + (counts[i] ?? 0), 0);
+    const whole = await reserveQuota(trx, accountId, total, now);
+    if (whole.ok) continue;
+    if (indexes.length === 1 || whole.reason !== 'quota_exceeded') {
+      for (const i of indexes) verdicts[i] = whole;
+      continue;
+    }
+    for (const i of indexes) {
+      const one = await reserveQuota(trx, accountId, counts[i] ?? 0, now);
+      if (!one.ok) verdicts[i] = one;
+    }
+  }
+  return verdicts;
+}
+
+/**
+ * Writes a group of messages inside the caller's transaction: quota reserved, bodies stored
+ * once, one recipient row each. Items refused for quota are written nowhere and reported.
+ */
+export async function writeMessages(trx: Tx, items: EnqueueItem[], options: WriteOptions = {}): Promise<ItemOutcome[]> {
+  const now = options.now ?? Date.now();
+  items.forEach((it, i) => validateItem(it, i));
+  const suppressed: Map<string, string>[] = [];
+  for (const it of items) {
+    suppressed.push(options.suppression ? await options.suppression(trx, it.tenantId, it.recipients.map((r) => r.email)) : new Map());
+  }
+  const counts = items.map((it, i) => it.recipients.filter((r) => !suppressed[i]!.has(r.email)).length);
+  const verdicts = await reserveAll(trx, items, counts, now);
+
+  const messages: DeliveryMessageTable[] = [];
+  const recipients: DeliveryRecipientTable[] = [];
+  const events: Omit<DeliveryEventTable, 'id'>[] = [];
+  const outcomes: ItemOutcome[] = items.map((it, i) => {
+    const refusal = verdicts[i];
+    if (refusal) return refusal;
+    const messageId = it.messageId ?? newId('msg', now);
+    messages.push({
+      id: messageId, tenant_id: it.tenantId, account_id: it.accountId, lane: it.lane, mail_from: it.mailFrom,
+      from_domain: domainOf(it.mailFrom), body: it.raw, size: it.raw.length, header_message_id: it.headerMessageId ?? null,
+      source: it.source ?? 'api', recipient_count: it.recipients.length, created_at: now,
+    });
+    const recipientIds = it.recipients.map((r) => {
+      const id = r.id ?? newId('rc', now);
+      const reason = suppressed[i]!.get(r.email);
+      recipients.push({
+        id, message_id: messageId, tenant_id: it.tenantId, account_id: it.accountId, lane: it.lane, recipient: r.email,
+        domain: domainOf(r.email), state: reason ? 'suppressed' : 'queued', attempts: 0, first_queued_at: now, next_attempt_at: now,
+        lease_owner: null, lease_expires_at: null, site: null, last_reply_code: null, last_text: reason ? `suppressed: ${reason}` : null, updated_at: now,
+      });
+      if (reason) {
+        // Dropped before sending, never silently: the delivery log says why.
+        events.push({
+          at: now, tenant_id: it.tenantId, account_id: it.accountId, message_id: messageId, recipient_id: id, recipient: r.email,
+          lane: it.lane, attempt: 0, source_ip: null, mx_host: null, site: null, reply_code: null, enhanced_status: null,
+          text: `recipient is on the suppression list (${reason})`, outcome: 'failed', reason: 'suppressed',
+        });
+      }
+      return id;
+    });
+    return { ok: true, result: { messageId, recipientIds } };
+  });
+  for (let i = 0; i < messages.length; i += MESSAGE_CHUNK) await trx.insertInto('delivery_messages').values(messages.slice(i, i + MESSAGE_CHUNK)).execute();
+  for (let i = 0; i < recipients.length; i += RECIPIENT_CHUNK) await trx.insertInto('delivery_recipients').values(recipients.slice(i, i + RECIPIENT_CHUNK)).execute();
+  for (let i = 0; i < events.length; i += RECIPIENT_CHUNK) await trx.insertInto('delivery_events').values(events.slice(i, i + RECIPIENT_CHUNK)).execute();
+  return outcomes;
+}
+
+/**
+ * Enqueues messages atomically for the HTTP API: either every message is committed or none
+ * (a quota refusal of any of them raises `quota_exceeded` and nothing is stored).
+ */
+export async function enqueueMessages(store: Store, items: EnqueueItem[], options: WriteOptions = {}): Promise<EnqueueResult[]> {
+  if (!items.length) return [];
+  return store.transaction(async (trx) => {
+    const outcomes = await writeMessages(trx, items, options);
+    const refused = outcomes.find((o): o is QuotaRefusal => !o.ok);
+    // Throwing rolls back the quota already reserved for the others.
+    if (refused) throw new AppError(refused.reason === 'quota_exceeded' ? 'quota_exceeded' : 'forbidden', refused.message);
+    return outcomes.map((o) => (o as { ok: true; result: EnqueueResult }).result);
+  });
+}
