@@ -5,6 +5,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 
+// The delivery and bounce tests talk to a real Postfix (destination MX, DSN source, smtp-source).
+if (!fs.existsSync('/usr/sbin/postfix')) {
+  if (process.getuid?.() === 0) {
+    const setup = spawnSync('sh', ['scripts/setup-postfix.sh'], { stdio: 'inherit' });
+    if (setup.status !== 0) process.exit(setup.status ?? 1);
+  } else {
+    console.error('Postfix is required by the test suite: run "sudo sh scripts/setup-postfix.sh" once');
+    process.exit(1);
+  }
+}
+
 const url = process.env.FANOUT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
 try {

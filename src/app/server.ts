@@ -1,0 +1,98 @@
+import type { FastifyInstance } from 'fastify';
+import type { FanoutConfig } from '../config/schema.ts';
+import { setQuotaTimezone } from '../accounts/quota.ts';
+import { getPlatformSecret } from '../core/secrets.ts';
+import { buildHttpApp } from '../http/app.ts';
+import { routeModules } from '../http/routes.ts';
+import { Store } from '../store/store.ts';
+import { bootstrapAdministrator } from '../users/service.ts';
+import { createLogger } from './logger.ts';
+import type { Logger } from './logger.ts';
+
+export type Role = FanoutConfig['roles'][number];
+
+/** A running part of the server, stopped in reverse start order. */
+export interface Component {
+  name: string;
+  stop(): Promise<void>;
+}
+
+export interface RunningServer {
+  store: Store;
+  http: FastifyInstance | null;
+  components: Component[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root. Start-up order: store (migrated) → platform secret → first
+ * administrator → sender → SMTP submission → bounce listener → HTTP. Shutdown runs the other
+ * way: stop taking new work first, then let the sender finish or return what is in flight,
+ * then close the store.
+ */
+export async function startServer(config: FanoutConfig, logger: Logger = createLogger(config)): Promise<RunningServer> {
+  setQuotaTimezone(config.timezone);
+  const store = Store.open({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const applied = await store.migrate();
+  if (applied.length) logger.info({ applied }, 'store migrated');
+  await getPlatformSecret(store);
+
+  const admin = await bootstrapAdministrator(store, { operator: 'system', clientIp: 'local', role: 'system' });
+  if (admin) {
+    // Printed once, on the console only: it is not in the logs.
+    process.stdout.write(`\nFirst start: administrator "${admin.username}" created with the one-time password\n\n    ${admin.password}\n\nLog in and change it.\n\n`);
+  }
+
+  const components: Component[] = [];
+  const roles = new Set(config.roles);
+  let http: FastifyInstance | null = null;
+  try {
+    if (roles.has('http')) {
+      http = await buildHttpApp({ store, config }, routeModules);
+      await http.listen({ host: config.http.host, port: config.http.port });
+      const app = http;
+      components.push({ name: 'http', stop: () => app.close() });
+      logger.info({ port: (app.server.address() as { port: number }).port }, 'HTTP API listening');
+    }
+  } catch (err) {
+    for (const c of components.reverse()) await c.stop().catch(() => {});
+    await store.close();
+    throw err;
+  }
+
+  let stopping: Promise<void> | null = null;
+  return {
+    store,
+    http,
+    components,
+    stop() {
+      stopping ??= (async () => {
+        for (const c of [...components].reverse()) {
+          try {
+            await c.stop();
+          } catch (err) {
+            logger.error({ err, component: c.name }, 'error while stopping');
+          }
+        }
+        await store.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** `fanout serve`: starts everything and stops cleanly on SIGTERM / SIGINT. */
+export async function runServer(config: FanoutConfig): Promise<void> {
+  const logger = createLogger(config);
+  const server = await startServer(config, logger);
+  logger.info({ dataDir: config.dataDir, engine: server.store.engine, roles: config.roles }, 'Fanout started');
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      server.stop().then(resolve, resolve);
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  });
+  logger.info('stopped');
+}

@@ -1,0 +1,49 @@
+import os from 'node:os';
+import type { Actor } from '../audit/log.ts';
+import { loadConfig } from '../config/load.ts';
+import type { FanoutConfig } from '../config/schema.ts';
+import { setQuotaTimezone } from '../accounts/quota.ts';
+import { Store } from '../store/store.ts';
+
+/** What every command gets: the configuration, the store (migrated), and the CLI's actor. */
+export interface CliContext {
+  config: FanoutConfig;
+  store: Store;
+  actor: Actor;
+}
+
+export interface GlobalOptions {
+  config?: string;
+}
+
+export function cliActor(): Actor {
+  let user = 'unknown';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // containers without a passwd entry
+  }
+  return { operator: `cli:${user}`, clientIp: 'local', role: 'administrator' };
+}
+
+/** Opens the store for one command and closes it afterwards, whatever happens. */
+export async function withContext<T>(globals: GlobalOptions, fn: (ctx: CliContext) => Promise<T>): Promise<T> {
+  const config = loadConfig({ file: globals.config ?? null });
+  setQuotaTimezone(config.timezone);
+  const store = Store.open({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  try {
+    await store.migrate();
+    return await fn({ config, store, actor: cliActor() });
+  } finally {
+    await store.close();
+  }
+}
+
+/** Prints rows as an aligned table. */
+export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
+  const cells = rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? '-' : String(r[c]))));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  console.log(line(columns.map((c) => c.toUpperCase())));
+  for (const row of cells) console.log(line(row));
+}
