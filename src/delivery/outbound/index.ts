@@ -1,0 +1,11 @@
+export { RouteResolver, parseRouteTarget, normaliseDomain, RouteConfigError } from './routing.ts';
+export type { Route, RouteHost, RouteFailure, DnsResolver, RouteResolverOptions, MxRecord } from './routing.ts';
+export { ShapingTable, DEFAULT_SITE_LIMITS, hostPattern, BUILTIN_PRESETS, SiteThrottle, classifyThrottle } from './shaping.ts';
+export type { SiteLimits, ShapingConfig, SiteShape, ShapingPreset, ThrottleOptions, ThrottleState, ThrottleSnapshot, ThrottleSignal } from './shaping.ts';
+export { nextAttempt, retryDelayMs, validateRetryPolicy, DEFAULT_RETRY_POLICY } from './retry.ts';
+export type { RetryPolicy, NextAttempt } from './retry.ts';
+export { Egress, EgressPool, EgressInputError, validateJob } from './egress.ts';
+export type { EgressJob, EgressOptions, AttemptResult, RecipientResult, RecipientOutcome } from './egress.ts';
+export { parseSmtpReply } from './replies.ts';
+export type { SmtpReply } from './replies.ts';
+export { outboundFromConfig } from './from-config.ts';

@@ -1,0 +1,301 @@
+import type net from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import { generate } from 'selfsigned';
+
+/**
+ * A scriptable SMTP sink on loopback for tests and the benchmark: each recipient (by full
+ * address or local part) gets a behaviour, a real SMTP answer over a real socket. Captures
+ * messages (envelope + raw) unless `capture: false`, when it only counts (benchmark).
+ */
+export type SinkBehaviour =
+  /** 250 at RCPT and at the end of DATA. */
+  | 'accept'
+  /** 421 4.7.0 at RCPT, then the sink closes the connection. */
+  | 'close-421'
+  /** 450 4.2.1 mailbox temporarily unavailable, at RCPT. */
+  | 'defer-450'
+  /** 451 4.7.1 rate limit exceeded, at RCPT. */
+  | 'ratelimit-451'
+  /** 550 5.1.1 user unknown, at RCPT. */
+  | 'unknown-550'
+  /** 552 5.2.2 mailbox full, for the whole message at the end of DATA. */
+  | 'full-552'
+  /** Reads part of the DATA, then drops the connection without a reply. */
+  | 'drop-data'
+  /** Answers RCPT and the end of DATA after a delay, then behaves as `then` (accept). */
+  | { slowMs: number; then?: SinkBehaviour }
+  /** Any reply at RCPT, or at the end of DATA for the whole message. */
+  | { code: number; enhanced?: string; text: string; stage?: 'rcpt' | 'data'; close?: boolean };
+
+export interface SinkMessage {
+  connectionId: string;
+  /** 1 for the first message of a connection, 2 for the next, ... */
+  transaction: number;
+  mailFrom: string;
+  recipients: string[];
+  raw: Buffer;
+  secure: boolean;
+  receivedAt: number;
+}
+
+export interface SinkCounters {
+  connections: number;
+  activeConnections: number;
+  maxConcurrentConnections: number;
+  tlsSessions: number;
+  messages: number;
+  recipients: number;
+  rejectedRecipients: number;
+  bytes: number;
+  /** Counted only with `traceCommands` and on unencrypted sessions. */
+  rsets: number;
+  drops: number;
+}
+
+export interface SmtpSinkOptions {
+  host?: string;
+  /** Behaviour by full address or by local part; the default applies to the rest. */
+  rules?: Record<string, SinkBehaviour>;
+  default?: SinkBehaviour;
+  /** Keep received messages (default true). false: count only, for the benchmark. */
+  capture?: boolean;
+  /** Offer STARTTLS with a self-signed certificate (default true). */
+  starttls?: boolean;
+  /** Count RSET commands seen on unencrypted sessions. */
+  traceCommands?: boolean;
+  /** Refuse every connection with this greeting (e.g. 421 or 554). */
+  greeting?: { code: number; text: string };
+  maxMessageBytes?: number;
+  /** Name in the banner and EHLO reply. */
+  name?: string;
+}
+
+let certPromise: Promise<{ key: string; cert: string }> | undefined;
+/** One self-signed pair per process; making RSA keys is slow. */
+function testCertificate(): Promise<{ key: string; cert: string }> {
+  certPromise ??= generate([{ name: 'commonName', value: 'sink.fanout.test' }], { keySize: 2048, days: 30 } as Parameters<typeof generate>[1]).then((r) => ({ key: r.private, cert: r.cert }));
+  return certPromise;
+}
+
+const REPLY: Record<Exclude<SinkBehaviour, object | 'accept' | 'drop-data'>, { code: number; text: string; stage: 'rcpt' | 'data'; close?: boolean }> = {
+  'close-421': { code: 421, text: '4.7.0 Too many connections, try again later', stage: 'rcpt', close: true },
+  'defer-450': { code: 450, text: '4.2.1 Mailbox temporarily unavailable', stage: 'rcpt' },
+  'ratelimit-451': { code: 451, text: '4.7.1 Rate limit exceeded, try again later', stage: 'rcpt' },
+  'unknown-550': { code: 550, text: '5.1.1 User unknown', stage: 'rcpt' },
+  'full-552': { code: 552, text: '5.2.2 Mailbox full', stage: 'data' },
+};
+
+type Reply = { code: number; text: string; stage: 'rcpt' | 'data'; close?: boolean };
+
+/** The reply a behaviour gives (slow behaviours: the one after the delay); null = accept/drop. */
+function replyOf(b: SinkBehaviour): Reply | null {
+  if (typeof b === 'string') return b in REPLY ? REPLY[b as keyof typeof REPLY] : null;
+  if ('slowMs' in b) return replyOf(b.then ?? 'accept');
+  return { code: b.code, text: b.enhanced ? `${b.enhanced} ${b.text}` : b.text, stage: b.stage ?? 'rcpt', close: b.close };
+}
+
+function smtpError(code: number, text: string): Error {
+  return Object.assign(new Error(text), { responseCode: code });
+}
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class SmtpSink {
+  readonly host: string;
+  port = 0;
+  readonly messages: SinkMessage[] = [];
+  readonly counters: SinkCounters = { connections: 0, activeConnections: 0, maxConcurrentConnections: 0, tlsSessions: 0, messages: 0, recipients: 0, rejectedRecipients: 0, bytes: 0, rsets: 0, drops: 0 };
+  rules: Map<string, SinkBehaviour>;
+  defaultBehaviour: SinkBehaviour;
+  readonly #opts: SmtpSinkOptions;
+  readonly #sockets = new Map<string, net.Socket>();
+  #server!: SMTPServer;
+  #waiters: { n: number; resolve: () => void }[] = [];
+
+  private constructor(opts: SmtpSinkOptions) {
+    this.#opts = opts;
+    this.host = opts.host ?? '127.0.0.1';
+    this.rules = new Map(Object.entries(opts.rules ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+    this.defaultBehaviour = opts.default ?? 'accept';
+  }
+
+  static async start(opts: SmtpSinkOptions = {}): Promise<SmtpSink> {
+    const sink = new SmtpSink(opts);
+    await sink.#listen();
+    return sink;
+  }
+
+  /** Sets the behaviour for an address or local part. */
+  setRule(who: string, behaviour: SinkBehaviour): void {
+    this.rules.set(who.toLowerCase(), behaviour);
+  }
+
+  /** Forgets captured messages and zeroes the counters (except activeConnections). */
+  reset(): void {
+    this.messages.length = 0;
+    const active = this.counters.activeConnections;
+    for (const k of Object.keys(this.counters) as (keyof SinkCounters)[]) this.counters[k] = 0;
+    this.counters.activeConnections = active;
+    this.counters.maxConcurrentConnections = active;
+  }
+
+  /** Resolves once `n` messages have been accepted in total. */
+  waitForMessages(n: number, timeoutMs = 10_000): Promise<void> {
+    if (this.counters.messages >= n) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const w = { n, resolve: () => { clearTimeout(timer); resolve(); } };
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((x) => x !== w);
+        reject(new Error(`sink: ${this.counters.messages} of ${n} messages after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#waiters.push(w);
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.#sockets.values()) s.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  behaviourFor(address: string): SinkBehaviour {
+    const a = address.toLowerCase();
+    return this.rules.get(a) ?? this.rules.get(a.slice(0, a.lastIndexOf('@'))) ?? this.defaultBehaviour;
+  }
+
+  async #listen(): Promise<void> {
+    const tlsOn = this.#opts.starttls ?? true;
+    const cert = tlsOn ? await testCertificate() : undefined;
+    const server = new SMTPServer({
+      name: this.#opts.name ?? 'sink.fanout.test',
+      banner: 'Fanout test sink',
+      logger: false,
+      disabledCommands: tlsOn ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+      authOptional: true,
+      // Replies carry their own enhanced codes (e.g. 5.1.1), so the server's defaults stay off.
+      hideENHANCEDSTATUSCODES: true,
+      size: this.#opts.maxMessageBytes,
+      key: cert?.key,
+      cert: cert?.cert,
+      maxClients: 10_000,
+      onConnect: (session, cb) => this.#onConnect(session, cb),
+      onSecure: (_socket, _session, cb) => {
+        this.counters.tlsSessions++;
+        cb();
+      },
+      onMailFrom: (_a: SMTPServerAddress, _s: SMTPServerSession, cb: (err?: Error | null) => void) => cb(),
+      onRcptTo: (address, session, cb) => void this.#onRcpt(address, session, cb),
+      onData: (stream, session, cb) => this.#onData(stream, session, cb),
+      onClose: () => {
+        this.counters.activeConnections--;
+      },
+    });
+    this.#server = server;
+    const net0 = (server as unknown as { server: net.Server }).server;
+    net0.on('connection', (socket: net.Socket) => {
+      const key = `${socket.remoteAddress}:${socket.remotePort}`;
+      this.#sockets.set(key, socket);
+      socket.once('close', () => this.#sockets.delete(key));
+      if (this.#opts.traceCommands) {
+        socket.on('data', (chunk: Buffer) => {
+          // Cheap scan for RSET lines in the client's byte stream (plain sessions only).
+          let i = chunk.indexOf('RSET\r\n');
+          while (i >= 0) {
+            if (i === 0 || chunk[i - 1] === 0x0a) this.counters.rsets++;
+            i = chunk.indexOf('RSET\r\n', i + 6);
+          }
+        });
+      }
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, this.host, () => {
+        server.off('error', reject);
+        // Client resets and similar socket errors are part of the tests, not failures of the sink.
+        server.on('error', () => {});
+        resolve();
+      });
+    });
+    this.port = (net0.address() as net.AddressInfo).port;
+  }
+
+  #onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    this.counters.connections++;
+    this.counters.activeConnections++;
+    if (this.counters.activeConnections > this.counters.maxConcurrentConnections) this.counters.maxConcurrentConnections = this.counters.activeConnections;
+    const g = this.#opts.greeting;
+    if (g) return cb(smtpError(g.code, g.text));
+    cb();
+    void session;
+  }
+
+  async #onRcpt(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): Promise<void> {
+    const b = this.behaviourFor(address.address);
+    if (typeof b === 'object' && 'slowMs' in b) await delay(b.slowMs);
+    const reply = replyOf(b);
+    if (reply && reply.stage === 'rcpt') {
+      this.counters.rejectedRecipients++;
+      // smtp-server closes the session itself after sending a 421.
+      return cb(smtpError(reply.code, reply.text));
+    }
+    cb();
+  }
+
+  #onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void {
+    const rcpts = session.envelope.rcptTo.map((r) => r.address);
+    const behaviours = rcpts.map((r) => this.behaviourFor(r));
+    const drop = behaviours.includes('drop-data');
+    let slowMs = 0;
+    let dataReply: Reply | null = null;
+    for (const b of behaviours) {
+      if (typeof b === 'object' && 'slowMs' in b) slowMs = Math.max(slowMs, b.slowMs);
+      const r = replyOf(b);
+      if (r && r.stage === 'data') dataReply ??= r;
+    }
+    const capture = this.#opts.capture ?? true;
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let dropped = false;
+    stream.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (capture) chunks.push(chunk);
+      if (drop && !dropped) {
+        dropped = true;
+        this.counters.drops++;
+        this.#sockets.get(`${session.remoteAddress}:${session.remotePort}`)?.destroy();
+      }
+    });
+    stream.once('end', () => {
+      if (dropped) return;
+      const finish = () => {
+        if (stream.sizeExceeded) return cb(smtpError(552, '5.3.4 Message size exceeds fixed limit'));
+        if (dataReply) {
+          const err = smtpError(dataReply.code, dataReply.text);
+          return cb(err);
+        }
+        this.counters.messages++;
+        this.counters.recipients += rcpts.length;
+        this.counters.bytes += bytes;
+        if (capture) {
+          this.messages.push({
+            connectionId: session.id,
+            transaction: session.transaction,
+            mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            recipients: rcpts,
+            raw: Buffer.concat(chunks, bytes),
+            secure: session.secure,
+            receivedAt: Date.now(),
+          });
+        }
+        cb(null, `2.0.0 Ok: queued as ${session.id}.${session.transaction}`);
+        if (this.#waiters.length) {
+          const ready = this.#waiters.filter((w) => this.counters.messages >= w.n);
+          this.#waiters = this.#waiters.filter((w) => this.counters.messages < w.n);
+          for (const w of ready) w.resolve();
+        }
+      };
+      if (slowMs > 0) setTimeout(finish, slowMs);
+      else finish();
+    });
+  }
+}
