@@ -1,9 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, printableConfig } from '../config/load.ts';
 import { AppError } from '../core/errors.ts';
-import { runServer } from '../app/server.ts';
 import type { Role } from '../app/server.ts';
-import { cliActor, withContext } from './context.ts';
+import { withContext } from './context.ts';
 import type { GlobalOptions } from './context.ts';
 import { registerFoundationCommands } from './foundation.ts';
 
@@ -21,6 +20,8 @@ program.command('serve').description('run Fanout (HTTP API, SMTP submission, bou
     const overrides: Record<string, unknown> = {};
     if (o.roles) overrides.roles = o.roles.split(',').map((r) => r.trim()).filter(Boolean) as Role[];
     const config = loadConfig({ file: globals().config ?? null, overrides });
+    // Loaded on demand: the other commands start faster without the server's modules.
+    const { runServer } = await import('../app/server.ts');
     await runServer(config);
   });
 
@@ -34,8 +35,6 @@ program.command('config').description('print the effective configuration (secret
 });
 
 registerFoundationCommands(program);
-
-export { cliActor };
 
 try {
   await program.parseAsync(process.argv);
