@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { recordOptionsFromConfig } from './config.ts';
 import { dnsRecords, txtStrings, zoneFileLine } from './records.ts';
 import type { DomainForRecords } from './records.ts';
 
@@ -44,4 +45,10 @@ test('zone-file lines: long TXT split into 255-byte strings, MX with priority', 
   assert.equal(zoneFileLine(records.find((r) => r.purpose === 'return_path_mx')!), 'bounces.bank.example.\t3600\tIN\tMX\t10 mx.fanout.example.');
   assert.equal(zoneFileLine(records.find((r) => r.purpose === 'dmarc')!), '_dmarc.bank.example.\t3600\tIN\tTXT\t"v=DMARC1; p=none; rua=mailto:postmaster@bank.example"');
   assert.deepEqual(txtStrings('a'.repeat(510)), ['a'.repeat(255), 'a'.repeat(255)]);
+});
+
+test('record options from the configuration: HELO name as MX host, public source addresses only', () => {
+  assert.deepEqual(recordOptionsFromConfig({ delivery: { heloName: 'mx.fanout.example' } }), { mxHost: 'mx.fanout.example' });
+  assert.deepEqual(recordOptionsFromConfig({ delivery: { heloName: 'mx.fanout.example', egress: { sourceIps: ['11.22.33.44', '10.0.0.7', '127.0.0.1', 'garbage', '2a00:1450:4001::1'] } } }),
+    { mxHost: 'mx.fanout.example', sendingIps: ['11.22.33.44', '2a00:1450:4001::1'] });
 });

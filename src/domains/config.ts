@@ -1,0 +1,27 @@
+import ipaddr from 'ipaddr.js';
+import type { RecordOptions } from './records.ts';
+
+/** The parts of the configuration the DNS records depend on (structural, so any config shape with them fits). */
+export interface RecordConfig {
+  delivery: {
+    heloName: string;
+    egress?: { sourceIps?: string[] };
+  };
+}
+
+/**
+ * DNS record options from the configuration: the sender's HELO name is the host that also takes
+ * bounces in the one-process deployment, and the configured source addresses are the sending
+ * IPs. Private and reserved addresses are left out: behind NAT they are not what receivers see,
+ * and SPF naming them would authorise nothing.
+ */
+export function recordOptionsFromConfig(config: RecordConfig): RecordOptions {
+  const sendingIps = (config.delivery.egress?.sourceIps ?? []).filter((ip) => {
+    try {
+      return ipaddr.parse(ip).range() === 'unicast';
+    } catch {
+      return false;
+    }
+  });
+  return { mxHost: config.delivery.heloName, ...(sendingIps.length ? { sendingIps } : {}) };
+}

@@ -1,0 +1,90 @@
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { RouteModule } from '../http/app.ts';
+import { actorOf, assertTenantAccess, requireRole, tenantScope } from '../http/auth.ts';
+import { closed, IdParams } from '../http/schemas.ts';
+import { recordOptionsFromConfig } from './config.ts';
+import {
+  createDomain, deleteDomain, dnsRecords, getDomain, listDomains, rotateDkimKey, setRequireVerification, verifyDomain, zoneFileLine,
+} from './service.ts';
+import type { DnsResolver, SendingDomainView } from './service.ts';
+
+const DomainName = Type.String({ minLength: 1, maxLength: 253 });
+const Selector = Type.String({ minLength: 1, maxLength: 63 });
+const CreateBody = Type.Object({ domain: DomainName, selector: Type.Optional(Selector), returnPathDomain: Type.Optional(DomainName) }, closed);
+const RotateBody = Type.Object({ selector: Type.Optional(Selector) }, closed);
+const RequireBody = Type.Object({ requireVerification: Type.Boolean() }, closed);
+const TenantParams = Type.Object({ tenantId: Type.String({ minLength: 1, maxLength: 64 }) }, closed);
+const ListQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, closed);
+
+const READERS = ['administrator', 'auditor', 'support', 'operator', 'account'] as const;
+// Verification only reads DNS and records the verdict: tenant operators and support engineers
+// (health inspections) may run it; changing keys or policy is the administrator's.
+const VERIFIERS = ['administrator', 'operator', 'support'] as const;
+
+export interface DomainRouteOptions {
+  /** DNS for verification; tests inject a fake, production uses node's resolver. */
+  resolver?: DnsResolver;
+}
+
+export function createDomainRoutes(options: DomainRouteOptions = {}): RouteModule {
+  return (app, { store, config }) => {
+    const recordOptions = recordOptionsFromConfig(config);
+    const withRecords = (d: SendingDomainView) => {
+      const records = dnsRecords(d, recordOptions);
+      return { ...d, records, zoneFile: records.map((r) => zoneFileLine(r)).join('\n') };
+    };
+    /** A domain the caller may see; another tenant's answers 404 like a missing one. */
+    const visible = async (req: FastifyRequest, id: string, roles: readonly (typeof READERS)[number][] = READERS) => {
+      const p = requireRole(req, roles);
+      const d = await getDomain(store.db, id);
+      assertTenantAccess(p, d.tenantId, 'sending domain');
+      return d;
+    };
+
+    app.get<{ Querystring: Static<typeof ListQuery> }>('/domains', { schema: { tags: ['domains'], summary: 'List sending domains', querystring: ListQuery } }, async (req) => {
+      const p = requireRole(req, READERS);
+      const scope = tenantScope(p);
+      if (scope && req.query.tenantId && req.query.tenantId !== scope) return { items: [] };
+      return { items: await listDomains(store.db, { tenantId: scope ?? req.query.tenantId ?? null }) };
+    });
+    app.post<{ Params: Static<typeof TenantParams>; Body: Static<typeof CreateBody> }>('/tenants/:tenantId/domains', {
+      schema: { tags: ['domains'], summary: 'Add a sending domain: makes its DKIM key and returns the DNS records to publish', params: TenantParams, body: CreateBody },
+    }, async (req, reply) => {
+      requireRole(req, ['administrator']);
+      const created = await createDomain(store, actorOf(req), { ...req.body, tenantId: req.params.tenantId });
+      return reply.code(201).send(withRecords(created));
+    });
+    app.get<{ Params: Static<typeof IdParams> }>('/domains/:id', { schema: { tags: ['domains'], summary: 'A sending domain with its DNS records', params: IdParams } },
+      async (req) => withRecords(await visible(req, req.params.id)));
+    app.get<{ Params: Static<typeof IdParams> }>('/domains/:id/records', { schema: { tags: ['domains'], summary: 'The DNS records to publish, as objects and as zone-file lines', params: IdParams } }, async (req) => {
+      const { records, zoneFile } = withRecords(await visible(req, req.params.id));
+      return { items: records, zoneFile };
+    });
+    app.post<{ Params: Static<typeof IdParams> }>('/domains/:id/verify', { schema: { tags: ['domains'], summary: 'Look the DNS records up and report what is missing', params: IdParams } }, async (req) => {
+      const d = await visible(req, req.params.id, VERIFIERS);
+      return verifyDomain(store, actorOf(req), d.id, options.resolver, recordOptions);
+    });
+    app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof RotateBody> }>('/domains/:id/rotate-dkim', {
+      schema: { tags: ['domains'], summary: 'Make a new DKIM key under a new selector; the old one is retired but kept', params: IdParams, body: RotateBody },
+    }, async (req) => {
+      requireRole(req, ['administrator']);
+      const r = await rotateDkimKey(store, actorOf(req), req.params.id, req.body.selector);
+      return { domain: r.domain, previousSelector: r.previousSelector, record: r.record, zoneLine: zoneFileLine(r.record) };
+    });
+    app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof RequireBody> }>('/domains/:id/require-verification', {
+      schema: { tags: ['domains'], summary: 'Hold mail from the domain until DNS verification passes (or stop holding it)', params: IdParams, body: RequireBody },
+    }, async (req) => {
+      requireRole(req, ['administrator']);
+      return setRequireVerification(store, actorOf(req), req.params.id, req.body.requireVerification);
+    });
+    app.delete<{ Params: Static<typeof IdParams> }>('/domains/:id', { schema: { tags: ['domains'], summary: 'Delete a sending domain and its keys', params: IdParams } }, async (req, reply) => {
+      requireRole(req, ['administrator']);
+      await deleteDomain(store, actorOf(req), req.params.id);
+      return reply.code(204).send();
+    });
+  };
+}
+
+export const domainRoutes: RouteModule = createDomainRoutes();
