@@ -5,6 +5,7 @@ import type { Role } from '../app/server.ts';
 import { withContext } from './context.ts';
 import type { GlobalOptions } from './context.ts';
 import { registerFoundationCommands } from './foundation.ts';
+import { registerDomainCommands } from '../domains/cli.ts';
 
 const program = new Command('fanout')
   .description('Fanout: bulk and transactional email for banks and securities firms')
@@ -35,6 +36,7 @@ program.command('config').description('print the effective configuration (secret
 });
 
 registerFoundationCommands(program);
+registerDomainCommands(program);
 
 try {
   await program.parseAsync(process.argv);

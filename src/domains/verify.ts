@@ -128,6 +128,8 @@ function checkDmarc(found: string[]): Pick<RecordCheck, 'status' | 'message'> {
   return { status: 'ok', message: `DMARC policy p=${lower(p)}` };
 }
 
+const LABELS: Record<DnsRecordPurpose, string> = { spf: 'SPF', dkim: 'DKIM key', dmarc: 'DMARC', return_path_mx: 'MX', return_path_spf: 'return-path SPF' };
+
 async function checkOne(record: DnsRecord, resolver: DnsResolver): Promise<RecordCheck> {
   const base = { purpose: record.purpose, type: record.type, name: record.name, expected: record.type === 'MX' ? `${record.priority ?? 10} ${record.value}` : record.value, required: record.required };
   if (record.type === 'MX') {
@@ -140,7 +142,7 @@ async function checkOne(record: DnsRecord, resolver: DnsResolver): Promise<Recor
       : { ...base, status: 'mismatch', found, message: `MX of ${record.name} does not point at ${record.value} (found ${found.join(', ')})` };
   }
   const r = await lookup(() => resolver.resolveTxt(record.name));
-  if (!r.ok) return r.missing ? { ...base, status: 'missing', found: [], message: `no ${record.purpose} record at ${record.name}` } : { ...base, status: 'lookup_failed', found: [], error: r.error, message: `TXT lookup for ${record.name} failed: ${r.error}` };
+  if (!r.ok) return r.missing ? { ...base, status: 'missing', found: [], message: `no ${LABELS[record.purpose]} record at ${record.name}` } : { ...base, status: 'lookup_failed', found: [], error: r.error, message: `TXT lookup for ${record.name} failed: ${r.error}` };
   const found = r.value.map((chunks) => chunks.join(''));
   const verdict = record.purpose === 'dkim' ? checkDkim(record.value, found)
     : record.purpose === 'dmarc' ? checkDmarc(found)

@@ -1,5 +1,6 @@
 import { accountRoutes } from '../accounts/routes.ts';
 import { operationLogRoutes } from '../audit/routes.ts';
+import { domainRoutes } from '../domains/routes.ts';
 import { tenantRoutes } from '../tenants/routes.ts';
 import { authRoutes, userRoutes } from '../users/routes.ts';
 import type { RouteModule } from './app.ts';
@@ -10,5 +11,6 @@ export const routeModules: RouteModule[] = [
   userRoutes,
   tenantRoutes,
   accountRoutes,
+  domainRoutes,
   operationLogRoutes,
 ];
