@@ -24,7 +24,7 @@ export interface DomainCommandOptions {
  */
 export function zoneFileText(d: SendingDomainView, records: DnsRecord[], tenantName?: string): string[] {
   return [
-    `; sending domain ${d.domain}${d.domainUnicode !== d.domain ? ` (${d.domainUnicode})` : ''} — id ${d.id}${tenantName ? `, tenant ${tenantName}` : ''}`,
+    `; sending domain ${d.domain}${d.domainUnicode !== d.domain ? ` (${d.domainUnicode})` : ''}, id ${d.id}${tenantName ? `, tenant ${tenantName}` : ''}`,
     `; DKIM selector ${d.dkimSelector}, return path ${d.returnPathDomain}`,
     ...records.map((r) => `${zoneFileLine(r)}\t; ${r.purpose}${r.required ? '' : ' (recommended)'}: ${r.note}`),
   ];

@@ -10,7 +10,7 @@ import { createTenant } from '../tenants/service.ts';
 import type { Store } from '../store/store.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 import {
-  activeDkimKey, canSendFrom, createDomain, deleteDomain, dnsRecords, findDomainByReturnPath, findSendingDomain, getDomain, listDomains,
+  activeDkimKey, canSendFrom, checkDomainDns, createDomain, deleteDomain, dnsRecords, findDomainByReturnPath, findSendingDomain, getDomain, listDomains,
   registerDomainUsageCheck, resolveDomain, rotateDkimKey, setRequireVerification, verifyDomain,
 } from './service.ts';
 import type { DnsRecord, DnsResolver, RecordOptions, SendingDomainView } from './service.ts';
@@ -228,6 +228,19 @@ describeEachEngine('sending domains', (get) => {
     assert.equal(report.checks.find((c) => c.purpose === 'return_path_mx')!.error, 'no network');
     assert.equal((await getDomain(store.db, domain.id)).verifiedAt, verifiedAt);
     assert.equal((await getDomain(store.db, domain.id)).lastCheck?.status, 'lookup_failed');
+  });
+
+  test('checkDomainDns judges without storing or logging (for scheduled inspections)', async () => {
+    const { store } = get();
+    const before = await counts(store);
+    const stored = await getDomain(store.db, domain.id);
+    const dns = fakeDns(dnsRecords(domain, OPTIONS));
+    dns.txt.delete(`_dmarc.${domain.domain}`);
+    const report = await checkDomainDns(stored, dns, OPTIONS);
+    assert.equal(report.status, 'failed');
+    assert.deepEqual(report.problems, ['no DMARC record at _dmarc.mail.bank.example']);
+    assert.deepEqual(await counts(store), before);
+    assert.deepEqual(await getDomain(store.db, domain.id), stored);
   });
 
   test('canSendFrom: blocked only when verification is required and has not passed', async () => {

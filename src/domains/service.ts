@@ -182,15 +182,24 @@ export async function createDomain(store: Store, actor: Actor, input: CreateDoma
 }
 
 /**
+ * The DNS verdict alone: nothing stored, nothing logged. For health inspections, which look at
+ * every domain on a schedule and must not fill the operation log.
+ */
+export async function checkDomainDns(domain: SendingDomainView, resolver: DnsResolver = defaultResolver(), records: RecordOptions = DEFAULT_RECORD_OPTIONS): Promise<VerificationReport> {
+  const checks = await checkRecords(dnsRecords(domain, records), resolver);
+  return summarise(domain.id, domain.domain, checks, Date.now());
+}
+
+/**
  * Looks up every record the domain needs and stores the result. DNS trouble never throws: it
  * is reported per record as lookup_failed. A definite failure clears verified_at (the records
  * were removed or changed); a lookup failure leaves it as it was, since it proves nothing.
  */
 export async function verifyDomain(store: Store, actor: Actor, domainId: string, resolver: DnsResolver = defaultResolver(), records: RecordOptions = DEFAULT_RECORD_OPTIONS): Promise<VerificationReport> {
   const before = await getDomain(store.db, domainId);
-  const checks = await checkRecords(dnsRecords(before, records), resolver);
-  const now = Date.now();
-  const report = summarise(before.id, before.domain, checks, now);
+  const report = await checkDomainDns(before, resolver, records);
+  const { checks } = report;
+  const now = Date.parse(report.checkedAt);
   await store.transaction(async (trx) => {
     const current = await trx.selectFrom('sending_domains').select(['verified_at', 'dkim_selector']).where('id', '=', domainId).executeTakeFirst();
     if (!current) throw notFound('sending domain');
