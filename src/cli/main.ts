@@ -6,6 +6,7 @@ import { withContext } from './context.ts';
 import type { GlobalOptions } from './context.ts';
 import { registerFoundationCommands } from './foundation.ts';
 import { registerDomainCommands } from '../domains/cli.ts';
+import { registerBounceCommands } from '../bounces/cli.ts';
 
 const program = new Command('fanout')
   .description('Fanout: bulk and transactional email for banks and securities firms')
@@ -37,6 +38,7 @@ program.command('config').description('print the effective configuration (secret
 
 registerFoundationCommands(program);
 registerDomainCommands(program);
+registerBounceCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,37 @@
+// Bounce classifier throughput: messages classified per second over the shared corpus of real
+// bounces (read into memory first, so the figure is the classifier's, not the disk's).
+import fs from 'node:fs';
+import path from 'node:path';
+import { classifyMessage } from '../src/bounces/classify.ts';
+import { CORPUS_DIR, measureAgreement } from '../src/bounces/corpus.ts';
+
+const dir = path.join(CORPUS_DIR, 'maildir');
+const messages = fs.readdirSync(dir).filter((f) => f.endsWith('.eml')).map((f) => fs.readFileSync(path.join(dir, f)));
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+
+// Warm up so the figure is the steady state.
+for (const m of messages) classifyMessage(m);
+
+let count = 0;
+let recipients = 0;
+const start = performance.now();
+const deadline = start + seconds * 1000;
+while (performance.now() < deadline) {
+  for (const m of messages) {
+    recipients += classifyMessage(m).recipients.length;
+    count++;
+  }
+}
+const elapsed = (performance.now() - start) / 1000;
+const agreement = measureAgreement();
+const pct = (n: number) => ((100 * n) / agreement.total).toFixed(2);
+console.log(JSON.stringify({
+  benchmark: 'bounces',
+  corpus_messages: messages.length,
+  messages_classified: count,
+  recipients_found: recipients,
+  seconds: Number(elapsed.toFixed(2)),
+  messages_per_second: Math.round(count / elapsed),
+  reason_agreement_pct: Number(pct(agreement.reasonAgree)),
+  hard_bounce_agreement_pct: Number(pct(agreement.hardAgree)),
+}));

@@ -1,0 +1,194 @@
+/**
+ * The bounce classifier: raw message in, one classified entry per failed (or complaining, or
+ * auto-replying) recipient out. Extraction finds recipients and what was said about each;
+ * `decideReason` in reason.ts turns that into Sisimai's vocabulary with the rules in rules.ts.
+ */
+import { header, headerAll, parseHeaders, parseMessage, partText, walk } from './mime.ts';
+import type { MimePart } from './mime.ts';
+import { decideReason, detectGateway, findReplyCode, findStatus, isHardBounce, normaliseStatus, pseudoStatus } from './reason.ts';
+import { findFeedbackPart, readFeedback } from './extract/arf.ts';
+import { autoReplyRecipient, isAutoReply } from './extract/autoreply.ts';
+import { addressesIn } from './extract/addresses.ts';
+import { looksLikeDeliveryStatus, parseDeliveryStatus } from './extract/dsn.ts';
+import type { DsnRecipient } from './extract/dsn.ts';
+import { readSesNotification } from './extract/ses.ts';
+import { commandIn, recipientsInText, remoteHostIn, reportText } from './extract/text.ts';
+import type { BounceReport, ClassifiedRecipient, Finding, MessageKind } from './types.ts';
+
+const DSN_TYPES = new Set(['message/delivery-status', 'message/global-delivery-status']);
+const MAX_BLOCK = 4000;
+
+function blank(recipient: string): Finding {
+  return { recipient, status: '', replyCode: '', action: '', diagnostic: '', context: '', remoteHost: '', command: '', diagnosticType: '' };
+}
+
+function finish(f: Finding): ClassifiedRecipient {
+  const reason = decideReason(f);
+  let status = normaliseStatus(f.status);
+  const replyCode = f.replyCode;
+  if (reason === 'feedback' || reason === 'vacation') status = '';
+  else if (!status) {
+    const temporary = f.action === 'delayed' || replyCode.startsWith('4');
+    status = pseudoStatus(reason, temporary);
+  }
+  return {
+    recipient: f.recipient,
+    status,
+    replyCode: reason === 'feedback' || reason === 'vacation' ? '' : replyCode,
+    reason,
+    hardBounce: isHardBounce(reason, status, replyCode),
+    action: f.action,
+    diagnostic: f.diagnostic.replace(/\s+/g, ' ').trim(),
+    remoteHost: f.remoteHost,
+  };
+}
+
+/** The returned original message: an enclosed part, or the headers quoted after the report text. */
+function findOriginal(root: MimePart, inlineOriginal: string): MimePart | null {
+  const enclosed = walk(root).find((p) => p.enclosed)?.enclosed;
+  if (enclosed) return enclosed;
+  if (!inlineOriginal) return null;
+  // Skip the marker line and any blank or quoting lines before the header block.
+  const start = inlineOriginal.search(/^[\w-]+\s*:\s*\S/m);
+  if (start < 0) return null;
+  return parseMessage(inlineOriginal.slice(start).replace(/^[ \t]*>[ \t]?/gm, ''));
+}
+
+function describeOriginal(original: MimePart | null): BounceReport['original'] {
+  if (!original || original.headers.fields.size === 0) return null;
+  const h = original.headers;
+  return {
+    messageId: header(h, 'message-id')?.trim() ?? null,
+    from: addressesIn(header(h, 'from') ?? '')[0] ?? null,
+    to: addressesIn(headerAll(h, 'to').join(', ')),
+    subject: header(h, 'subject') ?? null,
+    headers: h.fields,
+  };
+}
+
+/** Addresses that belong to the sender side: reports mention them but they never failed. */
+function senderAddresses(root: MimePart, original: MimePart | null): Set<string> {
+  const names = ['to', 'delivered-to', 'x-original-to', 'envelope-to', 'return-path', 'reply-to'];
+  const out = new Set<string>();
+  for (const n of names) for (const v of headerAll(root.headers, n)) for (const a of addressesIn(v)) out.add(a);
+  if (original) for (const n of ['from', 'sender', 'return-path', 'reply-to']) for (const v of headerAll(original.headers, n)) for (const a of addressesIn(v)) out.add(a);
+  return out;
+}
+
+function fromDsn(r: DsnRecipient, blocks: Map<string, string>, report: string): Finding {
+  const recipient = (r.finalRecipient.includes('@') ? r.finalRecipient : r.originalRecipient || r.finalRecipient).toLowerCase();
+  const block = blocks.get(recipient) ?? '';
+  // Sendmail keeps only the first line of a multi-line reply ("550-5.7.1 ..."); the rest is in the transcript.
+  const truncated = /^\s*[245]\d\d-/.test(r.diagnostic);
+  const diagnostic = truncated ? `${r.diagnostic}\n${block}` : r.diagnostic || block;
+  const reported = normaliseStatus(r.status);
+  const inText = findStatus(r.diagnostic);
+  // A generic x.0.0 in the DSN says less than the code the remote server gave in its reply.
+  const status = reported && !(reported.endsWith('.0.0') && inText && inText[0] === reported[0]) ? reported : inText || reported || findStatus(block);
+  return {
+    recipient,
+    status,
+    replyCode: findReplyCode(r.diagnostic) || findReplyCode(block),
+    action: r.action,
+    diagnostic,
+    context: (block + '\n' + report).slice(0, MAX_BLOCK),
+    remoteHost: r.remoteMta || remoteHostIn(diagnostic),
+    command: commandIn(block) || commandIn(diagnostic),
+    diagnosticType: r.diagnosticType,
+  };
+}
+
+/** Per-recipient text blocks for DSN recipients, found in the human-readable part. */
+function blocksFor(report: string, addresses: string[], senders: Set<string>): Map<string, string> {
+  const wanted = new Set(addresses);
+  const exclude = new Set([...senders].filter((a) => !wanted.has(a)));
+  const found = recipientsInText(report, exclude).filter((t) => wanted.has(t.address));
+  return new Map(found.map((t) => [t.address, t.block.slice(0, MAX_BLOCK)]));
+}
+
+function fromText(address: string, block: string, report: string): Finding {
+  const f = blank(address);
+  f.diagnostic = block.slice(0, MAX_BLOCK);
+  f.context = report.slice(0, MAX_BLOCK);
+  f.status = findStatus(block) || findStatus(report);
+  f.replyCode = findReplyCode(block) || findReplyCode(report);
+  f.command = commandIn(block) || commandIn(report);
+  f.remoteHost = remoteHostIn(block) || remoteHostIn(report);
+  f.action = 'failed';
+  return f;
+}
+
+/** Extraction alone, before reasons are decided: what tests and operators inspect to see why. */
+export function extractFindings(root: MimePart): { kind: MessageKind; findings: Finding[]; original: MimePart | null } {
+  const { report, inlineOriginal } = reportText(root);
+  const original = findOriginal(root, inlineOriginal);
+
+  const feedback = findFeedbackPart(root);
+  if (feedback) {
+    const fb = readFeedback(root, feedback, original);
+    return { kind: 'complaint', original, findings: fb.recipients.map((r) => ({ ...blank(r.toLowerCase()), preset: 'feedback', diagnostic: fb.feedbackType })) };
+  }
+
+  const ses = readSesNotification(report);
+  if (ses) return { kind: ses.kind, findings: ses.findings, original };
+
+  // Real delivery-status parts first; DSN fields pasted into a text part only when there are none.
+  let dsnParts = walk(root).filter((p) => DSN_TYPES.has(p.type));
+  if (dsnParts.length === 0) dsnParts = walk(root).filter((p) => p.type === 'text/plain' && looksLikeDeliveryStatus(p.rawBody));
+  const dsn = dsnParts.flatMap((p) => parseDeliveryStatus(partText(p)).recipients);
+  if (dsn.length > 0) {
+    const addresses = dsn.map((r) => (r.finalRecipient || r.originalRecipient).toLowerCase());
+    const blocks = blocksFor(report, addresses, senderAddresses(root, original));
+    // Not de-duplicated: a digest of several bounces lists the same address once per bounce.
+    const findings = dsn.map((r) => fromDsn(r, blocks, report));
+    const allDelivered = findings.every((f) => f.action === 'delivered' || f.action === 'relayed' || f.action === 'expanded');
+    return { kind: allDelivered ? 'delivery' : 'bounce', original, findings };
+  }
+
+  if (isAutoReply(root)) {
+    const who = autoReplyRecipient(root);
+    return { kind: 'autoreply', original, findings: who ? [{ ...blank(who), preset: 'vacation', diagnostic: header(root.headers, 'subject') ?? '' }] : [] };
+  }
+
+  const failedHeader = headerAll(root.headers, 'x-failed-recipients').flatMap(addressesIn);
+  const exclude = senderAddresses(root, original);
+  let named = recipientsInText(report, exclude);
+  if (named.length === 0) {
+    // Mail the sender addressed to itself bounces with the sender's address as the failed one.
+    const own = new Set(headerAll(original?.headers ?? root.headers, 'from').flatMap(addressesIn));
+    named = recipientsInText(report, own);
+  }
+  if (failedHeader.length > 0) {
+    const blocks = blocksFor(report, failedHeader, exclude);
+    named = failedHeader.map((address) => ({ address, block: blocks.get(address) ?? '' }));
+  }
+  if (named.length === 0 && original && report.trim()) {
+    // The report names nobody: the original's recipients are the ones it failed for.
+    named = addressesIn(headerAll(original.headers, 'to').join(', ')).map((address) => ({ address, block: '' }));
+  }
+  const findings = named.map((t) => fromText(t.address, t.block || report, report));
+  return { kind: findings.length > 0 ? 'bounce' : 'unrecognised', original, findings };
+}
+
+/** Classifies one raw message (bytes as received). Never throws on malformed input. */
+export function classifyMessage(raw: Buffer | string): BounceReport {
+  let root: MimePart;
+  try {
+    root = parseMessage(raw);
+  } catch {
+    return { kind: 'unrecognised', recipients: [], original: null, damaged: true };
+  }
+  try {
+    const { kind, findings, original } = extractFindings(root);
+    const agent = detectGateway(root.headers.raw + '\n' + reportText(root).report);
+    if (agent) for (const f of findings) f.agent = agent;
+    const damaged = walk(root).some((p) => p.damaged) && root.headers.fields.size === 0;
+    return { kind, recipients: findings.filter((f) => f.recipient).map(finish), original: describeOriginal(original), damaged };
+  } catch {
+    // A message this broken is reported as unrecognised rather than crashing the caller.
+    return { kind: 'unrecognised', recipients: [], original: null, damaged: true };
+  }
+}
+
+/** Parses header text on its own (used by callers that only kept headers). */
+export { parseHeaders };

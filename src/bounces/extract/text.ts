@@ -1,0 +1,169 @@
+/**
+ * The human-readable part of a bounce: where non-standard MTAs (qmail, Exim without DSN,
+ * Exchange 2003, Gmail, Yahoo, mobile carriers, ...) say which recipients failed and why.
+ * Instead of one parser per MTA, this finds the report text, cuts off the returned original,
+ * spots the failed addresses and hands each one the text that follows it.
+ */
+import { decodeCharset, decodeTransfer, walk } from '../mime.ts';
+import type { MimePart } from '../mime.ts';
+import { addressPositions, isRobot } from './addresses.ts';
+
+/** Lines that start the returned original message in single-part bounces. */
+const ORIGINAL_MARKERS: RegExp[] = [
+  /^[ \t>]*-{2,}\s*(?:original message|below this line is a copy of the message|this is a copy of (?:the|your) message|the header of the original message|message headers follow|original message (?:header|follows)|unsent message|returned message|undelivered message|copy of (?:the )?message)[^\n]*$/im,
+  /^[ \t]*(?:-+ ?)?(?:original message follows|the original message (?:was|is)|returned mail follows|unsent message below|message text follows|below is a copy of the (?:original )?message|included is a copy|a copy of the original message below|message headers follow|headers of your message follow|original message headers|---- ?start of (?:returned|original) message)[^\n]*$/im,
+  /^[ \t]*content-type:\s*message\/(?:rfc822|global)/im,
+  /^[ \t]*-{3,} ?(?:the following|this) is (?:a|the) (?:original|returned)[^\n]*$/im,
+];
+
+/** A run of three header lines: the returned message's header block. */
+const HEADER_BLOCK = /^(?:return-path|received|dkim-signature|x-received|arc-seal|message-id|from|date|subject|to|mime-version|delivered-to)\s*:[^\n]*\n(?:[ \t][^\n]*\n)*(?:[\w-]+\s*:[^\n]*\n(?:[ \t][^\n]*\n)*){2}/im;
+
+export function cutOriginal(text: string): { report: string; original: string } {
+  let cut = text.length;
+  for (const re of ORIGINAL_MARKERS) {
+    const m = re.exec(text);
+    if (m && m.index < cut && m.index > 0) cut = m.index;
+  }
+  const h = HEADER_BLOCK.exec(text);
+  if (h && h.index < cut && h.index > 0) cut = h.index;
+  return { report: text.slice(0, cut), original: text.slice(cut) };
+}
+
+function stripHtml(html: string): string {
+  return html
+    .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<br\s*\/?>|<\/(?:p|div|tr|li|h\d)>/gi, '\n')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&nbsp;/gi, ' ')
+    .replace(/&lt;/gi, '<')
+    .replace(/&gt;/gi, '>')
+    .replace(/&quot;/gi, '"')
+    .replace(/&#39;|&apos;/gi, "'")
+    .replace(/&amp;/gi, '&');
+}
+
+const REPORT_TYPES = new Set(['message/delivery-status', 'message/global-delivery-status', 'message/feedback-report', 'message/disposition-notification']);
+
+/**
+ * The report's own text (not the returned original): text parts outside enclosed messages,
+ * HTML only where a part has no plain alternative.
+ */
+export function reportText(root: MimePart): { report: string; inlineOriginal: string } {
+  const leaves = walk(root).filter((p) => p.children.length === 0 && !p.enclosed && !REPORT_TYPES.has(p.type));
+  const plain = leaves.filter((p) => p.type === 'text/plain' || p.type === 'text' || (p === root && !p.type.startsWith('multipart/')));
+  const html = leaves.filter((p) => p.type === 'text/html');
+  const chosen = plain.length > 0 ? plain : html;
+  const texts = chosen.map((p) => {
+    const t = decodeCharset(decodeTransfer(p), p.params.charset);
+    return p.type === 'text/html' ? stripHtml(t) : t;
+  });
+  const joined = texts.join('\n').replace(/\r\n?/g, '\n');
+  if (root.children.length > 0 && root.children.some((c) => c.enclosed)) return { report: joined, inlineOriginal: '' };
+  const { report, original } = cutOriginal(joined);
+  return { report, inlineOriginal: original };
+}
+
+/** Lines that quote the original's headers or are plainly about the sender rather than the recipient. */
+const IGNORE_LINE = /^[ \t>]*(?:from|reply-to|sender|return-path|subject|sent|date|message-id|received|envelope-from|x-[\w-]+|in-reply-to|references|list-[\w-]+|dkim-signature)\s*:/i;
+
+function lineAt(text: string, index: number): string {
+  const start = text.lastIndexOf('\n', index) + 1;
+  const end = text.indexOf('\n', index);
+  return text.slice(start, end < 0 ? text.length : end);
+}
+
+export interface TextRecipient {
+  address: string;
+  /** The report text that belongs to this recipient: from each of its mentions up to the next other recipient. */
+  block: string;
+}
+
+/**
+ * Failed recipients named in the report text, in order of first mention. `exclude` holds the
+ * sender's own addresses (the bounce's To, the original's From), which reports also mention.
+ */
+export function recipientsInText(report: string, exclude: Set<string>): TextRecipient[] {
+  const positions = addressPositions(report).filter((p) => {
+    if (exclude.has(p.address) || isRobot(p.address)) return false;
+    const line = lineAt(report, p.index);
+    if (IGNORE_LINE.test(line)) return false;
+    // Addresses inside URLs (help pages, unsubscribe links) are not recipients.
+    const before = report.slice(Math.max(0, p.index - 200), p.index);
+    if (/https?:\/\/\S*$/i.test(before) || /mailto:$/i.test(before)) return false;
+    // Message-IDs look like addresses; they sit inside <...> right after "id" or have no dot on the left.
+    if (/message-?id\W{0,3}<?$/i.test(before)) return false;
+    return true;
+  });
+  const order: string[] = [];
+  for (const p of positions) if (!order.includes(p.address)) order.push(p.address);
+  return order.map((address) => {
+    let block = '';
+    for (let i = 0; i < positions.length; i++) {
+      const p = positions[i];
+      if (!p || p.address !== address) continue;
+      let next = report.length;
+      for (let j = i + 1; j < positions.length; j++) {
+        const q = positions[j];
+        if (q && q.address !== address) {
+          next = report.lastIndexOf('\n', q.index) + 1 || q.index;
+          if (next <= p.index) next = q.index;
+          break;
+        }
+      }
+      const lineStart = report.lastIndexOf('\n', p.index) + 1;
+      block += report.slice(lineStart, next) + '\n';
+    }
+    return { address, block };
+  });
+}
+
+/** The SMTP command a failure answered, as reported in the text. */
+export function commandIn(text: string): string {
+  const transcript = commandInTranscript(text);
+  if (transcript) return transcript;
+  const m =
+    /in reply to (rcpt to|mail from|end of data|data|helo|ehlo|lhlo)\b/i.exec(text) ??
+    /(?:smtp error from remote (?:mail )?server|failed) after (rcpt to|mail from|end of data|data|helo|ehlo|initial connection|pipelined (?:mail from|rcpt to))/i.exec(text) ??
+    /did not like our (rcpt to|mail from|final data|data|helo|ehlo)/i.exec(text) ??
+    /\[(rcpt_to|mail_from|data|end_of_data|helo|ehlo|connect)\]/i.exec(text) ??
+    /\b(?:in|after) (rcpt|mail|data|helo|ehlo) command\b/i.exec(text) ??
+    />>> (rcpt to|mail from|data|helo|ehlo)\b/i.exec(text) ??
+    /smtp command:?\s*(rcpt to|mail from|data|helo|ehlo)\b/i.exec(text);
+  if (!m?.[1]) return '';
+  const c = m[1].toLowerCase();
+  if (c.includes('rcpt')) return 'RCPT';
+  if (c.includes('mail')) return 'MAIL';
+  if (c.includes('data')) return 'DATA';
+  if (c.includes('helo') || c.includes('ehlo') || c.includes('lhlo')) return 'HELO';
+  if (c.includes('connect')) return 'CONN';
+  return '';
+}
+
+/**
+ * Sendmail-style session transcripts (">>> RCPT To:<x>" then "<<< 550 ..."): the failing command
+ * is the last one sent before the first 4xx/5xx answer, not any command mentioned later.
+ */
+function commandInTranscript(text: string): string {
+  if (!text.includes('>>> ')) return '';
+  let last = '';
+  for (const line of text.split('\n')) {
+    const sent = /^\s*>>>\s*(rcpt|mail|data|helo|ehlo|\.)/i.exec(line);
+    if (sent?.[1]) {
+      const c = sent[1].toLowerCase();
+      last = c === 'rcpt' ? 'RCPT' : c === 'mail' ? 'MAIL' : c === 'data' || c === '.' ? 'DATA' : 'HELO';
+      continue;
+    }
+    if (/^\s*<<<\s*[45]\d\d/.test(line) && last) return last;
+  }
+  return '';
+}
+
+/** The remote host the report says answered, when it says. */
+export function remoteHostIn(text: string): string {
+  const m =
+    /\bhost\s+([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?\s*\[[0-9a-f.:]+\]/i.exec(text) ??
+    /\b(?:remote (?:host|server)|mx|server)\s*(?:said|is|:)?\s*\(?([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\b/i.exec(text) ??
+    /([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?\s*\[[0-9.]+\]/i.exec(text);
+  return m?.[1]?.toLowerCase() ?? '';
+}

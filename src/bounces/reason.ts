@@ -1,0 +1,192 @@
+import { GATEWAY_SIGNATURES, PROVIDER_RULES, STATUS_REASONS, TEXT_RULES, WEAK_STATUS_REASONS } from './rules.ts';
+import type { TextRule } from './rules.ts';
+import type { Finding, Reason } from './types.ts';
+
+interface CompiledRule {
+  reason: Reason;
+  any: RegExp;
+  each: RegExp[];
+}
+
+function compile(rules: TextRule[]): CompiledRule[] {
+  return rules.map((r) => ({
+    reason: r.reason,
+    any: new RegExp(r.patterns.map((p) => `(?:${p})`).join('|'), 'i'),
+    each: r.patterns.map((p) => new RegExp(p, 'i')),
+  }));
+}
+
+const TEXT = compile(TEXT_RULES);
+const PROVIDERS = PROVIDER_RULES.map((p) => ({ provider: p.provider, host: new RegExp(p.host, 'i'), rules: compile(p.rules) }));
+
+const GATEWAYS = GATEWAY_SIGNATURES.map((g) => ({ agent: g.agent, re: new RegExp(g.pattern, 'i') }));
+
+/** The filtering gateway whose signature appears in `text` (headers and report), or undefined. */
+export function detectGateway(text: string): string | undefined {
+  return GATEWAYS.find((g) => g.re.test(text))?.agent;
+}
+
+/** Collapses whitespace so that patterns need not care how a server wrapped its lines. */
+export function normaliseText(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+export interface TextMatch {
+  reason: Reason;
+  /** The rule pattern that matched, so tests and operators can see why. */
+  pattern: string;
+  provider?: string;
+}
+
+function firstMatch(rules: CompiledRule[], text: string): TextMatch | null {
+  if (!text) return null;
+  for (const r of rules) {
+    if (!r.any.test(text)) continue;
+    const hit = r.each.find((re) => re.test(text));
+    return { reason: r.reason, pattern: hit?.source ?? r.any.source };
+  }
+  return null;
+}
+
+/** The first text rule (in precedence order) that matches `text`, or null. */
+export function matchText(text: string): TextMatch | null {
+  return firstMatch(TEXT, normaliseText(text));
+}
+
+/** Provider-specific rules, used when the host or the text names a provider with its own codes. */
+export function matchProvider(host: string, text: string): TextMatch | null {
+  const t = normaliseText(text);
+  for (const p of PROVIDERS) {
+    if (!p.host.test(host) && !p.host.test(t)) continue;
+    const m = firstMatch(p.rules, t);
+    if (m) return { ...m, provider: p.provider };
+  }
+  return null;
+}
+
+const STATUS_RE = /(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)/g;
+const REPLY_RE = /(?<![\d.\w-])([245][0-5]\d)(?=[\s-]|$)/g;
+
+/** The first enhanced status code in `text`, or ''. */
+export function findStatus(text: string): string {
+  // Transcripts show successes before the failure: prefer the first 4.x.x / 5.x.x code.
+  let success = '';
+  for (const m of text.matchAll(STATUS_RE)) {
+    const code = `${m[1]}.${Number(m[2])}.${Number(m[3])}`;
+    if (m[1] !== '2') return code;
+    if (!success) success = code;
+  }
+  return success;
+}
+
+/** The first SMTP reply code in `text`, or ''. */
+export function findReplyCode(text: string): string {
+  let success = '';
+  for (const m of text.matchAll(REPLY_RE)) {
+    const code = m[1] ?? '';
+    if (!code.startsWith('2')) return code;
+    if (!success) success = code;
+  }
+  return success;
+}
+
+/** Cleans a reported status to `class.subject.detail`, or '' when it is not one. */
+export function normaliseStatus(status: string): string {
+  return findStatus(status.trim());
+}
+
+const HARD: ReadonlySet<Reason> = new Set<Reason>(['userunknown', 'hostunknown', 'hasmoved']);
+
+/**
+ * Whether the address should never be tried again. Only reasons that say the address itself is
+ * gone are hard; "notaccept" (the domain takes no mail) is hard only when permanent, because a
+ * temporary version of it is usually a DNS hiccup.
+ */
+export function isHardBounce(reason: Reason, status: string, replyCode = ''): boolean {
+  if (HARD.has(reason)) return true;
+  if (reason === 'notaccept') return status.startsWith('5') || (!status && replyCode.startsWith('5'));
+  return false;
+}
+
+/**
+ * Stand-in detail codes for failures that carried no status: class 4 or 5 from what is known,
+ * then a fixed 9xx detail per reason, so a stored status always says something.
+ */
+const PSEUDO_DETAIL: Record<Reason, string> = {
+  undefined: '900', onhold: '901', syntaxerror: '902', securityerror: '905', norelaying: '909', filtered: '910', userunknown: '911',
+  hostunknown: '912', exceedlimit: '915', rejected: '918', suspend: '921', mailboxfull: '922', systemerror: '930', notaccept: '932',
+  mesgtoobig: '934', contenterror: '935', networkerror: '944', expired: '947', mailererror: '950', virusdetected: '960', spamdetected: '980',
+  blocked: '971', requireptr: '973', authfailure: '975', badreputation: '977', policyviolation: '972', toomanyconn: '945', systemfull: '931',
+  hasmoved: '916', notcompliantrfc: '974', delivered: '000', feedback: '', vacation: '',
+};
+
+export function pseudoStatus(reason: Reason, temporary: boolean): string {
+  if (reason === 'feedback' || reason === 'vacation') return '';
+  if (reason === 'delivered') return '2.0.0';
+  return `${temporary ? 4 : 5}.0.${PSEUDO_DETAIL[reason]}`;
+}
+
+const DELIVERED_ACTIONS = new Set(['delivered', 'relayed', 'expanded']);
+
+/**
+ * Decides the reason for one finding. Precedence: what the format itself says (ARF, auto-reply),
+ * success, provider codes, the diagnostic text, a specific status code, the surrounding report
+ * text, a generic status code, the SMTP command that failed, a delay, and finally "onhold"
+ * (a failure we cannot name) or "undefined" (nothing to go on).
+ */
+export function decideReason(f: Finding): Reason {
+  const { reason, by } = decideBase(f);
+  if (by === 'format' || by === 'provider') return reason;
+  const status = normaliseStatus(f.status);
+  // "User unknown" said after DATA, when the address was accepted at RCPT TO, comes from a
+  // filter (mobile carriers and appliances answer this way) unless the status insists.
+  if (reason === 'userunknown' && STATUS_REASONS[status] !== 'userunknown' && f.command === 'DATA') return 'filtered';
+  if (reason === 'userunknown' && f.agent && STATUS_REASONS[status] !== 'userunknown' && f.command !== 'RCPT') return 'filtered';
+  // Refused at MAIL FROM: whatever the words, it is the sender that was not accepted.
+  if ((reason === 'userunknown' || reason === 'hostunknown') && f.command === 'MAIL') return 'rejected';
+  // Refused before any envelope was sent: the connecting host was turned away.
+  if (reason === 'rejected' && (f.command === 'CONN' || f.command === 'HELO')) return 'blocked';
+  // A name lookup that failed only for now is a DNS problem, not a domain that does not exist.
+  if (reason === 'hostunknown' && (normaliseStatus(f.status).startsWith('4') || f.replyCode.startsWith('4'))) return 'networkerror';
+  return reason;
+}
+
+type Decided = { reason: Reason; by: 'format' | 'provider' | 'text' | 'status' | 'fallback' };
+
+function decideBase(f: Finding): Decided {
+  if (f.preset) return { reason: f.preset, by: 'format' };
+  const status = normaliseStatus(f.status);
+  if (status.startsWith('2.') || DELIVERED_ACTIONS.has(f.action)) return { reason: 'delivered', by: 'format' };
+  if (f.action === 'expired') return { reason: 'expired', by: 'format' };
+  const diag = normaliseText(f.diagnostic);
+  const context = normaliseText(f.context);
+
+  const hosts = `${f.remoteHost} ${f.recipient.slice(f.recipient.indexOf('@') + 1)}`;
+  const provider = matchProvider(hosts, diag ? diag : context) ?? (diag ? matchProvider(hosts, context) : null);
+  if (provider) return { reason: provider.reason, by: 'provider' };
+
+  const byDiag = firstMatch(TEXT, diag);
+  const strong = STATUS_REASONS[status];
+  if (strong && DECISIVE_STATUSES.has(status)) return { reason: strong, by: 'status' };
+  if (byDiag) {
+    // A specific status beats a vague phrase only when the phrase is a catch-all reason.
+    if (strong && CATCH_ALL.has(byDiag.reason) && !CATCH_ALL.has(strong)) return { reason: strong, by: 'status' };
+    return { reason: byDiag.reason, by: 'text' };
+  }
+  if (strong) return { reason: strong, by: 'status' };
+  const byContext = firstMatch(TEXT, context);
+  if (byContext) return { reason: byContext.reason, by: 'text' };
+  const weak = WEAK_STATUS_REASONS[status];
+  if (weak) return { reason: weak, by: 'status' };
+  if (f.command === 'MAIL') return { reason: 'rejected', by: 'fallback' };
+  if (f.command === 'HELO' || f.command === 'EHLO' || f.command === 'CONN') return { reason: 'blocked', by: 'fallback' };
+  if (f.action === 'delayed' || status.startsWith('4.4')) return { reason: 'expired', by: 'fallback' };
+  const failed = status.startsWith('5') || status.startsWith('4') || f.replyCode.startsWith('5') || f.replyCode.startsWith('4') || f.action === 'failed';
+  return { reason: failed ? 'onhold' : 'undefined', by: 'fallback' };
+}
+
+/** Reasons whose phrases are generic enough that a specific status code should win over them. */
+const CATCH_ALL: ReadonlySet<Reason> = new Set<Reason>(['rejected', 'systemerror', 'securityerror', 'filtered', 'contenterror', 'expired']);
+
+/** Statuses so specific that no wording overrides them (a moved address, a per-recipient size limit). */
+const DECISIVE_STATUSES: ReadonlySet<string> = new Set(['5.1.6', '5.2.3', '4.2.3']);

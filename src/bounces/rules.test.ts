@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TEXT_RULES, PROVIDER_RULES, STATUS_REASONS } from './rules.ts';
+import { matchText, matchProvider, decideReason, isHardBounce, findStatus, findReplyCode } from './reason.ts';
+import type { Finding, Reason } from './types.ts';
+
+// Phrases as real servers write them, one or more per rule: each must be classified by that
+// rule's reason. Every reason that has text rules must have examples here.
+const EXAMPLES: [Reason, string][] = [
+  ['mailererror', 'pipe to |/usr/local/bin/filter: command died with status 75'],
+  ['hasmoved', '551 5.1.6 The address has moved to another provider'],
+  ['mailboxfull', '552 5.2.2 <a@b.example>: Mailbox full'],
+  ['mailboxfull', '452 4.2.2 The email account that you tried to reach is over quota'],
+  ['mesgtoobig', '552 5.3.4 Message size exceeds fixed maximum message size (10485760)'],
+  ['exceedlimit', '552 Message header size exceeds limit'],
+  ['suspend', '550 5.2.1 The email account that you tried to reach is disabled'],
+  ['suspend', 'Recipient address rejected: User a@b.example temporary locked'],
+  ['userunknown', '550 5.1.1 <a@b.example>: Recipient address rejected: User unknown in local recipient table'],
+  ['userunknown', "Sorry, no mailbox here by that name. (#5.1.1)"],
+  ['userunknown', 'The email account that you tried to reach does not exist.'],
+  ['spamdetected', 'Your email to group x was rejected due to spam classification. Set up SPF records'],
+  ['hostunknown', 'The account or domain may not exist, they may be blacklisted'],
+  ['norelaying', '554 5.7.1 <a@b.example>: Relay access denied'],
+  ['authfailure', '550 5.7.26 This message does not pass DMARC policy'],
+  ['authfailure', '550-5.7.1 This message does not have authentication information or fails to pass authentication checks'],
+  ['requireptr', '550 5.7.25 The IP address sending this message does not have a PTR record'],
+  ['virusdetected', '554 5.7.1 Message rejected: virus found in attachment'],
+  ['badreputation', '421 4.7.0 [TSS04] Messages temporarily deferred due to unexpected volume or user complaints'],
+  ['blocked', '554 5.7.1 Service unavailable; Client host [192.0.2.49] blocked using zen.spamhaus.org'],
+  ['blocked', "Connected to 192.0.2.1 but my name was rejected."],
+  ['spamdetected', '550 5.7.1 Message content rejected, UBE'],
+  ['policyviolation', '554 Mail from a@b.example rejected for policy reasons'],
+  ['filtered', '550 5.7.1 Refused due to recipient preferences'],
+  ['notcompliantrfc', 'Messages with multiple addresses in From: header are not accepted'],
+  ['securityerror', '550 Unauthenticated senders not allowed'],
+  ['rejected', '550 5.1.8 <a@b.example>: Sender address rejected: Domain not found'],
+  ['hostunknown', 'Host or domain name not found. Name service error for name=nowhere.example type=A: Host not found'],
+  ['notaccept', 'an MX or SRV record indicated no SMTP service'],
+  ['contenterror', '554 5.6.0 Message header error: duplicate header'],
+  ['expired', 'Could not deliver for the last 432000 seconds. Giving up.'],
+  ['toomanyconn', '421 Too many concurrent SMTP connections from this IP address; please try again later'],
+  ['systemfull', '452 4.4.5 Insufficient disk space; try again later'],
+  ['systemerror', '451 Could not load DRD for domain'],
+  ['networkerror', '554 5.4.6 Hop count exceeded - possible mail loop'],
+  ['syntaxerror', '501 5.5.4 Syntax error in parameters'],
+];
+
+test('every text rule reason has examples and each example is classified by its reason', () => {
+  const reasons = new Set(TEXT_RULES.map((r) => r.reason));
+  for (const reason of reasons) assert.ok(EXAMPLES.some(([r]) => r === reason), `no example for ${reason}`);
+  for (const [reason, text] of EXAMPLES) assert.equal(matchText(text)?.reason, reason, `"${text}"`);
+});
+
+test('every pattern is a valid regular expression that matches something of its own', () => {
+  for (const rule of TEXT_RULES) {
+    for (const p of rule.patterns) assert.doesNotThrow(() => new RegExp(p, 'i'), `${rule.reason}: ${p}`);
+  }
+});
+
+test('text that says nothing known matches no rule', () => {
+  assert.equal(matchText('Thank you for your message.'), null);
+  assert.equal(matchText(''), null);
+});
+
+test('provider codes decide before the general wording', () => {
+  assert.equal(matchProvider('smtp-in.orange.fr', '550 5.5.0 Adresse destinataire invalide. Invalid recipient. LPN007_416')?.reason, 'userunknown');
+  assert.equal(matchProvider('smtp-in.orange.fr', '550 Client host blocked for spamming issues. OFR006_102')?.reason, 'blocked');
+  assert.equal(matchProvider('mx.cloudfilter.net', '550 5.1.0 sender rejected. https://www.cox.com/ AUP#CDRBL')?.reason, 'blocked');
+  assert.equal(matchProvider('mx.example.org', 'no provider here'), null);
+  for (const p of PROVIDER_RULES) assert.ok(p.rules.length > 0, p.provider);
+});
+
+function finding(over: Partial<Finding>): Finding {
+  return { recipient: 'a@b.example', status: '', replyCode: '', action: 'failed', diagnostic: '', context: '', remoteHost: '', command: '', diagnosticType: 'smtp', ...over };
+}
+
+test('precedence: specific status, then context, then command, then onhold', () => {
+  assert.equal(decideReason(finding({ status: '5.1.1', diagnostic: 'Requested action not taken' })), 'userunknown');
+  assert.equal(decideReason(finding({ status: '5.1.6', diagnostic: 'not our customer' })), 'hasmoved');
+  assert.equal(decideReason(finding({ diagnostic: 'unexplained', context: 'mailbox is full' })), 'mailboxfull');
+  assert.equal(decideReason(finding({ diagnostic: 'unexplained', command: 'MAIL' })), 'rejected');
+  assert.equal(decideReason(finding({ diagnostic: 'unexplained', command: 'CONN' })), 'blocked');
+  assert.equal(decideReason(finding({ diagnostic: 'unexplained', status: '5.0.0' })), 'onhold');
+  assert.equal(decideReason(finding({ action: '', diagnostic: '' })), 'undefined');
+  assert.equal(decideReason(finding({ action: 'delayed', diagnostic: 'unexplained' })), 'expired');
+});
+
+test('adjustments: user unknown after DATA is a filter, a temporary host lookup failure is the network', () => {
+  assert.equal(decideReason(finding({ diagnostic: '550 User unknown', command: 'DATA' })), 'filtered');
+  assert.equal(decideReason(finding({ diagnostic: '550 5.1.1 User unknown', status: '5.1.1', command: 'DATA' })), 'userunknown');
+  assert.equal(decideReason(finding({ diagnostic: 'Domain name not found', status: '4.0.0' })), 'networkerror');
+  assert.equal(decideReason(finding({ diagnostic: '553 No such domain', command: 'MAIL' })), 'rejected');
+});
+
+test('hard bounce follows the reason, notaccept only when permanent', () => {
+  for (const r of ['userunknown', 'hostunknown', 'hasmoved'] as const) assert.equal(isHardBounce(r, '5.1.1'), true);
+  for (const r of ['mailboxfull', 'filtered', 'blocked', 'expired', 'feedback', 'vacation'] as const) assert.equal(isHardBounce(r, '5.0.0'), false);
+  assert.equal(isHardBounce('notaccept', '5.1.10'), true);
+  assert.equal(isHardBounce('notaccept', '4.0.0'), false);
+});
+
+test('status and reply codes are found in text, failures before successes', () => {
+  assert.equal(findStatus('Out: 250 2.1.5 Ok Out: 451 4.3.0 Error'), '4.3.0');
+  assert.equal(findStatus('connect to 192.0.2.1:25 failed'), '');
+  assert.equal(findReplyCode('Out: 250 2.1.5 Ok Out: 451 4.3.0 Error'), '451');
+  assert.equal(findStatus('(#5.4.4)'), '5.4.4');
+});
+
+test('every status-table entry is a valid enhanced status code', () => {
+  for (const code of Object.keys(STATUS_REASONS)) assert.match(code, /^[245]\.\d{1,3}\.\d{1,3}$/, code);
+});

@@ -1,0 +1,401 @@
+import type { Reason } from './types.ts';
+
+/**
+ * The classification rules, as data. Each rule names a reason and the phrases that mean it in
+ * what receiving servers actually write. Patterns are regular-expression sources matched
+ * case-insensitively against the diagnostic text with whitespace collapsed to single spaces.
+ *
+ * Order is precedence: the first rule with a matching phrase wins. Specific meanings come
+ * before general ones (a "mailbox full" text that also says "rejected" is a full mailbox; a
+ * DNSBL listing that mentions "spamhaus" is a block, not spam content).
+ */
+export interface TextRule {
+  reason: Reason;
+  patterns: string[];
+}
+
+export const TEXT_RULES: TextRule[] = [
+  {
+    // Local delivery to a program or file failed: the recipient's own mail setup is broken.
+    reason: 'mailererror',
+    patterns: [
+      'mailer error', 'x-unix;', 'pipe to \\|', 'command (?:died|failed|output:)', 'exit (?:code|status) \\d+',
+      'local delivery failed', 'procmail', 'unknown mailer error', 'child process of \\S+ returned',
+    ],
+  },
+  {
+    reason: 'hasmoved',
+    patterns: ['address has (?:been )?(?:moved|changed)', 'has moved on', 'user has moved', 'no longer (?:at|valid at) this address', 'mailbox has moved'],
+  },
+  {
+    reason: 'mailboxfull',
+    patterns: [
+      'mail ?box (?:is )?(?:full|over ?quota|exceeded)', 'mailbox (?:size )?limit', 'over ?quota', 'quota (?:exceeded|violation|full)',
+      'exceeded (?:the |their |his |her |its )?(?:storage|quota|disk)', '(?:storage|disk) (?:quota|space) (?:exceeded|full)',
+      'mailbox has exceeded', 'user has exceeded',
+      'account is full', 'mail ?folder is full', 'user(?:\'s)? (?:mailbox )?is (?:over|full)', 'too much mail data',
+      'has too many messages', 'recipient(?:\'s)? (?:mailbox )?is full', 'full mailbox', 'inbox is full', 'mailbox is at capacity',
+      'account has exceeded', 'exceed(?:s|ed)? (?:the )?(?:mailbox|account) (?:size|quota|storage)', 'user over limit',
+      'no space left', 'quota exceed', 'over the allowed quota', 'out of (?:mail ?box|storage) space',
+    ],
+  },
+  {
+    reason: 'mesgtoobig',
+    patterns: [
+      'message (?:is |was )?too (?:big|large|long)', 'message size (?:exceeds|is larger|too)', 'exceeds? (?:the )?(?:maximum |max )?(?:allowed )?(?:message )?size',
+      'size (?:limit )?exceeded', 'message length exceeds', 'mail size limit', 'email (?:is )?too large', 'larger than (?:the )?(?:maximum|max|allowed)',
+      'maximum (?:message )?size', 'message exceeds (?:the )?(?:local|fixed|global)? ?(?:size|limit)',
+    ],
+  },
+  {
+    reason: 'exceedlimit',
+    patterns: ['header size exceeds', 'recipient limit', 'message header (?:size|is) (?:too|exceed)', 'exceeded (?:the )?(?:recipient|message) limit'],
+  },
+  {
+    reason: 'suspend',
+    patterns: [
+      '(?:account|mailbox)\\b.{0,40}\\b(?:is|has been) (?:disabled|suspended|inactive|deactivated)',
+      'temporar(?:y|ily) locked',
+      'account (?:has been |is |was )?(?:disabled|suspended|deactivated|inactive|frozen|locked|expired|blocked)',
+      'mail ?box (?:has been |is |was )?(?:disabled|suspended|inactive|deactivated|frozen|locked|temporarily (?:disabled|unavailable))',
+      '(?:user|recipient|address|e-?mail account) (?:has been |is )?(?:disabled|suspended|inactive|deactivated)',
+      'is no longer active', 'inactive (?:account|mailbox|user)', 'suspended (?:account|mailbox|user)', 'disabled (?:account|mailbox|user|recipient)',
+      'not currently (?:active|available)', 'mailbox is not active', 'temporarily disabled', 'has been (?:suspended|disabled|frozen)',
+      'account (?:is )?unavailable', 'recipient (?:account )?(?:is )?(?:inactive|suspended)',
+    ],
+  },
+  {
+    reason: 'userunknown',
+    patterns: [
+      'invalid (?:final )?delivery userid',
+      'user ?(?:name )?(?:is )?unknown', 'unknown (?:user|recipient|e-?mail address|address|local[- ]part|mailbox|account|alias)', 'no such (?:user|mailbox|recipient|address|account|local user|person)',
+      'user(?:name)? (?:was )?not found', '(?:user|mailbox|recipient|address|account|e-?mail address|addressee)(?: name)? (?:does ?n[o\']t|does not|doesn\'t) exist',
+      'mailbox (?:not found|unavailable|is unavailable|not available|not present|name not allowed)',
+      'recipient (?:unknown|not found|(?:address )?rejected: (?:user unknown|undeliverable|access denied|unknown))',
+      'invalid (?:recipient|mailbox|user|e-?mail address|address)', '(?:recipient|address|mailbox) (?:is )?(?:invalid|unknown)',
+      'not a (?:valid|known) (?:user|recipient|mailbox)', 'is not a valid mailbox', 'no mailbox (?:here|by that name|found)',
+      'recipient name is not recognized', 'addressee unknown', 'unknown or illegal alias', 'destination (?:addresses|address) (?:were|was|is) unknown',
+      'recipnotfound', 'recipientnotfound', 'not our customer', 'no such person', 'undeliverable address', 'bad destination mailbox',
+      'user invalid', 'unknown account', 'not listed in (?:domino directory|public name & address book)', 'no account by that name',
+      'could not be found in the (?:directory|organization)', 'account that you tried to reach does not exist', 'does not have an? \\S+ account',
+      'unrecognized user', 'this user doesn\'t have', 'no valid recipients', 'recipient address rejected: user unknown', 'user doesn\'t exist',
+      'no such e-?mail address', 'said: 550 .{0,40}(?:unknown|invalid) user', 'address (?:is )?not (?:valid|found)', 'is not (?:a )?valid (?:e-?mail|address|user)',
+      'mailbox is not exist', 'user not exist', 'user does not exist', 'unknown local part', 'cannot find (?:user|recipient|mailbox)',
+      'no user (?:here )?by that name', 'delivery failed: no such', 'there is no such', 'not a registered user', 'mailbox does not exist',
+    ],
+  },
+  {
+    // Said before anything else in a report that also gives advice (SPF, DNS) in passing.
+    reason: 'spamdetected',
+    patterns: ['rejected (?:due to|as|for) spam', 'spam classification'],
+  },
+  {
+    // Hosting panels word "user or domain unknown" with a list of maybes that mentions blacklists.
+    reason: 'hostunknown',
+    patterns: ['account or domain may not exist'],
+  },
+  {
+    reason: 'norelaying',
+    patterns: [
+      'relay(?:ing)? (?:access )?(?:denied|not (?:permitted|allowed|authorized))', 'not (?:permitted|allowed|authorized) to relay', 'we do not relay', 'unable to relay',
+      'no relaying', 'not in my list of allowed rcpthosts', 'insecure mail relay', 'relay denied', 'relaying (?:mail )?to \\S+ (?:is )?not allowed',
+      'relay not permitted', 'cannot relay', 'open relay',
+    ],
+  },
+  {
+    reason: 'authfailure',
+    patterns: [
+      'authentication checks? failed', 'authentication information',
+      '\\bspf\\b.{0,40}(?:fail|check|record|policy|validation|alignment)', '(?:fail|failed|failure).{0,20}\\bspf\\b', 'sender policy framework',
+      '\\bdmarc\\b', '\\bdkim\\b.{0,40}(?:fail|invalid|required|signature|verification)', 'unauthenticated (?:e-?mail|mail)',
+      'not authorized to send (?:on behalf|from|mail for)', 'authentication (?:results )?(?:check )?failed for sender', 'sender is not authorized by',
+    ],
+  },
+  {
+    reason: 'requireptr',
+    patterns: [
+      'mismatches client ip',
+      'reverse (?:dns|lookup|hostname|dns lookup|mapping|ptr)', '\\brdns\\b', '\\bptr\\b', 'cannot find your (?:reverse )?hostname', 'client host rejected: cannot find',
+      'no reverse', 'hostname does not match', 'ip name lookup failed', 'unresolvable (?:ip|client|host)', 'does not resolve',
+      'not have a reverse', 'cannot resolve your (?:ip|address|host)', 'could not resolve (?:your|the) (?:ip|client)', 'client host rejected: \\S+ does not',
+    ],
+  },
+  {
+    reason: 'virusdetected',
+    patterns: ['\\bvirus', 'malware', 'infected', 'trojan', 'worm detected', 'malicious (?:content|attachment|software)'],
+  },
+  {
+    reason: 'badreputation',
+    patterns: [
+      'unexpected volume', 'user complaints','bad reputation', 'poor reputation', 'low reputation', 'reputation (?:of|is|score)', '(?:ip|sender|domain) reputation', 'reputation (?:too )?low'],
+  },
+  {
+    reason: 'blocked',
+    patterns: [
+      'refused to talk to me',
+      'smtp server of your isp', 'my name was rejected', 'invalid ip for sending',
+      'blocked using', 'blocked by (?:an? )?(?:rbl|dnsbl|blacklist|blocklist)', 'listed (?:in|on|at|by) ', 'blacklist', 'black list', 'block ?list',
+      'spamhaus', 'spamcop', 'sorbs', 'barracudacentral', 'abuseat', '\\bdnsbl', '\\brbl\\b', '\\bcbl\\b', 'client host (?:\\S+ )?(?:blocked|rejected)',
+      '(?:ip|host|client|network) (?:address )?(?:\\S+ )?(?:is |has been |was )?(?:blocked|banned|blacklisted|black-listed|not allowed)',
+      'your (?:ip|host|network|server|domain) (?:address )?(?:\\S+ )?(?:is|has been|was)', 'access denied.{0,20}(?:ip|client|host)', 'connection (?:refused|rejected|not accepted)',
+      'not allowed to (?:connect|send mail from)', 'banned sending ip', 'sending ip', 'too many (?:invalid|bad) (?:recipients|rcpt)',
+      'rejected due to (?:.{0,40})?(?:ip|host)', 'please contact your internet service provider',
+      'dynamic (?:ip|address|pool)|dial-?up|residential ip', 'is not accepting (?:mail|e-?mail) from', 'poor ip', 'refused by dns', 'ip blocked',
+      'blocked for abuse', 'denied by (?:rbl|dnsbl)', 'host .{0,40} refused to talk',
+    ],
+  },
+  {
+    reason: 'spamdetected',
+    patterns: [
+      'content rejected', '\\bube\\b',
+      '\\bspam(?!haus|cop)', 'junk ?mail', 'unsolicited', '\\buce\\b', 'bulk (?:e-?mail|mail)', 'classified as (?:junk|bulk)', 'looks like (?:junk|bulk|spam)',
+      'content (?:was )?(?:rejected|filtered) (?:as|for) spam', 'message (?:was )?(?:identified|detected|considered|flagged) as', 'suspicious (?:e-?mail|message|content|url|link)',
+      'high probability of being', 'score (?:of|exceeds|too high)', 'phishing', 'scam',
+    ],
+  },
+  {
+    reason: 'policyviolation',
+    patterns: [
+      'protocol violation', 'potential security issue', 'content presents a potential',
+      'policy (?:violation|reasons|restriction|rejection)', 'violat(?:es|ed|ion of|ing) (?:our |the |\\S+ )?(?:\\S+ )?polic', 'content policy', 'prohibited (?:attachment|content|file|message)',
+      'attachment (?:type )?(?:is )?(?:not allowed|blocked|prohibited|rejected|not permitted)', 'local policy', 'denied by (?:\\S+ )?policy', 'rejected by (?:\\S+ )?policy',
+      'not (?:permitted|allowed) by (?:\\S+ )?policy', 'due to (?:\\S+ )?polic(?:y|ies)', 'policy (?:of|for) ', 'against (?:our |the )?polic', 'email policy',
+      'banned (?:content|attachment|file)',
+    ],
+  },
+  {
+    reason: 'filtered',
+    patterns: [
+      'recipient preferences',
+      'filtered', 'content filter', 'rejected by (?:the )?(?:recipient|user)', '(?:recipient|user) has (?:blocked|rejected|refused)', 'delivery not authorized',
+      'not authorized to (?:receive|send to)', 'blocked by (?:the )?(?:recipient|user)', 'user refuses', 'refused by (?:the )?recipient', 'recipient (?:refuses|rejected your)',
+      'does not accept (?:mail|e-?mail|messages) from', 'rejected by (?:the )?(?:filter|rule)', 'message filter', 'mail rejected by recipient',
+      'restricted to (?:members|internal)', 'only accepts? (?:mail|messages) from', 'moderat(?:ed|or)',
+      'does not want to receive', 'sender .{0,40} is on the (?:user|recipient)\'?s? (?:block|deny)', 'has set up a filter',
+    ],
+  },
+  {
+    reason: 'notcompliantrfc',
+    patterns: [
+      'multiple addresses in from','not (?:rfc ?\\d* )?compliant', 'rfc ?5322', 'rfc ?2822', 'multiple (?:from|date|subject|message-id) (?:headers|fields)'],
+  },  {
+    reason: 'securityerror',
+    patterns: [
+      'unauthenticated senders?',
+      'tls (?:is )?(?:required|handshake|negotiation|error|failure)', 'starttls', 'encryption (?:is )?required', 'certificate', 'must (?:authenticate|use tls|issue a starttls)',
+      'authentication (?:is )?required', 'authentication (?:failed|failure|credentials invalid)', 'insecure', 'not authenticated', 'sender (?:address )?not authorized',
+      'unauthorized (?:sender|access)', 'smtp auth', 'forged', 'spoof', 'impersonat',
+    ],
+  },  {
+    reason: 'rejected',
+    patterns: [
+      'sender (?:address |domain |e-?mail )?(?:rejected|denied|blocked|refused|not allowed|is not allowed|not authorized|unknown|invalid)',
+      'sender (?:verify|verification|address verification|callout) (?:failed|check failed)', 'domain of sender address \\S+ does not',
+      'sender (?:domain|address) (?:must (?:resolve|exist)|not found|does not exist|is not valid)', 'invalid sender', 'bad sender', 'unverified (?:sender|address)',
+      '(?:sender|envelope sender|from address|mail from) (?:is )?(?:on|in) (?:the )?(?:black|block|deny|reject)', 'your (?:e-?mail )?address (?:has been|was|is) (?:rejected|blocked|banned|blacklisted)',
+      'refused to accept', 'access denied', 'not accept(?:ed|ing)? (?:mail|messages|e-?mail) from (?:this )?(?:sender|address|domain)',
+      'mail from \\S+ (?:is )?not (?:accepted|allowed)', 'rejected for (?:this|the) sender', 'sender is on', 'envelope blocked', 'senders? not (?:permitted|allowed)',
+      'administrative prohibition', 'message rejected', 'mail rejected', 'rejected by (?:the )?(?:server|mta|administrator|postmaster)',
+    ],
+  },
+  {
+    reason: 'hostunknown',
+    patterns: [
+      'host \\S+ not found', '(?<![@\\w.-])[a-z0-9-]+(?:\\.[a-z0-9-]+)*\\.[a-z]{2,} (?:does not exist|doesn\'t exist)',
+      'host (?:or domain name )?(?:not found|unknown)', 'unknown (?:host|domain)', 'domain (?:name )?(?:does not exist|doesn\'t exist|not found|is not valid|unknown)', 'no such (?:domain|host)',
+      'name or service not known', 'unrouteable address', 'unroutable address', 'host not found', 'no (?:valid )?mx (?:record|host)s?', 'mx (?:record )?lookup', 'unresolvable',
+      'invalid domain', 'mx records point to non-existent hosts', 'recipient address rejected: domain not found', '\\bnxdomain\\b', 'domain (?:name )?not (?:found|resolv)',
+      'couldn\'?t find any host named', 'non-existent (?:domain|host)', 'hostname (?:not found|unknown)', 'unable to resolve (?:domain|host)', 'dns (?:lookup )?(?:says|returned) no',
+      'no route for', 'recipient domain (?:does not|doesn\'t) exist',
+    ],
+  },
+  {
+    reason: 'notaccept',
+    patterns: [
+      'no smtp service', 'no mx found',
+      'does not accept (?:any )?(?:mail|e-?mail|messages)', 'accepts? no (?:mail|e-?mail)', 'null mx', 'will not accept (?:mail|e-?mail)', 'not accepting (?:any )?(?:mail|e-?mail)',
+      'couldn\'?t find a mail exchanger', 'does not receive (?:mail|e-?mail)', 'domain does not accept', 'no mail (?:service|exchanger)',
+    ],
+  },
+
+  {
+    reason: 'contenterror',
+    patterns: [
+      'content error', '(?:message|mail) (?:header|content|body|format) (?:is )?(?:invalid|malformed|error|rejected|not)', 'improper (?:use|format)', 'line too long',
+      'header (?:error|too long|syntax|line|field)', 'malformed (?:message|mime|header)', 'bare (?:lf|cr|linefeed)', 'non-?(?:ascii|7-?bit)', 'invalid (?:mime|header|character|content)',
+      '8-?bit (?:characters|data|content)', 'message contains (?:invalid|bad)', 'rfc ?(?:2822|5322|822) (?:violation|compliant|formatting)', 'duplicate header',
+    ],
+  },
+  {
+    reason: 'expired',
+    patterns: [
+      'in the queue too long', 'will be retried for',
+      'could not deliver for the last', 'all hosts have been failing', 'retry time not reached', 'did not accept our requests to connect', 'delivery failed \\d+ attempts',
+      'delivery (?:time|period) (?:expired|exceeded)', 'message expired', 'retry time(?:out)? (?:not reached|exceeded)', 'could not be delivered (?:within|for|in) \\d+', 'message timed out',
+      'queue (?:time|lifetime)', '(?:too long|too old) in (?:the )?queue', 'was not delivered .{0,40}(?:days|hours)', 'time ?limit exceeded', '(?:retry|delivery) timeout',
+      'undeliverable for \\d+', 'has been delayed', 'delivery attempts will continue', 'giving up on', 'retry timeout exceeded',
+      'not been delivered .{0,40}(?:days|hours)', 'expired after', 'could not deliver .{0,40}(?:days|hours)', 'deferred for too long', 'maximum (?:delivery )?time',
+      'exceeded maximum (?:retries|attempts)', 'delivery has failed .{0,40} days', 'unable to deliver (?:for|within)',
+    ],
+  },  {
+    reason: 'toomanyconn',
+    patterns: [
+      'too many recipients',
+      'too many (?:connections|concurrent|simultaneous|sessions|smtp sessions)', 'connection (?:rate|limit|count)', 'rate limit', 'throttl', 'too (?:many|much) (?:mail|messages) (?:from|in)',
+      'exceeded (?:the )?(?:rate|connection)', 'too fast', 'slow down', 'try again later with fewer', 'too many messages (?:in|per) (?:this )?(?:session|connection)',
+      'maximum (?:number of )?connections', 'too frequent', 'sending (?:rate|speed)', 'message (?:rate|frequency)',
+    ],
+  },
+  {
+    reason: 'systemfull',
+    patterns: [
+      'insufficient (?:disk|system) (?:space|storage)','system (?:is )?(?:full|out of)', 'insufficient system (?:storage|resources)', 'out of (?:disk|storage|memory)', 'mail (?:queue|spool|system) (?:is )?full', 'file system full', 'disk full', 'not enough system'],
+  },
+  {
+    reason: 'systemerror',
+    patterns: [
+      'could not load drd', 'transaction failed', 'queue file write error',
+      'system error', 'server (?:configuration|error)', 'internal (?:server )?error', 'local (?:error|configuration)', 'temporary local problem',
+      'mail system (?:error|configuration)', 'configuration error', 'routing error', 'service (?:currently )?(?:not available|unavailable)', 'loops? back to myself',
+      'aliasing/forwarding loop', 'it would create a mail loop', 'interrupted system call', 'timeout waiting for input',
+      'can\'t create (?:user )?output file', 'error while being processed', 'system config', 'not available right now', 'server is busy', 'resources temporarily unavailable',
+      'internal software error', 'directory server failure', 'database (?:error|failure)', 'unexpected error', 'backend error',
+    ],
+  },
+  {
+    reason: 'networkerror',
+    patterns: [
+      'too many hops', 'hop count exceeded', 'routing loop',
+      'network (?:is )?unreachable', 'could not connect', 'unable to connect', 'connection (?:reset|closed|lost|died|refused|dropped)', 'no route to host',
+      'host (?:is )?unreachable', 'lost connection', 'dns (?:error|failure|lookup (?:failed|error)|problem|timeout)', 'temporary failure in name resolution', 'name server timeout',
+      'malformed (?:or unexpected )?name server reply', 'servfail', 'read timeout', 'no answer from', 'no response from',
+      'network error', 'host is down', 'failed to connect', 'name service error',
+    ],
+  },
+
+  {
+    reason: 'syntaxerror',
+    patterns: [
+      'malformed address', 'not implemented', 'command parameter','syntax error', 'command (?:not recognized|unrecognized|not implemented)', 'unrecognized command', 'bad sequence of commands', 'invalid command', 'line length exceeded'],
+  },
+
+];
+
+/**
+ * Enhanced status codes whose meaning is specific enough to decide the reason on their own
+ * (RFC 3463 plus the codes providers commonly use). Generic codes (x.0.0, 5.7.1, 5.5.0, ...)
+ * are deliberately absent: for those the text decides.
+ */
+export const STATUS_REASONS: Record<string, Reason> = {
+  '5.1.1': 'userunknown', '4.1.1': 'userunknown', '5.1.0': 'userunknown', '5.1.3': 'userunknown', '5.1.10': 'notaccept',
+  '5.1.2': 'hostunknown', '4.1.2': 'hostunknown', '5.1.6': 'hasmoved', '5.1.7': 'rejected', '5.1.8': 'rejected', '4.1.8': 'rejected',
+  '5.2.1': 'suspend', '5.2.2': 'mailboxfull', '4.2.2': 'mailboxfull', '5.2.3': 'exceedlimit', '4.2.3': 'exceedlimit',
+  '5.3.1': 'systemfull', '4.3.1': 'systemfull', '5.3.4': 'mesgtoobig', '4.3.4': 'mesgtoobig', '5.3.5': 'systemerror', '4.3.5': 'systemerror',
+  '4.3.2': 'toomanyconn', '5.4.3': 'systemerror', '4.4.3': 'systemerror', '5.4.4': 'hostunknown', '4.4.5': 'systemfull', '5.4.6': 'networkerror', '4.4.6': 'networkerror',
+  '4.4.7': 'expired', '5.4.7': 'expired', '4.4.1': 'expired', '4.4.2': 'expired', '4.4.0': 'expired', '4.4.4': 'networkerror',
+  '5.5.4': 'syntaxerror', '5.5.2': 'syntaxerror', '5.5.3': 'exceedlimit',
+  '5.6.0': 'contenterror', '5.6.1': 'contenterror', '5.6.2': 'contenterror', '5.6.3': 'contenterror', '5.6.9': 'contenterror',
+  '5.7.2': 'norelaying', '5.7.7': 'authfailure', '5.7.8': 'securityerror', '5.7.4': 'securityerror', '5.7.6': 'securityerror', '5.7.9': 'policyviolation',
+  '5.7.13': 'suspend', '5.7.23': 'authfailure', '5.7.24': 'authfailure', '5.7.25': 'requireptr', '5.7.26': 'authfailure', '5.7.27': 'notaccept',
+  '5.7.509': 'authfailure', '5.7.510': 'authfailure', '5.7.515': 'authfailure', '5.7.606': 'blocked', '4.7.650': 'badreputation',
+  '4.7.25': 'requireptr', '4.7.26': 'authfailure',
+};
+
+/**
+ * Statuses a server sends with a canned meaning that its own text rarely repeats. Unlike
+ * STATUS_REASONS these only apply when no text rule matched.
+ */
+export const WEAK_STATUS_REASONS: Record<string, Reason> = {
+  '5.7.1': 'rejected', '5.7.0': 'securityerror', '5.2.0': 'filtered', '5.3.0': 'systemerror', '5.5.0': 'syntaxerror',
+  '4.7.1': 'blocked', '4.7.0': 'blocked', '5.4.0': 'networkerror', '4.4.9': 'networkerror',
+};
+
+/**
+ * Filtering gateways and appliances relay mail to the real mailbox server and report that
+ * server's refusals in their own words. When one of them reports "user unknown" without a
+ * user-unknown status and without saying it came at RCPT TO, the refusal came from a filter
+ * behind it, not from a missing mailbox. Signatures are matched on the bounce's headers and text.
+ */
+export const GATEWAY_SIGNATURES: { agent: string; pattern: string }[] = [
+  { agent: 'mcafee', pattern: 'the following addresses had delivery problems' },
+  { agent: 'mailfoundry', pattern: 'delivery failed for the following reason' },
+  { agent: 'surfcontrol', pattern: 'surfcontrol e-mail filter' },
+  { agent: 'mxlogic', pattern: 'mxlogic\\.net' },
+];
+
+/**
+ * Remote hosts with their own codes in the reply text. `host` is matched against the remote
+ * MTA name (and the diagnostic, which usually names it); `rules` then work as TEXT_RULES do but
+ * take precedence for that provider.
+ */
+export interface ProviderRule {
+  provider: string;
+  host: string;
+  rules: TextRule[];
+}
+
+export const PROVIDER_RULES: ProviderRule[] = [
+  {
+    // Orange / Wanadoo / La Poste end their replies with a code such as "OFR_506", "OFR006_102"
+    // or "LPN007_416"; the last three digits carry the meaning whatever the sentence says.
+    provider: 'orange',
+    host: 'orange\\.fr|wanadoo\\.fr|laposte\\.net|\\b(?:ofr|lpn)\\d*_\\d{3}\\b',
+    rules: [
+      { reason: 'userunknown', patterns: ['\\b(?:ofr|lpn)\\d*_(?:104|416)\\b', 'destinataire inconnu', 'adresse destinataire invalide'] },
+      { reason: 'mailboxfull', patterns: ['\\b(?:ofr|lpn)\\d*_417\\b', 'boite (?:aux lettres )?pleine'] },
+      { reason: 'blocked', patterns: ['\\b(?:ofr|lpn)\\d*_(?:102|105|106|107|108|109|112|999)\\b', 'adresse ip source bloquee'] },
+      { reason: 'spamdetected', patterns: ['\\b(?:ofr|lpn)\\d*_(?:506|103|114|115)\\b'] },
+      { reason: 'policyviolation', patterns: ['\\b(?:ofr|lpn)\\d*_(?:630|110|111)\\b'] },
+    ],
+  },
+  {
+    // Google Groups refuses posts from non-members or to groups that do not exist; its notices
+    // are localised, so the help link is the reliable sign.
+    provider: 'googlegroups',
+    host: 'googlegroups\\.com|groups\\.google\\.com',
+    rules: [{ reason: 'rejected', patterns: ['groups\\.google\\.com', 'permission to post', 'not allowed to post'] }],
+  },
+  {
+    // Cox answers with "CXxxxx" error codes.
+    provider: 'cox',
+    host: 'cox\\.net|cox\\.com|\\bcx[a-z]{2,}\\b',
+    rules: [
+      { reason: 'blocked', patterns: ['aup#cdrbl', '\\bcx(?:bl|dnsbl|snp|helo|dyn|connfail|rdns)\\b', 'an error has occured\\s*\\(cxbl\\)'] },
+      { reason: 'userunknown', patterns: ['\\bcxmxrt\\b', '\\bcxsnp\\b.*user'] },
+      { reason: 'policyviolation', patterns: ['\\bcxmxrt\\b'] },
+      { reason: 'toomanyconn', patterns: ['\\bcx(?:rcptlim|conlim|mxrt)\\b'] },
+    ],
+  },
+  {
+    // Tencent (QQ / Exmail) puts a numeric code after its sentences; the text says enough.
+    provider: 'tencent',
+    host: 'qq\\.com|exmail|tencent',
+    rules: [
+      { reason: 'toomanyconn', patterns: ['too many (?:connections|mails|messages)', 'frequency', 'ip frequency limited', 'connection frequency limited', 'domain frequency limited', 'sender frequency limited'] },
+      { reason: 'spamdetected', patterns: ['mail content denied', 'suspected spam', 'spam'] },
+      { reason: 'userunknown', patterns: ['mailbox not found', 'mailbox unavailable'] },
+      { reason: 'mailboxfull', patterns: ['mailbox (?:is )?full', 'over quota'] },
+      { reason: 'blocked', patterns: ['ip is rejected', 'dns blacklist', 'ip (?:address )?(?:is )?blocked'] },
+    ],
+  },
+  {
+    provider: 'godaddy',
+    host: 'secureserver\\.net|godaddy|\\bib[0-9]{3}\\b',
+    rules: [
+      { reason: 'blocked', patterns: ['\\bib(?:101|103|104|105|106|108|109|110|111|112|113|301|401|501|502|504|505|506|507|508|510)\\b'] },
+      { reason: 'userunknown', patterns: ['\\bib(?:107|508)\\b'] },
+      { reason: 'spamdetected', patterns: ['\\bib(?:212|213|401)\\b'] },
+    ],
+  },
+  {
+    // Spectrum / Charter: "AUP#nnnn" codes.
+    provider: 'spectrum',
+    host: 'charter\\.net|rr\\.com|spectrum|aup#',
+    rules: [
+      { reason: 'blocked', patterns: ['aup#(?:1000|1010|1020|1030|1040|1090|1500|1520|1530|1540|1550|1560|1570|1580|1590)\\b'] },
+      { reason: 'toomanyconn', patterns: ['aup#(?:1260|1270|1280|1290)\\b'] },
+      { reason: 'policyviolation', patterns: ['aup#(?:1100|1110|1120|1130|1140|1150|1160|1170|1180|1190|1200|1210)\\b'] },
+      { reason: 'userunknown', patterns: ['aup#(?:5000|5010)'] },
+    ],
+  },
+];
