@@ -1,5 +1,6 @@
 import { accountRoutes } from '../accounts/routes.ts';
 import { operationLogRoutes } from '../audit/routes.ts';
+import { messageRoutes } from '../messages/routes.ts';
 import { domainRoutes } from '../domains/routes.ts';
 import { tenantRoutes } from '../tenants/routes.ts';
 import { authRoutes, userRoutes } from '../users/routes.ts';
@@ -13,4 +14,5 @@ export const routeModules: RouteModule[] = [
   accountRoutes,
   domainRoutes,
   operationLogRoutes,
+  messageRoutes,
 ];

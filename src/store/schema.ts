@@ -4,6 +4,7 @@ import type { TenantTables } from '../tenants/tables.ts';
 import type { AccountTables } from '../accounts/tables.ts';
 import type { DomainTables } from '../domains/tables.ts';
 import type { UserTables } from '../users/tables.ts';
+import type { MessageApiTables } from '../messages/tables.ts';
 import type { DeliveryTables } from '../delivery/tables.ts';
 import type { SubscriberTables } from '../subscribers/tables.ts';
 
@@ -18,6 +19,6 @@ export interface CoreTables {
 }
 
 /** Every table of every capability; each capability declares its own in `<capability>/tables.ts`. */
-export interface Database extends CoreTables, AuditTables, TenantTables, AccountTables, DomainTables, UserTables, DeliveryTables, SubscriberTables {}
+export interface Database extends CoreTables, AuditTables, TenantTables, AccountTables, DomainTables, UserTables, MessageApiTables, DeliveryTables, SubscriberTables {}
 
 export type { Generated };

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Engine } from '../dialect.ts';
 import * as foundation from './0001_foundation.ts';
 import * as domains from './0002_domains.ts';
+import * as messagesApi from './0010_messages_api.ts';
 import * as delivery from './0100_delivery.ts';
 import * as subscribers from './0300_subscribers.ts';
 
@@ -18,6 +19,7 @@ export interface StoreMigration {
 export const migrations: StoreMigration[] = [
   { name: '0001_foundation', up: foundation.up },
   { name: '0002_domains', up: domains.up },
+  { name: '0010_messages_api', up: messagesApi.up },
   { name: '0100_delivery', up: delivery.up },
   { name: '0300_subscribers', up: subscribers.up },
 ];

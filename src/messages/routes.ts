@@ -1,0 +1,82 @@
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { AppError, notFound } from '../core/errors.ts';
+import { getPlatformSecret } from '../core/secrets.ts';
+import { messageRecipients } from '../delivery/queue/events.ts';
+import type { RouteModule } from '../http/app.ts';
+import { actorOf, requireRole, tenantScope } from '../http/auth.ts';
+import { closed, IdParams } from '../http/schemas.ts';
+import { signToken } from '../tracking/tokens.ts';
+import { unsubscribeHeaders } from '../tracking/headers.ts';
+import { sendMessages } from './service.ts';
+import type { SendRequest } from './service.ts';
+import { createUpload } from './uploads.ts';
+
+const Vars = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), { description: 'Liquid variables' });
+const Attachment = Type.Object({
+  filename: Type.String({ minLength: 1, maxLength: 255 }),
+  contentType: Type.Optional(Type.String({ maxLength: 255 })),
+  content: Type.Optional(Type.String({ description: 'base64 bytes' })),
+  uploadId: Type.Optional(Type.String({ maxLength: 64, description: 'a file from POST /uploads' })),
+}, closed);
+const Recipient = Type.Object({
+  email: Type.String({ minLength: 1, maxLength: 254 }),
+  name: Type.Optional(Type.String({ maxLength: 200 })),
+  vars: Type.Optional(Vars),
+  attachments: Type.Optional(Type.Array(Attachment, { maxItems: 20 })),
+}, closed);
+export const SendBody = Type.Object({
+  from: Type.String({ minLength: 3, maxLength: 320 }),
+  subject: Type.String({ minLength: 1, maxLength: 2000, description: 'Liquid template' }),
+  text: Type.Optional(Type.String({ maxLength: 5_000_000, description: 'Liquid template' })),
+  html: Type.Optional(Type.String({ maxLength: 5_000_000, description: 'Liquid template' })),
+  mjml: Type.Optional(Type.String({ maxLength: 5_000_000, description: 'MJML layout with Liquid; instead of html' })),
+  stream: Type.Optional(Type.Union([Type.Literal('transactional'), Type.Literal('bulk')], { default: 'transactional' })),
+  replyTo: Type.Optional(Type.String({ maxLength: 320 })),
+  vars: Type.Optional(Vars),
+  headers: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 2000 }))),
+  tags: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 20 })),
+  attachments: Type.Optional(Type.Array(Attachment, { maxItems: 20 })),
+  recipients: Type.Array(Recipient, { minItems: 1, maxItems: 1000 }),
+}, closed);
+const UploadBody = Type.Object({ filename: Type.String({ minLength: 1, maxLength: 255 }), contentType: Type.Optional(Type.String({ maxLength: 255 })), content: Type.String() }, closed);
+const Headers = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) });
+
+export const messageRoutes: RouteModule = (app, { store, config }) => {
+  app.post<{ Body: Static<typeof SendBody>; Headers: Static<typeof Headers> }>('/messages', {
+    schema: {
+      tags: ['messages'], summary: 'Send one message or a batch (up to 1,000 recipients, each with its own variables)',
+      description: 'subject, text, html and mjml are Liquid templates over each recipient\'s vars. Authenticate with the sending account\'s API key. With an Idempotency-Key header a retried request sends nothing twice.',
+      body: SendBody, headers: Headers,
+    },
+  }, async (req, reply) => {
+    const p = requireRole(req, ['account']);
+    if (p.kind !== 'apikey') throw new AppError('forbidden', 'sending needs an account API key');
+    const secret = await getPlatformSecret(store);
+    const base = config.http.publicUrl.replace(/\/$/, '');
+    const { response, replayed } = await sendMessages(store, {
+      tenantId: p.tenantId, accountId: p.accountId, actor: actorOf(req), maxMessageBytes: config.smtp.maxMessageBytes,
+      bulkHeaders: ({ email }) => {
+        const token = signToken(secret, 'unsubscribe', { t: p.tenantId, e: email });
+        return unsubscribeHeaders({ httpsUrl: `${base}/u/${token}` });
+      },
+    }, req.body as SendRequest, req.headers['idempotency-key']);
+    if (replayed) reply.header('idempotent-replayed', 'true');
+    return reply.code(replayed ? 200 : 202).send(response);
+  });
+
+  app.get<{ Params: Static<typeof IdParams> }>('/messages/:id', { schema: { tags: ['messages'], summary: 'Delivery state of every recipient of a message', params: IdParams } }, async (req) => {
+    const p = requireRole(req, ['administrator', 'auditor', 'support', 'operator', 'account']);
+    const recipients = await messageRecipients(store.db, req.params.id, tenantScope(p));
+    if (!recipients.length) throw notFound('message');
+    return { id: req.params.id, recipients };
+  });
+
+  app.post<{ Body: Static<typeof UploadBody> }>('/uploads', { schema: { tags: ['messages'], summary: 'Upload a file (e.g. a PDF statement) to attach by uploadId', body: UploadBody } }, async (req, reply) => {
+    const p = requireRole(req, ['account', 'operator', 'administrator']);
+    const tenantId = tenantScope(p);
+    if (!tenantId) throw new AppError('validation', 'uploads belong to a tenant: use an account API key or an operator login');
+    return reply.code(201).send(await createUpload(store, actorOf(req), tenantId, req.body, config.smtp.maxMessageBytes));
+  });
+
+};

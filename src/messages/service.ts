@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import type { Actor } from '../audit/log.ts';
+import { AppError, invalid } from '../core/errors.ts';
+import type { FieldProblem } from '../core/errors.ts';
+import { canSendFrom, findSendingDomain } from '../domains/service.ts';
+import { writeMessages } from '../delivery/queue/enqueue.ts';
+import type { EnqueueItem, QuotaRefusal, SuppressionCheck } from '../delivery/queue/enqueue.ts';
+import type { Store } from '../store/store.ts';
+import { buildMime, compileTemplate, renderMessage } from '../templates/render.ts';
+import type { CompiledTemplate } from '../templates/render.ts';
+import { checkRecipients, newMessageIdHeader, parseFrom } from './compose.ts';
+import { loadUploads } from './uploads.ts';
+
+export interface AttachmentInput {
+  filename: string;
+  contentType?: string;
+  /** Base64 bytes, or `uploadId` naming a file uploaded before. */
+  content?: string;
+  uploadId?: string;
+}
+
+export interface RecipientInput {
+  email: string;
+  name?: string;
+  vars?: Record<string, unknown>;
+  attachments?: AttachmentInput[];
+}
+
+export interface SendRequest {
+  from: string;
+  subject: string;
+  text?: string;
+  html?: string;
+  mjml?: string;
+  stream?: 'transactional' | 'bulk';
+  replyTo?: string;
+  vars?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  tags?: string[];
+  attachments?: AttachmentInput[];
+  recipients: RecipientInput[];
+}
+
+export interface SentRecipient {
+  index: number;
+  email: string;
+  messageId: string;
+  recipientId: string;
+  /** queued, or suppressed (dropped before sending; the delivery log says why). */
+  status: string;
+}
+
+export interface SendResponse {
+  messages: SentRecipient[];
+}
+
+export interface SendContext {
+  tenantId: string;
+  accountId: string;
+  actor: Actor;
+  /** Headers added to bulk mail (List-Unsubscribe), made per recipient. */
+  bulkHeaders?: (recipient: { email: string; messageRef: string }) => Record<string, string>;
+  suppression?: SuppressionCheck | null;
+  maxMessageBytes: number;
+}
+
+// Headers Fanout owns: a caller setting them would break signing, bounces or threading.
+const RESERVED_HEADERS = new Set(['from', 'to', 'cc', 'bcc', 'subject', 'message-id', 'date', 'return-path', 'received', 'dkim-signature', 'content-type', 'content-transfer-encoding', 'mime-version', 'list-unsubscribe', 'list-unsubscribe-post', 'sender', 'reply-to']);
+
+function checkHeaders(headers: Record<string, string> | undefined): FieldProblem[] {
+  return Object.keys(headers ?? {}).filter((h) => RESERVED_HEADERS.has(h.toLowerCase())).map((h) => ({ field: `/body/headers/${h}`, message: `${h} is set by Fanout and cannot be given` }));
+}
+
+function decodeAttachment(a: AttachmentInput, field: string, uploads: Map<string, { filename: string; contentType: string; content: Buffer }>): { filename: string; contentType?: string; content: Buffer } {
+  if (a.uploadId) {
+    const u = uploads.get(a.uploadId);
+    if (!u) throw invalid(`${field}: no upload ${a.uploadId}`, [{ field: `${field}/uploadId`, message: 'unknown upload' }]);
+    return { filename: a.filename || u.filename, contentType: a.contentType ?? u.contentType, content: u.content };
+  }
+  if (typeof a.content !== 'string' || !/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/.test(a.content)) {
+    throw invalid(`${field}: content must be base64`, [{ field: `${field}/content`, message: 'base64 expected (or give uploadId)' }]);
+  }
+  return { filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content, 'base64') };
+}
+
+/**
+ * Renders one message per recipient (their own variables and attachments), then stores all
+ * of them in one transaction through the delivery queue: either every recipient is accepted
+ * or none is. With an idempotency key, a retried request returns the first answer and
+ * sends nothing twice.
+ */
+export async function sendMessages(store: Store, ctx: SendContext, request: SendRequest, idempotencyKey?: string): Promise<{ response: SendResponse; replayed: boolean }> {
+  const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+  if (idempotencyKey) {
+    const prior = await store.db.selectFrom('idempotency_keys').selectAll().where('tenant_id', '=', ctx.tenantId).where('key', '=', idempotencyKey).executeTakeFirst();
+    if (prior) return replay(prior.request_hash, requestHash, prior.response);
+  }
+
+  const from = parseFrom(request.from);
+  const domain = await findSendingDomain(store.db, from.domain);
+  if (!domain || domain.tenantId !== ctx.tenantId) {
+    throw invalid(`${from.domain} is not a sending domain of this tenant`, [{ field: '/body/from', message: 'domain not registered for this tenant' }]);
+  }
+  if (!canSendFrom(domain)) throw new AppError('forbidden', `${from.domain} must pass DNS verification before it can send (an administrator requires it)`);
+
+  const problems = checkHeaders(request.headers);
+  const { emails, problems: addressProblems } = checkRecipients(request.recipients);
+  problems.push(...addressProblems);
+  if (problems.length) throw invalid(problems.map((p) => p.message).join('; '), problems);
+
+  let compiled: CompiledTemplate;
+  try {
+    compiled = await compileTemplate({ subject: request.subject, html: request.html, text: request.text, mjml: request.mjml });
+  } catch (err) {
+    if (err instanceof AppError) throw invalid(err.message, err.problems.map((p) => ({ field: `/body/${p.field}`, message: p.message })));
+    throw err;
+  }
+
+  const uploadIds = [...(request.attachments ?? []), ...request.recipients.flatMap((r) => r.attachments ?? [])].map((a) => a.uploadId).filter((id): id is string => !!id);
+  const uploads = await loadUploads(store.db, ctx.tenantId, uploadIds);
+  const shared = (request.attachments ?? []).map((a, i) => decodeAttachment(a, `/body/attachments/${i}`, uploads));
+  const lane = request.stream ?? 'transactional';
+  const replyTo = request.replyTo ? parseFrom(request.replyTo, '/body/replyTo').address : null;
+  const items: EnqueueItem[] = [];
+  for (const [i, r] of request.recipients.entries()) {
+    const vars = { ...(request.vars ?? {}), ...(r.vars ?? {}), email: emails[i] };
+    let rendered;
+    try {
+      rendered = renderMessage(compiled, vars);
+    } catch (err) {
+      if (err instanceof AppError) throw invalid(`recipient ${i} (${emails[i]}): ${err.message}`, [{ field: `/body/recipients/${i}/vars`, message: err.message }]);
+      throw err;
+    }
+    const messageIdHeader = newMessageIdHeader(from.domain);
+    const headers: Record<string, string> = { ...(request.headers ?? {}) };
+    if (request.tags?.length) headers['X-Fanout-Tags'] = request.tags.join(', ');
+    if (lane === 'bulk' && ctx.bulkHeaders) Object.assign(headers, ctx.bulkHeaders({ email: emails[i]!, messageRef: messageIdHeader }));
+    const own = (r.attachments ?? []).map((a, j) => decodeAttachment(a, `/body/recipients/${i}/attachments/${j}`, uploads));
+    if (replyTo) headers['Reply-To'] = replyTo;
+    const raw = await buildMime({
+      from: displayAddress(from.name, from.address), to: displayAddress(r.name ?? '', emails[i]!),
+      subject: rendered.subject, html: rendered.html, text: rendered.text, headers,
+      attachments: [...shared, ...own], messageId: messageIdHeader,
+    });
+    if (raw.length > ctx.maxMessageBytes) {
+      throw invalid(`recipient ${i}: the message is ${raw.length} bytes, over the limit of ${ctx.maxMessageBytes}`, [{ field: `/body/recipients/${i}`, message: 'message too large' }]);
+    }
+    items.push({ tenantId: ctx.tenantId, accountId: ctx.accountId, lane, mailFrom: from.address, recipients: [{ email: emails[i]! }], raw, headerMessageId: messageIdHeader, source: 'api' });
+  }
+
+  try {
+    return await store.transaction(async (trx) => {
+      if (idempotencyKey) {
+        // Claims the key first: a concurrent retry with the same key fails on the primary key.
+        await trx.insertInto('idempotency_keys').values({ tenant_id: ctx.tenantId, key: idempotencyKey, request_hash: requestHash, response: '{}', created_at: Date.now() }).execute();
+      }
+      const outcomes = await writeMessages(trx, items, { suppression: ctx.suppression ?? null });
+      const refused = outcomes.find((o): o is QuotaRefusal => !o.ok);
+      if (refused) throw new AppError(refused.reason === 'quota_exceeded' ? 'quota_exceeded' : 'forbidden', refused.message);
+      const messages: SentRecipient[] = [];
+      for (const [i, o] of outcomes.entries()) {
+        if (!o.ok) continue;
+        const recipientId = o.result.recipientIds[0]!;
+        const row = await trx.selectFrom('delivery_recipients').select('state').where('id', '=', recipientId).executeTakeFirstOrThrow();
+        messages.push({ index: i, email: emails[i]!, messageId: o.result.messageId, recipientId, status: row.state });
+      }
+      const response: SendResponse = { messages };
+      if (idempotencyKey) {
+        await trx.updateTable('idempotency_keys').set({ response: JSON.stringify(response) }).where('tenant_id', '=', ctx.tenantId).where('key', '=', idempotencyKey).execute();
+      }
+      return { response, replayed: false };
+    });
+  } catch (err) {
+    if (idempotencyKey && !(err instanceof AppError)) {
+      const prior = await store.db.selectFrom('idempotency_keys').selectAll().where('tenant_id', '=', ctx.tenantId).where('key', '=', idempotencyKey).executeTakeFirst();
+      if (prior) return replay(prior.request_hash, requestHash, prior.response);
+    }
+    throw err;
+  }
+}
+
+/** `"Name" <address>`: MailComposer encodes a non-ASCII name as an RFC 2047 word. */
+function displayAddress(name: string, address: string): string {
+  return name ? `"${name.replace(/["\\]/g, '\\$&').replace(/[\r\n]/g, ' ')}" <${address}>` : address;
+}
+
+function replay(priorHash: string, requestHash: string, response: string): { response: SendResponse; replayed: boolean } {
+  if (priorHash !== requestHash) throw new AppError('conflict', 'this Idempotency-Key was used before with a different request');
+  return { response: JSON.parse(response) as SendResponse, replayed: true };
+}
