@@ -12,6 +12,7 @@ export interface GroupCommitOptions {
   /** Most messages in one transaction. */
   maxBatch?: number;
   suppression?: SuppressionCheck | null;
+  onCommitted?: () => void;
 }
 
 /**
@@ -24,6 +25,7 @@ export class GroupCommitQueue {
   readonly #store: Store;
   readonly #maxBatch: number;
   readonly #suppression: SuppressionCheck | null;
+  readonly #onCommitted: (() => void) | undefined;
   #pending: Pending[] = [];
   #writing = false;
   #idle: (() => void)[] = [];
@@ -33,6 +35,7 @@ export class GroupCommitQueue {
     this.#store = store;
     this.#maxBatch = options.maxBatch ?? 500;
     this.#suppression = options.suppression ?? null;
+    this.#onCommitted = options.onCommitted;
   }
 
   /** Settles with the item's outcome once committed (or refused for quota); rejects on a store failure. */
@@ -66,6 +69,7 @@ export class GroupCommitQueue {
       try {
         const outcomes = await this.#store.transaction((trx) => writeMessages(trx, batch.map((p) => p.item), { suppression: this.#suppression }));
         batch.forEach((p, i) => p.resolve(outcomes[i]!));
+        this.#onCommitted?.();
       } catch (err) {
         // The whole transaction rolled back: no message of the batch is stored, each caller
         // answers with a temporary failure and its client retries.

@@ -38,6 +38,8 @@ export interface SubmissionOptions {
   /** Most recipients in one message (RFC 5321 asks servers to take at least 100). */
   maxRecipients?: number;
   suppression?: SuppressionCheck | null;
+  /** Called after each group commit (wakes a sender in the same process). */
+  onCommitted?: () => void;
   logger?: Logger;
 }
 
@@ -80,7 +82,7 @@ function cleanIp(ip: string): string {
 
 export async function startSubmissionServer(store: Store, options: SubmissionOptions): Promise<SubmissionServer> {
   const tls = await submissionCertificate({ dataDir: options.dataDir, hostname: options.hostname, certFile: options.tlsCertFile, keyFile: options.tlsKeyFile });
-  const commits = new GroupCommitQueue(store, { suppression: options.suppression ?? null });
+  const commits = new GroupCommitQueue(store, { suppression: options.suppression ?? null, onCommitted: options.onCommitted });
   const lockout = new AuthLockout(options.authLockoutFailures, options.authLockoutSeconds);
   const connections = new ConnectionCounter();
   const rate = new RateLimiter();

@@ -1,0 +1,55 @@
+import type { Store } from '../../store/store.ts';
+import { DkimSigner } from '../dkim/index.ts';
+import { Egress } from '../outbound/egress.ts';
+import { RouteResolver } from '../outbound/routing.ts';
+import type { RetryPolicy } from '../outbound/retry.ts';
+import type { SiteLimits } from '../outbound/shaping.ts';
+import { Sender } from './sender.ts';
+import type { SenderDeps } from './sender.ts';
+import { SigningKeys } from './keys.ts';
+
+export interface Harness {
+  sender: Sender;
+  egress: Egress;
+  stop(): Promise<void>;
+}
+
+/** A sender with the real outbound parts, routed to a loopback sink (tests). */
+export async function startTestSender(store: Store, sinkPort: number, options: {
+  nodeId?: string; now?: () => number; retry?: RetryPolicy; limits?: SiteLimits; leaseMs?: number; classify?: SenderDeps['classify'];
+  maxInFlight?: { transactional: number; bulk: number }; batchSize?: number;
+  /** Back-off settings; by default the site is never suspended so tests stay independent. */
+  throttle?: { suspendMs?: number; maxSuspendMs?: number; suspendAfter?: number; minPerMinute?: number };
+} = {}): Promise<Harness> {
+  const limits = options.limits ?? { maxConnections: 4, messagesPerConnection: 100, messagesPerMinute: 0 };
+  const egress = new Egress({
+    heloName: 'sender.fanout.test', connectTimeoutMs: 2000, greetingTimeoutMs: 2000, socketTimeoutMs: 3000, idleMs: 300,
+    limitsFor: () => limits,
+    // Slowing is tested with the outbound half; here a throttle reply must not rate-limit the next test step.
+    throttle: { suspendAfter: 1_000_000, minPerMinute: 1_000_000, ...options.throttle },
+  });
+  const signer = new DkimSigner({ workers: 0 });
+  const resolver = new RouteResolver({ staticRoutes: { '*': `127.0.0.1:${sinkPort}` } });
+  const sender = new Sender(store, { resolver, egress, signer, keys: new SigningKeys(store), classify: options.classify }, {
+    nodeId: options.nodeId ?? 'test-node', retry: options.retry ?? { initialMinutes: 5, factor: 2, maxIntervalMinutes: 240, maxAgeHours: 120 },
+    now: options.now, pollMs: 30, leaseMs: options.leaseMs ?? 60_000, maxInFlight: options.maxInFlight, batchSize: options.batchSize,
+  });
+  await sender.start();
+  return {
+    sender,
+    egress,
+    async stop() {
+      await sender.stop(5000);
+      await egress.close();
+      await signer.close();
+    },
+  };
+}
+
+export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

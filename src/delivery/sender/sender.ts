@@ -1,0 +1,384 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { Store } from '../../store/store.ts';
+import type { Lane } from '../tables.ts';
+import { DeliveryQueue } from '../queue/claim.ts';
+import type { ClaimedRecipient, Completion, QueuedMessage } from '../queue/claim.ts';
+import { nextAttempt } from '../outbound/retry.ts';
+import type { RetryPolicy } from '../outbound/retry.ts';
+import type { Route } from '../outbound/routing.ts';
+import type { AttemptResult, EgressJob } from '../outbound/egress.ts';
+import type { ThrottleSnapshot } from '../outbound/throttle.ts';
+import type { SiteLimits } from '../outbound/shaping.ts';
+import { Batcher } from './batcher.ts';
+import type { DomainSigning } from './keys.ts';
+
+/** What the sender needs from the outbound half; the real classes satisfy it, tests may wrap them. */
+export interface SenderDeps {
+  resolver: { resolve(domain: string): Promise<Route> };
+  egress: {
+    send(job: EgressJob): Promise<AttemptResult>;
+    status(site: string, sourceIp?: string): ThrottleSnapshot | null;
+    pool(site: string, sourceIp: string | undefined, hosts: Route['hosts']): { throttle: { limits(): SiteLimits } };
+  };
+  /** DKIM; null sends unsigned (only for tests that look at raw bytes). */
+  signer: { sign(message: Buffer, key: { domain: string; selector: string; privateKeyPem: string }): Promise<Buffer> } | null;
+  keys: { get(domain: string): Promise<DomainSigning> };
+  /** The envelope sender for one recipient (VERP); the submitted sender when absent. */
+  returnPath?: (input: { messageId: string; recipientId: string; mailFrom: string; returnPathDomain: string | null }) => string;
+  /** Failure reason class of a reply (the bounce vocabulary). */
+  classify?: (reply: { replyCode: number | null; status: string | null; text: string }) => { reason: string };
+}
+
+export interface SenderOptions {
+  /** Lease owner name: unique per sender node and stable across its restarts. */
+  nodeId: string;
+  retry: RetryPolicy;
+  /** How long a claim is held before other nodes may take the row (longer than any attempt). */
+  leaseMs?: number;
+  /** Rows claimed per lane per round. */
+  batchSize?: number;
+  /** Recipients being worked on at once, per lane: transactional has its own room. */
+  maxInFlight?: { transactional: number; bulk: number };
+  /** How often to look for due work when idle (a commit wakes the loop earlier). */
+  pollMs?: number;
+  sourceIp?: string;
+  now?: () => number;
+  logger?: Logger;
+}
+
+interface Job {
+  row: ClaimedRecipient;
+  message: QueuedMessage;
+  route: Route;
+}
+
+interface SiteQueue {
+  site: string;
+  active: number;
+  limit: number;
+  transactional: Job[];
+  bulk: Job[];
+}
+
+type Postpone = { kind: 'postpone'; row: ClaimedRecipient; at: number; site: string | null };
+type Write = { kind: 'complete'; completion: Completion } | Postpone;
+
+const LANES: Lane[] = ['transactional', 'bulk'];
+
+/**
+ * The sender loop of one node: claims due recipients from the shared queue (transactional
+ * first, each lane with its own capacity), resolves each destination to its MX site, queues it
+ * in the site's ready queue (transactional ahead of bulk), and hands it to the egress pool for
+ * (source IP, site) within the site's connection limit. Results are written in batches; a row
+ * leaves its lease only when its outcome is committed, so a crash re-sends at most what was
+ * in flight.
+ */
+export class Sender {
+  readonly queue: DeliveryQueue;
+  readonly #deps: SenderDeps;
+  readonly #opts: Required<Omit<SenderOptions, 'sourceIp' | 'logger'>> & { sourceIp?: string; logger?: Logger };
+  readonly #inflight: Record<Lane, number> = { transactional: 0, bulk: 0 };
+  readonly #sites = new Map<string, SiteQueue>();
+  readonly #signed = new Map<string, { body: Promise<Buffer>; users: number }>();
+  readonly #writer: Batcher<Write>;
+  #paused = { accounts: [] as string[], sites: new Set<string>(), at: 0 };
+  #stopping = false;
+  #loop: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+  #woken = false;
+  readonly stats = { claimed: 0, delivered: 0, deferred: 0, failed: 0, expired: 0, postponed: 0 };
+
+  constructor(store: Store, deps: SenderDeps, options: SenderOptions) {
+    this.#deps = deps;
+    this.#opts = {
+      leaseMs: 10 * 60_000, batchSize: 200, maxInFlight: { transactional: 300, bulk: 600 }, pollMs: 500, now: Date.now,
+      // Options left undefined keep the defaults.
+      ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SenderOptions,
+    };
+    this.queue = new DeliveryQueue(store, { owner: options.nodeId, leaseMs: this.#opts.leaseMs });
+    this.#writer = new Batcher((items) => this.#write(items), 2000);
+  }
+
+  get inFlight(): number {
+    return this.#inflight.transactional + this.#inflight.bulk;
+  }
+
+  /** Takes back what this node held when it last stopped or died, then starts the loop. */
+  async start(): Promise<void> {
+    const returned = await this.queue.releaseOwned(this.#opts.now());
+    if (returned) this.#opts.logger?.info({ returned }, 'returned leases held by this node before its restart');
+    this.#loop = this.#run();
+  }
+
+  /** Wakes the loop now (new mail committed, a pause lifted). */
+  wake(): void {
+    this.#woken = true;
+    this.#wake?.();
+  }
+
+  /**
+   * Graceful stop: claims nothing more, returns rows not yet on the wire at once, waits up to
+   * `drainMs` for the attempts in progress, then returns every lease still held.
+   */
+  async stop(drainMs = 15_000): Promise<void> {
+    this.#stopping = true;
+    this.wake();
+    await this.#loop;
+    const now = this.#opts.now();
+    for (const sq of this.#sites.values()) {
+      for (const job of sq.transactional.splice(0).concat(sq.bulk.splice(0))) void this.#postpone(job.row, now, job.route.site);
+    }
+    const deadline = Date.now() + drainMs;
+    while (this.inFlight > 0 && Date.now() < deadline) await sleep(20);
+    await this.#writer.flushed();
+    const returned = await this.queue.releaseOwned(this.#opts.now());
+    this.#opts.logger?.info({ returned, stillSending: this.inFlight }, 'sender stopped');
+  }
+
+  async #run(): Promise<void> {
+    let lastClaim = 0;
+    while (!this.#stopping) {
+      let short = false;
+      try {
+        const now = this.#opts.now();
+        if (now - this.#paused.at > 1000) await this.#refreshPauses(now);
+        for (const lane of LANES) {
+          const room = this.#opts.maxInFlight[lane] - this.#inflight[lane];
+          const want = Math.min(room, this.#opts.batchSize);
+          // Small top-ups cost a query each; wait for room unless the lane is idle.
+          if (want <= 0 || (want < this.#opts.batchSize / 4 && this.#inflight[lane] > 0)) continue;
+          const rows = await this.queue.claim(lane, want, now, { accounts: this.#paused.accounts, sites: [...this.#paused.sites] });
+          lastClaim = Date.now();
+          if (rows.length < want) short = true;
+          if (rows.length) {
+            this.#inflight[lane] += rows.length;
+            this.stats.claimed += rows.length;
+            void this.#dispatch(rows);
+          }
+        }
+      } catch (err) {
+        this.#opts.logger?.error({ err }, 'claiming work failed');
+        short = true;
+      }
+      if (this.#stopping) break;
+      if (short || this.#full()) {
+        await this.#idle(this.#opts.pollMs);
+        // Coalesce the wake-ups of many small commits into one claim.
+        const gap = lastClaim + 10 - Date.now();
+        if (gap > 0) await sleep(gap);
+      }
+    }
+  }
+
+  #full(): boolean {
+    return LANES.every((l) => this.#opts.maxInFlight[l] - this.#inflight[l] < this.#opts.batchSize / 4);
+  }
+
+  #idle(ms: number): Promise<void> {
+    if (this.#woken) {
+      this.#woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = null;
+        this.#woken = false;
+        done();
+      };
+    });
+  }
+
+  async #refreshPauses(now: number): Promise<void> {
+    const p = await this.queue.paused();
+    this.#paused = { accounts: p.accounts, sites: new Set(p.sites), at: now };
+  }
+
+  async #dispatch(rows: ClaimedRecipient[]): Promise<void> {
+    let messages: Map<string, QueuedMessage>;
+    try {
+      messages = await this.queue.loadMessages([...new Set(rows.map((r) => r.messageId))]);
+    } catch (err) {
+      this.#opts.logger?.error({ err }, 'loading message bodies failed; rows return to the queue');
+      for (const row of rows) void this.#postpone(row, this.#opts.now() + 30_000, row.site);
+      return;
+    }
+    await Promise.all(rows.map((row) => this.#prepare(row, messages.get(row.messageId))));
+  }
+
+  async #prepare(row: ClaimedRecipient, message: QueuedMessage | undefined): Promise<void> {
+    const now = this.#opts.now();
+    if (!message) {
+      await this.#finish(this.#completion(row, 'failed', now, { attempted: false, text: 'message body missing from the queue', reason: 'systemerror' }));
+      return;
+    }
+    let route: Route;
+    try {
+      route = await this.#deps.resolver.resolve(row.domain);
+    } catch (err) {
+      await this.#finish(this.#completion(row, 'failed', now, { attempted: false, enhancedStatus: '5.1.2', text: `bad destination domain: ${(err as Error).message}`, reason: 'hostunknown' }));
+      return;
+    }
+    if (route.failure) {
+      const f = route.failure;
+      if (f.permanent) await this.#finish(this.#completion(row, 'failed', now, { attempted: true, enhancedStatus: f.enhancedStatus, text: f.text, reason: f.reason }));
+      else await this.#deferOrExpire(row, now, { site: null, mxHost: null, replyCode: null, enhancedStatus: f.enhancedStatus, text: f.text, reason: f.reason });
+      return;
+    }
+    if (this.#stopping) return this.#postpone(row, now, route.site);
+    if (row.lane === 'bulk' && this.#paused.sites.has(route.site)) return this.#postpone(row, now, route.site);
+    const snap = this.#deps.egress.status(route.site, this.#opts.sourceIp);
+    // A site in back-off holds its mail without spending the recipients' retries.
+    if (snap?.state === 'suspended' && snap.suspendedUntil) return this.#postpone(row, snap.suspendedUntil, route.site);
+    let sq = this.#sites.get(route.site);
+    if (!sq) {
+      sq = { site: route.site, active: 0, limit: 1, transactional: [], bulk: [] };
+      this.#sites.set(route.site, sq);
+    }
+    const limits = this.#deps.egress.pool(route.site, this.#opts.sourceIp, route.hosts).throttle.limits();
+    // Twice the connections: each session has its next message waiting, no more, so a
+    // transactional arrival waits behind at most one message per session.
+    sq.limit = Math.max(1, limits.maxConnections * 2);
+    sq[row.lane].push({ row, message, route });
+    this.#pump(sq);
+  }
+
+  #pump(sq: SiteQueue): void {
+    while (sq.active < sq.limit) {
+      const job = sq.transactional.shift() ?? sq.bulk.shift();
+      if (!job) break;
+      sq.active++;
+      void this.#send(job).finally(() => {
+        sq.active--;
+        this.#pump(sq);
+      });
+    }
+  }
+
+  #signedBody(message: QueuedMessage): Promise<Buffer> {
+    const hit = this.#signed.get(message.id);
+    if (hit) {
+      hit.users++;
+      return hit.body;
+    }
+    const body = (async () => {
+      const signing = await this.#deps.keys.get(message.fromDomain);
+      if (!signing.key || !this.#deps.signer) {
+        if (this.#deps.signer) this.#opts.logger?.warn({ domain: message.fromDomain }, 'no active DKIM key: sending unsigned');
+        return message.body;
+      }
+      return this.#deps.signer.sign(message.body, signing.key);
+    })();
+    this.#signed.set(message.id, { body, users: 1 });
+    return body;
+  }
+
+  #doneWith(messageId: string): void {
+    const hit = this.#signed.get(messageId);
+    if (hit && --hit.users <= 0) this.#signed.delete(messageId);
+  }
+
+  async #send(job: Job): Promise<void> {
+    const { row, message, route } = job;
+    let result: AttemptResult;
+    let mailFrom = message.mailFrom;
+    try {
+      const body = await this.#signedBody(message);
+      if (this.#deps.returnPath) {
+        const signing = await this.#deps.keys.get(message.fromDomain);
+        mailFrom = this.#deps.returnPath({ messageId: message.id, recipientId: row.id, mailFrom: message.mailFrom, returnPathDomain: signing.returnPathDomain });
+      }
+      result = await this.#deps.egress.send({ site: route.site, hosts: route.hosts, sourceIp: this.#opts.sourceIp, mailFrom, recipients: [row.recipient], message: body });
+    } catch (err) {
+      // A job egress refuses as malformed, or a signing failure: retrying will not help.
+      this.#doneWith(message.id);
+      await this.#finish(this.#completion(row, 'failed', this.#opts.now(), { attempted: false, site: route.site, enhancedStatus: '5.6.0', text: `not sent: ${(err as Error).message}`, reason: 'systemerror' }));
+      return;
+    }
+    this.#doneWith(message.id);
+    const now = this.#opts.now();
+    const r = result.perRecipient.find((p) => p.recipient === row.recipient) ?? result.perRecipient[0];
+    if (!r) {
+      await this.#deferOrExpire(row, now, { site: route.site, mxHost: result.mxHost || null, replyCode: null, enhancedStatus: null, text: 'no result from egress', reason: 'systemerror' });
+      return;
+    }
+    const detail = { site: route.site, mxHost: result.mxHost || null, replyCode: r.replyCode, enhancedStatus: r.enhancedStatus, text: r.text };
+    if (r.outcome === 'delivered') {
+      await this.#finish(this.#completion(row, 'delivered', now, { ...detail, attempted: true }));
+    } else if (r.outcome === 'failed') {
+      await this.#finish(this.#completion(row, 'failed', now, { ...detail, attempted: true, reason: this.#reason(r) }));
+    } else if (!result.mxHost && r.replyCode === null && r.enhancedStatus === '4.4.5') {
+      // Refused locally because the site went into back-off meanwhile: not an attempt.
+      const snap = this.#deps.egress.status(route.site, this.#opts.sourceIp);
+      await this.#postpone(row, snap?.suspendedUntil ?? now + 60_000, route.site);
+    } else {
+      await this.#deferOrExpire(row, now, { ...detail, reason: this.#reason(r) });
+    }
+  }
+
+  #reason(r: { replyCode: number | null; enhancedStatus: string | null; text: string }): string | null {
+    if (!this.#deps.classify) return null;
+    try {
+      return this.#deps.classify({ replyCode: r.replyCode, status: r.enhancedStatus, text: r.text }).reason;
+    } catch {
+      return null;
+    }
+  }
+
+  async #deferOrExpire(row: ClaimedRecipient, now: number, d: { site: string | null; mxHost: string | null; replyCode: number | null; enhancedStatus: string | null; text: string; reason: string | null }): Promise<void> {
+    const next = nextAttempt(this.#opts.retry, row.attempts + 1, row.firstQueuedAt, now);
+    if (next.kind === 'retry') {
+      await this.#finish({ ...this.#completion(row, 'deferred', now, { ...d, attempted: true }), nextAttemptAt: next.at });
+    } else {
+      await this.#finish(this.#completion(row, 'expired', now, { ...d, attempted: true, text: `expired after ${row.attempts + 1} attempts; last reply: ${[d.replyCode, d.enhancedStatus, d.text].filter((x) => x !== null && x !== '').join(' ')}`, reason: 'expired' }));
+    }
+  }
+
+  #completion(row: ClaimedRecipient, outcome: Completion['outcome'], at: number, d: Partial<Omit<Completion, 'row' | 'outcome' | 'at'>>): Completion {
+    return {
+      row, outcome, at, attempted: d.attempted ?? true, site: d.site ?? row.site, mxHost: d.mxHost ?? null, sourceIp: this.#opts.sourceIp ?? null,
+      replyCode: d.replyCode ?? null, enhancedStatus: d.enhancedStatus ?? null, text: d.text ?? null, reason: d.reason ?? null, nextAttemptAt: d.nextAttemptAt,
+    };
+  }
+
+  async #finish(c: Completion): Promise<void> {
+    this.stats[c.outcome === 'cancelled' ? 'failed' : c.outcome]++;
+    await this.#commit({ kind: 'complete', completion: c }, c.row.lane);
+  }
+
+  async #postpone(row: ClaimedRecipient, at: number, site: string | null): Promise<void> {
+    this.stats.postponed++;
+    await this.#commit({ kind: 'postpone', row, at, site }, row.lane);
+  }
+
+  async #commit(w: Write, lane: Lane): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#writer.add(w);
+        break;
+      } catch (err) {
+        // The row keeps its lease; if the store stays away the lease expires and the row is
+        // sent again (a duplicate, never a loss).
+        this.#opts.logger?.error({ err, attempt }, 'writing a delivery result failed');
+        if (attempt >= 5) break;
+        await sleep(1000 * attempt);
+      }
+    }
+    this.#inflight[lane]--;
+    this.wake();
+  }
+
+  async #write(items: Write[]): Promise<void> {
+    const completions = items.filter((w): w is { kind: 'complete'; completion: Completion } => w.kind === 'complete').map((w) => w.completion);
+    const postponed = items.filter((w): w is Postpone => w.kind === 'postpone');
+    await this.queue.complete(completions);
+    const byTime = new Map<number, Postpone[]>();
+    for (const p of postponed) byTime.set(p.at, [...(byTime.get(p.at) ?? []), p]);
+    for (const [at, list] of byTime) await this.queue.release(list.map((p) => ({ id: p.row.id, site: p.site })), at);
+  }
+}
