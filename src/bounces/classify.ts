@@ -119,7 +119,7 @@ function fromText(address: string, block: string, report: string): Finding {
 }
 
 /** Extraction alone, before reasons are decided: what tests and operators inspect to see why. */
-export function extractFindings(root: MimePart): { kind: MessageKind; findings: Finding[]; original: MimePart | null } {
+export function extractFindings(root: MimePart, depth = 0): { kind: MessageKind; findings: Finding[]; original: MimePart | null } {
   const { report, inlineOriginal } = reportText(root);
   const original = findOriginal(root, inlineOriginal);
 
@@ -162,12 +162,22 @@ export function extractFindings(root: MimePart): { kind: MessageKind; findings: 
     const blocks = blocksFor(report, failedHeader, exclude);
     named = failedHeader.map((address) => ({ address, block: blocks.get(address) ?? '' }));
   }
+  if (named.length === 0 && original && depth < 3 && looksLikeBounce(original)) {
+    // A bounce forwarded as an attachment (by a gateway or a person): read the inner one.
+    const inner = extractFindings(original, depth + 1);
+    if (inner.findings.length > 0) return inner;
+  }
   if (named.length === 0 && original && report.trim()) {
     // The report names nobody: the original's recipients are the ones it failed for.
     named = addressesIn(headerAll(original.headers, 'to').join(', ')).map((address) => ({ address, block: '' }));
   }
   const findings = named.map((t) => fromText(t.address, t.block || report, report));
   return { kind: findings.length > 0 ? 'bounce' : 'unrecognised', original, findings };
+}
+
+function looksLikeBounce(part: MimePart): boolean {
+  const from = header(part.headers, 'from') ?? '';
+  return part.params['report-type'] !== undefined || /mailer-daemon|postmaster/i.test(from);
 }
 
 /** Classifies one raw message (bytes as received). Never throws on malformed input. */

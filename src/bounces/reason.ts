@@ -28,7 +28,8 @@ export function detectGateway(text: string): string | undefined {
 
 /** Collapses whitespace so that patterns need not care how a server wrapped its lines. */
 export function normaliseText(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  // Multi-line replies repeat "550-5.7.1" at each line start; inside a sentence they only break phrases.
+  return text.replace(/\s+/g, ' ').replace(/(?<=[a-z,] )[245]\d\d[- ](?:[245]\.\d{1,3}\.\d{1,3} )?(?=[a-z])/gi, '').trim();
 }
 
 export interface TextMatch {

@@ -95,8 +95,14 @@ export const TEXT_RULES: TextRule[] = [
     patterns: ['account or domain may not exist'],
   },
   {
+    // A sender address on a blocklist is the sender being refused, not the sending host.
+    reason: 'rejected',
+    patterns: ['(?:sending (?:to/)?from|sender|from) an? address that (?:has been|is) (?:black|block)listed'],
+  },
+  {
     reason: 'norelaying',
     patterns: [
+      'email address is not verified',
       'relay(?:ing)? (?:access )?(?:denied|not (?:permitted|allowed|authorized))', 'not (?:permitted|allowed|authorized) to relay', 'we do not relay', 'unable to relay',
       'no relaying', 'not in my list of allowed rcpthosts', 'insecure mail relay', 'relay denied', 'relaying (?:mail )?to \\S+ (?:is )?not allowed',
       'relay not permitted', 'cannot relay', 'open relay',
@@ -229,6 +235,7 @@ export const TEXT_RULES: TextRule[] = [
   {
     reason: 'expired',
     patterns: [
+      'deferred: connection timed out',
       'in the queue too long', 'will be retried for',
       'could not deliver for the last', 'all hosts have been failing', 'retry time not reached', 'did not accept our requests to connect', 'delivery failed \\d+ attempts',
       'delivery (?:time|period) (?:expired|exceeded)', 'message expired', 'retry time(?:out)? (?:not reached|exceeded)', 'could not be delivered (?:within|for|in) \\d+', 'message timed out',
@@ -354,6 +361,18 @@ export const PROVIDER_RULES: ProviderRule[] = [
     provider: 'googlegroups',
     host: 'googlegroups\\.com|groups\\.google\\.com',
     rules: [{ reason: 'rejected', patterns: ['groups\\.google\\.com', 'permission to post', 'not allowed to post'] }],
+  },
+  {
+    // au (KDDI) answers "550 : User unknown", with no address, when the recipient's own
+    // reception settings refuse the sender; a missing address gets the address in the reply.
+    provider: 'kddi',
+    host: 'ezweb\\.ne\\.jp|au\\.com|kddi',
+    rules: [{ reason: 'filtered', patterns: ['\\b550 : user unknown'] }],
+  },
+  {
+    provider: 'facebook',
+    host: 'facebook\\.com',
+    rules: [{ reason: 'filtered', patterns: ['refused due to recipient preferences'] }],
   },
   {
     // Cox answers with "CXxxxx" error codes.

@@ -11,7 +11,7 @@ import { addressPositions, isRobot } from './addresses.ts';
 /** Lines that start the returned original message in single-part bounces. */
 const ORIGINAL_MARKERS: RegExp[] = [
   /^[ \t>]*-{2,}\s*(?:original message|below this line is a copy of the message|this is a copy of (?:the|your) message|the header of the original message|message headers follow|original message (?:header|follows)|unsent message|returned message|undelivered message|copy of (?:the )?message)[^\n]*$/im,
-  /^[ \t]*(?:-+ ?)?(?:original message follows|the original message (?:was|is)|returned mail follows|unsent message below|message text follows|below is a copy of the (?:original )?message|included is a copy|a copy of the original message below|message headers follow|headers of your message follow|original message headers|---- ?start of (?:returned|original) message)[^\n]*$/im,
+  /^[ \t]*(?:-+ ?)?(?:original message follows|the original message (?:was|is)|returned mail follows|unsent message below|message text follows|below is a copy of the (?:original )?message|included is a copy|a copy of the original message below|message headers follow|headers of your message follow|original message headers|---- ?start of (?:returned|original) message|original mail as follows:?)[^\n]*$/im,
   /^[ \t]*content-type:\s*message\/(?:rfc822|global)/im,
   /^[ \t]*-{3,} ?(?:the following|this) is (?:a|the) (?:original|returned)[^\n]*$/im,
 ];
@@ -93,6 +93,8 @@ export function recipientsInText(report: string, exclude: Set<string>): TextReci
     if (/https?:\/\/\S*$/i.test(before) || /mailto:$/i.test(before)) return false;
     // Message-IDs look like addresses; they sit inside <...> right after "id" or have no dot on the left.
     if (/message-?id\W{0,3}<?$/i.test(before)) return false;
+    // "(generated from x)" names the alias that led to the recipient, not another recipient.
+    if (/(?:generated|expanded) (?:from|by)\s*<?$/i.test(before)) return false;
     return true;
   });
   const order: string[] = [];
