@@ -100,7 +100,17 @@ interface SendInfo {
   rejectedErrors?: SmtpError[];
   response: string;
 }
-type Conn = SMTPConnection & { _envelope?: EnvelopeState | false; secure: boolean };
+type Conn = SMTPConnection & {
+  _envelope?: EnvelopeState | false;
+  secure: boolean;
+  // nodemailer internals used to pipeline RSET with the next envelope (see #run); the
+  // package is pinned to an exact version and the egress tests cover this path.
+  _supportedExtensions?: string[];
+  _socket?: net.Socket | false | null;
+  _responseActions?: ((str: string) => void)[];
+  _sendCommand?: (cmd: string) => void;
+  _onError?: (err: Error, type: string, data: string | false, command: string) => void;
+};
 
 interface Session {
   conn: Conn;
@@ -366,8 +376,9 @@ export class EgressPool {
   #run(s: Session, w: Waiting): void {
     s.busy = true;
     const job = w.job;
+    const conn = s.conn;
     const envelope = { from: job.mailFrom, to: job.recipients, size: Buffer.isBuffer(job.message) ? job.message.length : undefined };
-    s.conn.send(envelope, job.message, (err: SmtpError | null, info?: SendInfo) => {
+    const done = (err: SmtpError | null, info?: SendInfo) => {
       s.sent++;
       const result = err ? this.#fromError(s, job, err) : this.#fromInfo(s, job, info!);
       let delivered = 0;
@@ -380,15 +391,29 @@ export class EgressPool {
       if (s.dead || s.sent >= this.throttle.limits().messagesPerConnection || this.#closing) {
         this.#retire(s);
         this.#pump();
-      } else if (this.#opts.rsetBetweenMessages) {
-        s.conn.reset((rsetErr) => {
-          if (rsetErr) {
-            s.dead = true;
-            this.#retire(s);
-            this.#pump();
-          } else this.#release(s);
-        });
       } else this.#release(s);
+    };
+    if (s.sent === 0 || !this.#opts.rsetBetweenMessages) {
+      conn.send(envelope, job.message, done);
+      return;
+    }
+    const socket = conn._socket;
+    if (socket && conn._supportedExtensions?.includes('PIPELINING') && conn._sendCommand && conn._responseActions && conn._onError) {
+      // RFC 2920 lets RSET lead a pipelined group: RSET, MAIL, RCPT... and DATA leave in one
+      // write, so the reset costs no round trip. (nodemailer's reset() would wait for the
+      // reply and then clear the envelope of the send already under way.)
+      socket.cork();
+      conn._sendCommand('RSET');
+      conn._responseActions.push((str: string) => {
+        if (str.charAt(0) !== '2') conn._onError!(new Error('Could not reset session state'), 'EPROTOCOL', str, 'RSET');
+      });
+      conn.send(envelope, job.message, done);
+      socket.uncork();
+      return;
+    }
+    conn.reset((rsetErr) => {
+      if (rsetErr) done(rsetErr as SmtpError);
+      else conn.send(envelope, job.message, done);
     });
   }
 

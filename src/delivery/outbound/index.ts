@@ -9,3 +9,5 @@ export type { EgressJob, EgressOptions, AttemptResult, RecipientResult, Recipien
 export { parseSmtpReply } from './replies.ts';
 export type { SmtpReply } from './replies.ts';
 export { outboundFromConfig } from './from-config.ts';
+export { decide } from './decision.ts';
+export type { Decision } from './decision.ts';
