@@ -33,6 +33,8 @@ describeEachEngine('HTTP send API', (get) => {
     const { store, dataDir } = get();
     app = await testApp(store, dataDir, { http: { publicUrl: 'https://mail.bank.example', host: '127.0.0.1', port: 0, trustProxy: false, bodyLimitBytes: 50_000_000 } });
     bank = await setup(store, 'Bank', 5);
+    const tenants = await app.inject({ method: 'GET', url: '/api/v1/tenants', headers: { authorization: `Bearer ${bank.key}` } });
+    assert.deepEqual(tenants.json().items.map((t: { domains: string[]; purchased: number }) => [t.domains, t.purchased]), [[[bank.domain], 5]]);
   });
 
   test('a batch: one message per recipient, personalised, Chinese encoded, bulk carries one-click unsubscribe', async () => {

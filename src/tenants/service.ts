@@ -19,12 +19,23 @@ export interface TenantView {
   purchased: number | null;
   used: number;
   remaining: number | null;
+  /** 域名: the tenant's sending domains. */
+  domains: string[];
 }
 
-function view(t: TenantTable, totals?: { purchased: number | null; used: number }): TenantView {
+interface Totals {
+  purchased: number | null;
+  used: number;
+  domains: string[];
+}
+
+function view(t: TenantTable, totals?: Totals): TenantView {
   const purchased = totals?.purchased ?? null;
   const used = totals?.used ?? 0;
-  return { id: t.id, name: t.name, accountType: t.account_type, status: t.status, createdAt: new Date(t.created_at).toISOString(), purchased, used, remaining: purchased === null ? null : Math.max(purchased - used, 0) };
+  return {
+    id: t.id, name: t.name, accountType: t.account_type, status: t.status, createdAt: new Date(t.created_at).toISOString(),
+    purchased, used, remaining: purchased === null ? null : Math.max(purchased - used, 0), domains: totals?.domains ?? [],
+  };
 }
 
 function requireOneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
@@ -34,17 +45,25 @@ function requireOneOf<T extends string>(field: string, value: unknown, allowed: 
   return value as T;
 }
 
-async function totalsFor(db: Executor, tenantIds: string[]): Promise<Map<string, { purchased: number | null; used: number }>> {
-  const out = new Map<string, { purchased: number | null; used: number }>();
+/** Purchased / used totals over the tenants' accounts, and their domains; unlimited wins. */
+async function totalsFor(db: Executor, tenantIds: string[]): Promise<Map<string, Totals>> {
+  const out = new Map<string, Totals>();
   if (!tenantIds.length) return out;
+  const get = (id: string) => {
+    let t = out.get(id);
+    if (!t) out.set(id, (t = { purchased: 0, used: 0, domains: [] }));
+    return t;
+  };
   const rows = await db.selectFrom('sending_accounts').select(['tenant_id', 'quota', 'used'])
     .where('tenant_id', 'in', tenantIds).where('status', '!=', 'deleted').execute();
   for (const r of rows) {
-    const t = out.get(r.tenant_id) ?? { purchased: 0, used: 0 };
+    const t = get(r.tenant_id);
     t.purchased = t.purchased === null || r.quota === null ? null : t.purchased + r.quota;
     t.used += r.used;
-    out.set(r.tenant_id, t);
   }
+  for (const id of tenantIds) if (!rows.some((r) => r.tenant_id === id)) get(id).purchased = null;
+  const domains = await db.selectFrom('sending_domains').select(['tenant_id', 'domain']).where('tenant_id', 'in', tenantIds).orderBy('domain').execute();
+  for (const d of domains) get(d.tenant_id).domains.push(d.domain);
   return out;
 }
 
