@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { SqlBool } from 'kysely';
 import type { Store, Tx } from '../../store/store.ts';
 import type { DeliveryEventTable, Lane } from '../tables.ts';
 
@@ -73,17 +74,18 @@ export class DeliveryQueue {
     if (limit <= 0) return [];
     const postgres = this.store.engine === 'postgres';
     const expires = now + this.leaseMs;
-    const rows = await this.store.db.updateTable('delivery_recipients')
+    const db = this.store.db;
+    let picked = db.selectFrom('delivery_recipients').select('id')
+      .where('state', '=', 'queued').where('lane', '=', lane).where('next_attempt_at', '<=', now);
+    if (lane === 'bulk' && paused.accounts.length) picked = picked.where('account_id', 'not in', paused.accounts);
+    if (lane === 'bulk' && paused.sites.length) picked = picked.where((w) => w.or([w('site', 'is', null), w('site', 'not in', paused.sites)]));
+    picked = picked.orderBy('next_attempt_at').limit(limit);
+    const rows = await db.updateTable('delivery_recipients')
       .set({ lease_owner: this.owner, lease_expires_at: expires, next_attempt_at: expires })
-      .where('id', 'in', (eb) => {
-        let q = eb.selectFrom('delivery_recipients').select('id')
-          .where('state', '=', 'queued').where('lane', '=', lane).where('next_attempt_at', '<=', now);
-        if (lane === 'bulk' && paused.accounts.length) q = q.where('account_id', 'not in', paused.accounts);
-        if (lane === 'bulk' && paused.sites.length) q = q.where((w) => w.or([w('site', 'is', null), w('site', 'not in', paused.sites)]));
-        q = q.orderBy('next_attempt_at').limit(limit);
-        // Other nodes skip the rows this one is taking instead of waiting for them.
-        return postgres ? q.forUpdate().skipLocked() : q;
-      })
+      // PostgreSQL: other nodes skip the rows this one is taking instead of waiting. The pick
+      // runs once inside array(...): as a plain IN (subquery) the planner may re-run a LIMIT
+      // ... SKIP LOCKED subquery and take more rows than asked for.
+      .where((eb) => (postgres ? sql<SqlBool>`${eb.ref('id')} = any(array(${picked.forUpdate().skipLocked()}))` : eb('id', 'in', picked)))
       // Re-checked on the outer row: on PostgreSQL a row claimed meanwhile is not taken twice.
       .where('state', '=', 'queued').where('next_attempt_at', '<=', now)
       .returning(['id', 'message_id', 'tenant_id', 'account_id', 'lane', 'recipient', 'domain', 'attempts', 'first_queued_at', 'site'])
