@@ -7,7 +7,8 @@ import { verifyOperationLog } from '../audit/log.ts';
 import { AppError } from '../core/errors.ts';
 import type { FailureKind } from '../core/errors.ts';
 import { createTenant } from '../tenants/service.ts';
-import type { Store } from '../store/store.ts';
+import { sql } from 'kysely';
+import { Store } from '../store/store.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 import {
   activeDkimKey, canSendFrom, checkDomainDns, createDomain, deleteDomain, dnsRecords, findDomainByReturnPath, findSendingDomain, getDomain, listDomains,
@@ -159,6 +160,44 @@ describeEachEngine('sending domains', (get) => {
     await rejectsWith(createDomain(store, admin, { tenantId, domain: 'bounces.mail.bank.example' }), 'conflict', /return-path domain of mail\.bank\.example/);
     await rejectsWith(createDomain(store, admin, { tenantId, domain: 'bank.example', returnPathDomain: 'bounces.mail.bank.example' }), 'conflict', /already in use/);
     assert.deepEqual(await counts(store), before);
+  });
+
+  test('racing writers: one domain name is taken once; rotations leave one active key', async () => {
+    const { store: main, dataDir, databaseUrl } = get();
+    // Racers get their own store (more connections, a marked name) so they really overlap on
+    // both engines, and are gone before the suite's database is dropped.
+    const url = databaseUrl ? `${databaseUrl}${databaseUrl.includes('?') ? '&' : '?'}application_name=domain-race` : null;
+    const store = Store.open({ dataDir, databaseUrl: url });
+    try {
+      const same = await Promise.allSettled([1, 2, 3].map(() => createDomain(store, admin, { tenantId, domain: 'race.bank.example' })));
+      assert.equal(same.filter((r) => r.status === 'fulfilled').length, 1);
+      for (const r of same) if (r.status === 'rejected') assert.equal((r.reason as AppError).kind, 'conflict', String(r.reason));
+      // Each return path lies under both names, so only the unique index can stop the second.
+      const shared = await Promise.allSettled([
+        createDomain(store, admin, { tenantId, domain: 'x.bank.example', returnPathDomain: 'rp.y.x.bank.example' }),
+        createDomain(store, admin, { tenantId, domain: 'y.x.bank.example', returnPathDomain: 'rp.y.x.bank.example' }),
+      ]);
+      assert.equal(shared.filter((r) => r.status === 'fulfilled').length, 1);
+      for (const r of shared) if (r.status === 'rejected') assert.equal((r.reason as AppError).kind, 'conflict', String(r.reason));
+      for (const r of shared) if (r.status === 'fulfilled') await deleteDomain(store, admin, r.value.id);
+      const raced = (await listDomains(store.db)).find((d) => d.domain === 'race.bank.example')!;
+      const rotations = await Promise.allSettled(['r1', 'r2', 'r3'].map((sel) => rotateDkimKey(store, admin, raced.id, sel)));
+      for (const r of rotations) if (r.status === 'rejected') assert.equal((r.reason as AppError).kind, 'conflict', String(r.reason));
+      const active = await store.db.selectFrom('dkim_keys').select('selector').where('domain_id', '=', raced.id).where('active', '=', 1).execute();
+      assert.equal(active.length, 1);
+      assert.equal((await getDomain(store.db, raced.id)).dkimSelector, active[0]!.selector);
+      await deleteDomain(store, admin, raced.id);
+    } finally {
+      await store.close();
+    }
+    if (url) {
+      // pg's pool reports itself closed before its sockets are; wait until the server agrees.
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where application_name = 'domain-race' and datname = current_database()`.execute(main.db);
+        if (rows[0]?.n === 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
   });
 
   test('verification: every record present → verified and stored', async () => {

@@ -117,6 +117,17 @@ export async function resolveDomain(db: Executor, idOrName: string): Promise<Sen
   return (await viewsOf(db, [row]))[0]!;
 }
 
+/**
+ * Reads a domain row for a change, holding its row lock until the transaction ends (a no-op
+ * UPDATE locks in PostgreSQL; SQLite serialises writers anyway), so two rotations, or a
+ * rotation and a verification, never interleave.
+ */
+async function lockDomain(trx: Tx, id: string): Promise<SendingDomainTable> {
+  const touched = await trx.updateTable('sending_domains').set((eb) => ({ updated_at: eb.ref('updated_at') })).where('id', '=', id).executeTakeFirst();
+  if (Number(touched.numUpdatedRows) === 0) throw notFound('sending domain');
+  return trx.selectFrom('sending_domains').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+}
+
 /** Unique-index violations on either engine, turned into the conflict a racing writer deserves. */
 function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -201,8 +212,7 @@ export async function verifyDomain(store: Store, actor: Actor, domainId: string,
   const { checks } = report;
   const now = Date.parse(report.checkedAt);
   await store.transaction(async (trx) => {
-    const current = await trx.selectFrom('sending_domains').select(['verified_at', 'dkim_selector']).where('id', '=', domainId).executeTakeFirst();
-    if (!current) throw notFound('sending domain');
+    const current = await lockDomain(trx, domainId);
     // A rotation between look-up and now would make this verdict about a key that no longer signs.
     if (current.dkim_selector !== before.dkimSelector) throw conflict('the DKIM key was rotated during verification; verify again');
     const verifiedAt = report.status === 'verified' ? (current.verified_at ?? now) : report.status === 'failed' ? null : current.verified_at;
@@ -233,8 +243,7 @@ export async function rotateDkimKey(store: Store, actor: Actor, domainId: string
   const pair = await generateDkimKeyPair();
   try {
     return await store.transaction(async (trx) => {
-      const d = await trx.selectFrom('sending_domains').selectAll().where('id', '=', domainId).executeTakeFirst();
-      if (!d) throw notFound('sending domain');
+      const d = await lockDomain(trx, domainId);
       const taken = new Set((await trx.selectFrom('dkim_keys').select('selector').where('domain_id', '=', domainId).execute()).map((k) => k.selector));
       const now = Date.now();
       if (wanted && taken.has(wanted)) throw conflict(`selector ${wanted} was already used for ${d.domain}; choose a new one so receivers never see two keys under one name`);
@@ -263,8 +272,7 @@ export async function rotateDkimKey(store: Store, actor: Actor, domainId: string
 export async function setRequireVerification(store: Store, actor: Actor, domainId: string, on: boolean): Promise<SendingDomainView> {
   if (typeof on !== 'boolean') throw invalid('requireVerification must be true or false', [{ field: 'requireVerification', message: 'must be a boolean' }]);
   return store.transaction(async (trx) => {
-    const d = await trx.selectFrom('sending_domains').selectAll().where('id', '=', domainId).executeTakeFirst();
-    if (!d) throw notFound('sending domain');
+    const d = await lockDomain(trx, domainId);
     if ((d.require_verification === 1) === on) return getDomain(trx, domainId);
     const now = Date.now();
     await trx.updateTable('sending_domains').set({ require_verification: on ? 1 : 0, updated_at: now }).where('id', '=', domainId).execute();
@@ -295,8 +303,7 @@ export function registerDomainUsageCheck(check: DomainUsageCheck): () => void {
 /** Removes the domain and its keys. Refused while a usage check reports mail that still needs them. */
 export async function deleteDomain(store: Store, actor: Actor, domainId: string): Promise<void> {
   await store.transaction(async (trx) => {
-    const d = await trx.selectFrom('sending_domains').selectAll().where('id', '=', domainId).executeTakeFirst();
-    if (!d) throw notFound('sending domain');
+    const d = await lockDomain(trx, domainId);
     for (const check of usageChecks) {
       const use = await check(trx, { id: d.id, domain: d.domain });
       if (use) throw conflict(`domain ${d.domain} cannot be deleted while it is in use: ${use}`);
