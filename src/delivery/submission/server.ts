@@ -38,6 +38,8 @@ export interface SubmissionOptions {
   /** Most recipients in one message (RFC 5321 asks servers to take at least 100). */
   maxRecipients?: number;
   suppression?: SuppressionCheck | null;
+  /** On close, sessions still open after this long are told 421 and closed (default 3 s). */
+  shutdownGraceMs?: number;
   /** Called after each group commit (wakes a sender in the same process). */
   onCommitted?: () => void;
   logger?: Logger;
@@ -258,6 +260,8 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
     disableReverseLookup: true,
     logger: false,
     maxClients: 2000,
+    // Idle pooled client sessions would otherwise hold a shutdown for smtp-server's 30 s.
+    closeTimeout: options.shutdownGraceMs ?? 3000,
     onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, cb: (err: Error | null | undefined, response?: { user: unknown }) => void) {
       callback(onAuth(auth, session).then((account) => ({ user: account.name })), cb);
     },
