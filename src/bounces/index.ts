@@ -8,3 +8,6 @@ export { classifyFiles } from './files.ts';
 export { isHardBounce } from './reason.ts';
 export { REASONS, isReason } from './types.ts';
 export type { BounceReport, ClassifiedRecipient, Reason } from './types.ts';
+export { encodeVerp, decodeVerp, verpReturnPath } from './verp.ts';
+export { suppressionCheck, suppressUnsubscribe, addSuppression, removeSuppression, listSuppressions } from './suppressions.ts';
+export { recordBounceEvent } from './events.ts';

@@ -4,6 +4,8 @@ import { messageRoutes } from '../messages/routes.ts';
 import { domainRoutes } from '../domains/routes.ts';
 import { tenantRoutes } from '../tenants/routes.ts';
 import { authRoutes, userRoutes } from '../users/routes.ts';
+import { suppressionRoutes } from '../bounces/routes.ts';
+import { publicTrackingRoutes } from '../tracking/public-routes.ts';
 import type { RouteModule } from './app.ts';
 
 /** Every capability's routes, in one list: adding a capability adds one line here. */
@@ -15,4 +17,8 @@ export const routeModules: RouteModule[] = [
   domainRoutes,
   operationLogRoutes,
   messageRoutes,
+  suppressionRoutes,
 ];
+
+/** Routes outside /api/v1 that recipients reach from their mail. */
+export const publicRouteModules: RouteModule[] = [publicTrackingRoutes];

@@ -5,8 +5,10 @@ import type { AccountTables } from '../accounts/tables.ts';
 import type { DomainTables } from '../domains/tables.ts';
 import type { UserTables } from '../users/tables.ts';
 import type { MessageApiTables } from '../messages/tables.ts';
+import type { TrackingTables } from '../tracking/events-table.ts';
 import type { DeliveryTables } from '../delivery/tables.ts';
 import type { SubscriberTables } from '../subscribers/tables.ts';
+import type { BounceTables } from '../bounces/tables.ts';
 
 /** Key/value settings kept in the store (generated secrets, schema facts). */
 export interface SettingsTable {
@@ -19,6 +21,6 @@ export interface CoreTables {
 }
 
 /** Every table of every capability; each capability declares its own in `<capability>/tables.ts`. */
-export interface Database extends CoreTables, AuditTables, TenantTables, AccountTables, DomainTables, UserTables, MessageApiTables, DeliveryTables, SubscriberTables {}
+export interface Database extends CoreTables, AuditTables, TenantTables, AccountTables, DomainTables, UserTables, MessageApiTables, DeliveryTables, SubscriberTables, TrackingTables, BounceTables {}
 
 export type { Generated };

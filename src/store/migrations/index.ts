@@ -4,7 +4,9 @@ import * as foundation from './0001_foundation.ts';
 import * as domains from './0002_domains.ts';
 import * as messagesApi from './0010_messages_api.ts';
 import * as delivery from './0100_delivery.ts';
+import * as bounces from './0200_bounces.ts';
 import * as subscribers from './0300_subscribers.ts';
+import * as tracking from './0350_tracking.ts';
 
 export interface StoreMigration {
   name: string;
@@ -21,5 +23,7 @@ export const migrations: StoreMigration[] = [
   { name: '0002_domains', up: domains.up },
   { name: '0010_messages_api', up: messagesApi.up },
   { name: '0100_delivery', up: delivery.up },
+  { name: '0200_bounces', up: bounces.up },
   { name: '0300_subscribers', up: subscribers.up },
+  { name: '0350_tracking', up: tracking.up },
 ];

@@ -1,0 +1,71 @@
+/**
+ * Bounce and complaint events, and what they do to the suppression list: a hard bounce or a
+ * complaint suppresses at once; soft bounces count, and enough of them within the window
+ * (configurable, e.g. 3 within 7 days) suppress too.
+ */
+import type { Executor } from '../store/store.ts';
+import { headlineReason } from './headline.ts';
+import { suppress } from './suppressions.ts';
+import type { SuppressionReason } from './suppressions.ts';
+
+export interface SoftBouncePolicy {
+  threshold: number;
+  windowDays: number;
+}
+
+export const DEFAULT_SOFT_POLICY: SoftBouncePolicy = { threshold: 3, windowDays: 7 };
+
+export interface BounceEventInput {
+  at?: number;
+  inboundId: string | null;
+  tenantId: string | null;
+  messageId: string | null;
+  recipientId: string | null;
+  recipient: string;
+  kind: 'bounce' | 'complaint' | 'autoreply' | 'delivery';
+  reason: string;
+  hard: boolean;
+  status: string;
+  replyCode: string;
+  diagnostic: string;
+  linkedBy: 'verp' | 'message-id' | 'headers' | 'none';
+}
+
+/** Soft results that say nothing about the address's future: they never count toward the threshold. */
+const NOT_COUNTED = new Set(['vacation', 'feedback', 'delivered', 'undefined']);
+
+export async function recordBounceEvent(trx: Executor, ev: BounceEventInput, policy: SoftBouncePolicy = DEFAULT_SOFT_POLICY): Promise<{ eventId: number; suppressed: SuppressionReason | null }> {
+  const at = ev.at ?? Date.now();
+  const recipient = ev.recipient.trim().toLowerCase();
+  const inserted = await trx.insertInto('bounce_events').values({
+    at, inbound_id: ev.inboundId, tenant_id: ev.tenantId, message_id: ev.messageId, recipient_id: ev.recipientId, recipient,
+    kind: ev.kind, reason: ev.reason, headline: headlineReason(ev.reason), hard: ev.hard ? 1 : 0, status: ev.status,
+    reply_code: ev.replyCode, diagnostic: ev.diagnostic.slice(0, 2000), linked_by: ev.linkedBy,
+  }).returning('id').executeTakeFirstOrThrow();
+  const eventId = Number(inserted.id);
+  // Without a tenant there is no list to put the address on (the bounce could not be tied to a send).
+  if (!ev.tenantId || !recipient.includes('@')) return { eventId, suppressed: null };
+
+  let reason: SuppressionReason | null = null;
+  if (ev.kind === 'complaint') reason = 'complaint';
+  else if (ev.kind === 'bounce' && ev.hard) reason = 'hard_bounce';
+  else if (ev.kind === 'bounce' && !NOT_COUNTED.has(ev.reason)) {
+    const since = at - policy.windowDays * 86_400_000;
+    const row = await trx.selectFrom('bounce_events').select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', ev.tenantId).where('recipient', '=', recipient).where('kind', '=', 'bounce').where('hard', '=', 0)
+      .where('reason', 'not in', [...NOT_COUNTED]).where('at', '>=', since).where('at', '<=', at).executeTakeFirst();
+    if (Number(row?.n ?? 0) >= policy.threshold) reason = 'soft_bounce_threshold';
+  }
+  if (!reason) return { eventId, suppressed: null };
+  let added: boolean;
+  try {
+    added = await suppress(trx, {
+      tenantId: ev.tenantId, address: recipient, reason, bounceReason: ev.reason, source: ev.kind === 'complaint' ? 'complaint' : 'bounce', now: at,
+      evidence: { eventId, inboundId: ev.inboundId, messageId: ev.messageId, recipientId: ev.recipientId, status: ev.status, replyCode: ev.replyCode, reason: ev.reason, diagnostic: ev.diagnostic.slice(0, 500) },
+    });
+  } catch {
+    // An address the list cannot hold (malformed) is kept as an event only.
+    return { eventId, suppressed: null };
+  }
+  return { eventId, suppressed: added ? reason : null };
+}
