@@ -244,6 +244,16 @@ describeEachEngine('sending domains', (get) => {
     assert.match(report.problems.at(-1)!, /^\(recommended\)/);
     assert.equal((await getDomain(store.db, domain.id)).verified, false);
 
+    // No record at _dmarc.mail.bank.example: the parent's policy applies (its sp= for sub-domains).
+    const inherited = fakeDns(records);
+    inherited.txt.delete(`_dmarc.${domain.domain}`);
+    assert.equal((await verifyDomain(store, admin, domain.id, inherited, OPTIONS)).checks.find((c) => c.purpose === 'dmarc')?.status, 'missing');
+    inherited.txt.set('_dmarc.bank.example', [['v=DMARC1; p=reject; sp=quarantine']]);
+    const viaParent = (await verifyDomain(store, admin, domain.id, inherited, OPTIONS)).checks.find((c) => c.purpose === 'dmarc')!;
+    assert.equal(viaParent.status, 'ok');
+    assert.equal(viaParent.message, 'DMARC policy p=quarantine inherited from _dmarc.bank.example');
+    assert.deepEqual(viaParent.found, ['v=DMARC1; p=reject; sp=quarantine']);
+
     // A DKIM record holding some other key is a mismatch, not a pass.
     const stale = fakeDns(records);
     stale.txt.set(`${domain.dkimSelector}._domainkey.${domain.domain}`, [['v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAwrong']]);

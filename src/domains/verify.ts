@@ -128,6 +128,29 @@ function checkDmarc(found: string[]): Pick<RecordCheck, 'status' | 'message'> {
   return { status: 'ok', message: `DMARC policy p=${lower(p)}` };
 }
 
+/**
+ * Receivers that find no record at _dmarc.<domain> apply the organisational domain's policy
+ * (RFC 7489 §6.6.3; its sp= when set). Without the public-suffix list the parents are tried
+ * upwards while at least two labels remain; a record on a public suffix is not expected to exist.
+ */
+async function inheritedDmarc(name: string, resolver: DnsResolver): Promise<{ name: string; record: string; policy: string } | null> {
+  const labels = name.replace(/^_dmarc\./, '').split('.');
+  for (let i = 1; labels.length - i >= 2; i++) {
+    const parent = `_dmarc.${labels.slice(i).join('.')}`;
+    const r = await lookup(() => resolver.resolveTxt(parent));
+    if (!r.ok) {
+      if (r.missing) continue;
+      return null;
+    }
+    const found = r.value.map((chunks) => chunks.join(''));
+    if (checkDmarc(found).status !== 'ok') return null;
+    const record = found.find((t) => /^v=DMARC1/i.test(t.trim()))!;
+    const t = tags(record);
+    return { name: parent, record, policy: lower(t.get('sp') || t.get('p') || 'none') };
+  }
+  return null;
+}
+
 const LABELS: Record<DnsRecordPurpose, string> = { spf: 'SPF', dkim: 'DKIM key', dmarc: 'DMARC', return_path_mx: 'MX', return_path_spf: 'return-path SPF' };
 
 async function checkOne(record: DnsRecord, resolver: DnsResolver): Promise<RecordCheck> {
@@ -142,6 +165,10 @@ async function checkOne(record: DnsRecord, resolver: DnsResolver): Promise<Recor
       : { ...base, status: 'mismatch', found, message: `MX of ${record.name} does not point at ${record.value} (found ${found.join(', ')})` };
   }
   const r = await lookup(() => resolver.resolveTxt(record.name));
+  if (record.purpose === 'dmarc' && !r.ok && r.missing) {
+    const inherited = await inheritedDmarc(record.name, resolver);
+    if (inherited) return { ...base, status: 'ok', found: [inherited.record], message: `DMARC policy p=${inherited.policy} inherited from ${inherited.name}` };
+  }
   if (!r.ok) return r.missing ? { ...base, status: 'missing', found: [], message: `no ${LABELS[record.purpose]} record at ${record.name}` } : { ...base, status: 'lookup_failed', found: [], error: r.error, message: `TXT lookup for ${record.name} failed: ${r.error}` };
   const found = r.value.map((chunks) => chunks.join(''));
   const verdict = record.purpose === 'dkim' ? checkDkim(record.value, found)
