@@ -3,7 +3,7 @@ import type { FanoutConfig } from '../config/schema.ts';
 import { setQuotaTimezone } from '../accounts/quota.ts';
 import { getPlatformSecret } from '../core/secrets.ts';
 import { buildHttpApp } from '../http/app.ts';
-import { routeModules } from '../http/routes.ts';
+import { publicRouteModules, routeModules } from '../http/routes.ts';
 import { Store } from '../store/store.ts';
 import { bootstrapAdministrator } from '../users/service.ts';
 import { createLogger } from './logger.ts';
@@ -48,7 +48,7 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
   let http: FastifyInstance | null = null;
   try {
     if (roles.has('http')) {
-      http = await buildHttpApp({ store, config }, routeModules);
+      http = await buildHttpApp({ store, config }, routeModules, {}, publicRouteModules);
       await http.listen({ host: config.http.host, port: config.http.port });
       const app = http;
       components.push({ name: 'http', stop: () => app.close() });

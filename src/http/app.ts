@@ -32,11 +32,13 @@ function makeAjv(options: AjvOptions): Ajv {
  * Bodies are validated strictly (no type coercion, unknown fields refused); query strings
  * and path parameters are coerced, since they arrive as text.
  */
-export async function buildHttpApp(deps: HttpDeps, modules: RouteModule[], options: FastifyServerOptions = {}): Promise<FastifyInstance> {
+export async function buildHttpApp(deps: HttpDeps, modules: RouteModule[], options: FastifyServerOptions = {}, publicModules: RouteModule[] = []): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: deps.config.http.bodyLimitBytes,
     trustProxy: deps.config.http.trustProxy,
+    // Signed recipient tokens travel in the path.
+    maxParamLength: 4096,
     ...options,
   });
   const bodyAjv = makeAjv({ coerceTypes: false });
@@ -69,5 +71,7 @@ export async function buildHttpApp(deps: HttpDeps, modules: RouteModule[], optio
   await app.register(async (api) => {
     for (const mod of modules) await mod(api, deps);
   }, { prefix: '/api/v1' });
+  // Recipient-facing pages and redirects (unsubscribe, tracking) live outside the API prefix.
+  for (const mod of publicModules) await mod(app, deps);
   return app;
 }

@@ -6,7 +6,9 @@ import { messageRecipients } from '../delivery/queue/events.ts';
 import type { RouteModule } from '../http/app.ts';
 import { actorOf, requireRole, tenantScope } from '../http/auth.ts';
 import { closed, IdParams } from '../http/schemas.ts';
-import { signToken } from '../tracking/tokens.ts';
+import { getAccount } from '../accounts/service.ts';
+import { addTracking, unsubscribeUrl } from '../tracking/links-signed.ts';
+import { suppressionFor } from './suppression.ts';
 import { unsubscribeHeaders } from '../tracking/headers.ts';
 import { sendMessages } from './service.ts';
 import type { SendRequest } from './service.ts';
@@ -33,6 +35,7 @@ export const SendBody = Type.Object({
   mjml: Type.Optional(Type.String({ maxLength: 5_000_000, description: 'MJML layout with Liquid; instead of html' })),
   stream: Type.Optional(Type.Union([Type.Literal('transactional'), Type.Literal('bulk')], { default: 'transactional' })),
   replyTo: Type.Optional(Type.String({ maxLength: 320 })),
+  tracking: Type.Optional(Type.Boolean({ description: 'open and click tracking (default: on for bulk, off for transactional; never when the account disables it)' })),
   vars: Type.Optional(Vars),
   headers: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 2000 }))),
   tags: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 20 })),
@@ -52,14 +55,14 @@ export const messageRoutes: RouteModule = (app, { store, config }) => {
   }, async (req, reply) => {
     const p = requireRole(req, ['account']);
     if (p.kind !== 'apikey') throw new AppError('forbidden', 'sending needs an account API key');
+    const account = await getAccount(store.db, p.accountId);
     const secret = await getPlatformSecret(store);
     const base = config.http.publicUrl.replace(/\/$/, '');
     const { response, replayed } = await sendMessages(store, {
       tenantId: p.tenantId, accountId: p.accountId, actor: actorOf(req), maxMessageBytes: config.smtp.maxMessageBytes,
-      bulkHeaders: ({ email }) => {
-        const token = signToken(secret, 'unsubscribe', { t: p.tenantId, e: email });
-        return unsubscribeHeaders({ httpsUrl: `${base}/u/${token}` });
-      },
+      bulkHeaders: ({ email, messageRef }) => unsubscribeHeaders({ httpsUrl: unsubscribeUrl(base, secret, { t: p.tenantId, e: email, m: messageRef }) }),
+      trackHtml: account.tracking ? (html, { email, messageRef }) => addTracking(html, base, secret, { t: p.tenantId, e: email, m: messageRef }) : null,
+      suppression: suppressionFor,
     }, req.body as SendRequest, req.headers['idempotency-key']);
     if (replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(replayed ? 200 : 202).send(response);

@@ -25,6 +25,7 @@ async function setup(store: Store, name: string, quota: number | null = null) {
 describeEachEngine('HTTP send API', (get) => {
   let app: FastifyInstance;
   let bank: Awaited<ReturnType<typeof setup>>;
+  let bulkMail: { html: string; headers: string };
   const send = (key: string, payload: unknown, headers: Record<string, string> = {}) =>
     app.inject({ method: 'POST', url: '/api/v1/messages', headers: { authorization: `Bearer ${key}`, ...headers }, payload: payload as object });
   const count = async (table: 'delivery_messages' | 'delivery_recipients') => Number((await get().store.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
@@ -41,7 +42,7 @@ describeEachEngine('HTTP send API', (get) => {
     const { store } = get();
     const res = await send(bank.key, {
       from: `"招商银行 信用卡中心" <statements@${bank.domain}>`, stream: 'bulk',
-      subject: '{{ name }}，您的{{ month }}月账单', html: '<p>尊敬的 {{ name }}：</p>{% if amount %}<p>本期应还 {{ amount }} 元</p>{% endif %}', vars: { month: '11' },
+      subject: '{{ name }}，您的{{ month }}月账单', html: '<p>尊敬的 {{ name }}：</p>{% if amount %}<p>本期应还 {{ amount }} 元</p>{% endif %}<p><a href="https://bank.example/offer?a=1&amp;b=2">offer</a></p>', vars: { month: '11' },
       recipients: [{ email: 'zhang@customer.example', name: '张三', vars: { name: '张三', amount: '1,024.00' } }, { email: 'Li@Customer.example', vars: { name: '李四' } }],
       tags: ['statement'],
     });
@@ -63,6 +64,41 @@ describeEachEngine('HTTP send API', (get) => {
     const second = await simpleParser(Buffer.from((await store.db.selectFrom('delivery_messages').select('body').where('id', '=', messages[1].messageId).executeTakeFirstOrThrow()).body));
     assert.doesNotMatch(second.html || '', /应还/);
     assert.equal((await store.db.selectFrom('sending_accounts').select('used').where('id', '=', bank.account.id).executeTakeFirstOrThrow()).used, 2);
+    bulkMail = { html: mail.html || '', headers: rawHeaders };
+  });
+
+  test('recipient endpoints: GET confirms without acting, one-click POST unsubscribes, signed click and open are recorded', async () => {
+    const { store } = get();
+    const path = /^List-Unsubscribe: <https:\/\/mail\.bank\.example(\/u\/[^>]+)>/m.exec(bulkMail.headers)![1]!;
+    const page = await app.inject({ method: 'GET', url: path });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /zhang@customer\.example/);
+    assert.match(page.body, /确认退订/);
+    assert.match((await app.inject({ method: 'GET', url: path, headers: { 'accept-language': 'en-GB' } })).body, /Unsubscribe/);
+    assert.equal(await store.db.selectFrom('suppressions').select('address').where('address', '=', 'zhang@customer.example').executeTakeFirst(), undefined);
+    const forged = await app.inject({ method: 'POST', url: `${path.slice(0, -3)}xyz`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    assert.equal(forged.statusCode, 400);
+    const post = await app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    assert.equal(post.statusCode, 200);
+    const row = await store.db.selectFrom('suppressions').selectAll().where('address', '=', 'zhang@customer.example').executeTakeFirstOrThrow();
+    assert.equal(row.reason, 'unsubscribe');
+    await store.db.updateTable('sending_accounts').set({ quota: 100 }).where('id', '=', bank.account.id).execute();
+    const later = { from: `ops@${bank.domain}`, subject: 'x', text: 'x', recipients: [{ email: 'zhang@customer.example' }] };
+    assert.equal((await send(bank.key, { ...later, stream: 'bulk' })).json().messages[0].status, 'suppressed');
+    assert.equal((await send(bank.key, { ...later, stream: 'transactional' })).json().messages[0].status, 'queued');
+
+    const click = /href="https:\/\/mail\.bank\.example(\/t\/c\/[^"]+)"/.exec(bulkMail.html)![1]!;
+    const go = await app.inject({ method: 'GET', url: click, headers: { 'user-agent': 'TestMail/1.0' } });
+    assert.equal(go.statusCode, 302);
+    assert.equal(go.headers.location, 'https://bank.example/offer?a=1&b=2');
+    const tampered = click.replace(/\.([A-Za-z0-9_-]{4})/, '.AAAA');
+    assert.equal((await app.inject({ method: 'GET', url: tampered })).statusCode, 400);
+    const open = /src="https:\/\/mail\.bank\.example(\/t\/o\/[^"]+)"/.exec(bulkMail.html)![1]!;
+    const pixel = await app.inject({ method: 'GET', url: open });
+    assert.equal(pixel.headers['content-type'], 'image/gif');
+    const events = await store.db.selectFrom('tracking_events').select(['kind', 'email', 'url', 'user_agent']).orderBy('id').execute();
+    assert.deepEqual(events.map((e) => [e.kind, e.email]), [['unsubscribe', 'zhang@customer.example'], ['click', 'zhang@customer.example'], ['open', 'zhang@customer.example']]);
+    assert.equal(events[1]?.user_agent, 'TestMail/1.0');
   });
 
   test('Idempotency-Key: a retry sends nothing twice; another body under the same key is refused', async () => {
@@ -83,6 +119,8 @@ describeEachEngine('HTTP send API', (get) => {
     const { store } = get();
     const other = await setup(store, 'Other');
     const before = [await count('delivery_messages'), await count('delivery_recipients')];
+    const usedBefore = (await store.db.selectFrom('sending_accounts').select('used').where('id', '=', bank.account.id).executeTakeFirstOrThrow()).used;
+    await store.db.updateTable('sending_accounts').set({ quota: usedBefore + 3 }).where('id', '=', bank.account.id).execute();
     const ok = { from: `ops@${bank.domain}`, subject: 'Hi {{ name }}', text: 'x', recipients: [{ email: 'a@customer.example', vars: { name: 'A' } }] };
     const cases: [unknown, number, RegExp][] = [
       [{ ...ok, colour: 1 }, 400, /\/body\/colour/],
@@ -106,7 +144,7 @@ describeEachEngine('HTTP send API', (get) => {
     }
     assert.equal((await app.inject({ method: 'POST', url: '/api/v1/messages', payload: ok })).statusCode, 401);
     assert.deepEqual([await count('delivery_messages'), await count('delivery_recipients')], before);
-    assert.equal((await store.db.selectFrom('sending_accounts').select('used').where('id', '=', bank.account.id).executeTakeFirstOrThrow()).used, 3);
+    assert.equal((await store.db.selectFrom('sending_accounts').select('used').where('id', '=', bank.account.id).executeTakeFirstOrThrow()).used, usedBefore);
   });
 
   test('attachments by upload id, per recipient; another tenant cannot use the upload', async () => {

@@ -34,6 +34,8 @@ export interface SendRequest {
   mjml?: string;
   stream?: 'transactional' | 'bulk';
   replyTo?: string;
+  /** Open and click tracking; off by default for transactional mail, never when the account forbids it. */
+  tracking?: boolean;
   vars?: Record<string, unknown>;
   headers?: Record<string, string>;
   tags?: string[];
@@ -60,7 +62,9 @@ export interface SendContext {
   actor: Actor;
   /** Headers added to bulk mail (List-Unsubscribe), made per recipient. */
   bulkHeaders?: (recipient: { email: string; messageRef: string }) => Record<string, string>;
-  suppression?: SuppressionCheck | null;
+  /** Adds open and click tracking to a recipient's HTML; absent when tracking is off. */
+  trackHtml?: ((html: string, recipient: { email: string; messageRef: string }) => string) | null;
+  suppression?: ((lane: 'transactional' | 'bulk') => SuppressionCheck) | null;
   maxMessageBytes: number;
 }
 
@@ -135,6 +139,8 @@ export async function sendMessages(store: Store, ctx: SendContext, request: Send
     const headers: Record<string, string> = { ...(request.headers ?? {}) };
     if (request.tags?.length) headers['X-Fanout-Tags'] = request.tags.join(', ');
     if (lane === 'bulk' && ctx.bulkHeaders) Object.assign(headers, ctx.bulkHeaders({ email: emails[i]!, messageRef: messageIdHeader }));
+    const tracked = (request.tracking ?? lane === 'bulk') && ctx.trackHtml && rendered.html !== null;
+    if (tracked) rendered.html = ctx.trackHtml!(rendered.html!, { email: emails[i]!, messageRef: messageIdHeader });
     const own = (r.attachments ?? []).map((a, j) => decodeAttachment(a, `/body/recipients/${i}/attachments/${j}`, uploads));
     if (replyTo) headers['Reply-To'] = replyTo;
     const raw = await buildMime({
@@ -154,7 +160,7 @@ export async function sendMessages(store: Store, ctx: SendContext, request: Send
         // Claims the key first: a concurrent retry with the same key fails on the primary key.
         await trx.insertInto('idempotency_keys').values({ tenant_id: ctx.tenantId, key: idempotencyKey, request_hash: requestHash, response: '{}', created_at: Date.now() }).execute();
       }
-      const outcomes = await writeMessages(trx, items, { suppression: ctx.suppression ?? null });
+      const outcomes = await writeMessages(trx, items, { suppression: ctx.suppression ? ctx.suppression(lane) : null });
       const refused = outcomes.find((o): o is QuotaRefusal => !o.ok);
       if (refused) throw new AppError(refused.reason === 'quota_exceeded' ? 'quota_exceeded' : 'forbidden', refused.message);
       const messages: SentRecipient[] = [];

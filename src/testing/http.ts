@@ -2,7 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { loadConfig } from '../config/load.ts';
 import type { FanoutConfig } from '../config/schema.ts';
 import { buildHttpApp } from '../http/app.ts';
-import { routeModules } from '../http/routes.ts';
+import { publicRouteModules, routeModules } from '../http/routes.ts';
 import type { Store } from '../store/store.ts';
 import { createUser } from '../users/service.ts';
 
@@ -11,7 +11,7 @@ export function testConfig(dataDir: string, overrides: Record<string, unknown> =
 }
 
 export async function testApp(store: Store, dataDir: string, overrides: Record<string, unknown> = {}): Promise<FastifyInstance> {
-  return buildHttpApp({ store, config: testConfig(dataDir, overrides) }, routeModules);
+  return buildHttpApp({ store, config: testConfig(dataDir, overrides) }, routeModules, {}, publicRouteModules);
 }
 
 /** A logged-in console user driving the API in-process, with the cookie and CSRF token. */

@@ -1,0 +1,76 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import type { Actor } from '../audit/log.ts';
+import { getPlatformSecret } from '../core/secrets.ts';
+import type { RouteModule } from '../http/app.ts';
+import type { Store } from '../store/store.ts';
+import { unsubscribe } from '../subscribers/subscribers.ts';
+import { suppress } from '../bounces/suppressions.ts';
+import { verifyToken } from './tokens.ts';
+import type { RecipientRef } from './links-signed.ts';
+import { unsubscribePage } from './pages.ts';
+
+const TokenParams = Type.Object({ token: Type.String({ minLength: 10, maxLength: 4096 }) });
+// A transparent 1×1 GIF.
+const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+
+async function record(store: Store, req: FastifyRequest, kind: string, ref: RecipientRef, url: string | null = null): Promise<void> {
+  await store.db.insertInto('tracking_events').values({
+    at: Date.now(), tenant_id: ref.t, kind, email: ref.e, message_id: ref.m ?? null, campaign_id: ref.c ?? null, url,
+    user_agent: (req.headers['user-agent'] ?? '').slice(0, 500) || null, ip: req.ip,
+  }).execute();
+}
+
+/**
+ * Takes the recipient off the list the mail came from (or every list for non-list mail) and
+ * onto the tenant's suppression list for bulk mail, in one transaction.
+ */
+export async function applyUnsubscribe(store: Store, ref: RecipientRef, source: string, clientIp: string): Promise<void> {
+  const actor: Actor = { operator: `recipient:${ref.e}`, clientIp, role: 'system', tenantId: ref.t };
+  await store.transaction(async (trx) => {
+    await unsubscribe(trx, actor, { tenantId: ref.t, email: ref.e, listId: ref.l ?? null, source });
+    if (!ref.l) await suppress(trx, { tenantId: ref.t, address: ref.e, reason: 'unsubscribe', source, evidence: { campaign: ref.c ?? null, message: ref.m ?? null } });
+    await trx.insertInto('tracking_events').values({ at: Date.now(), tenant_id: ref.t, kind: 'unsubscribe', email: ref.e, message_id: ref.m ?? null, campaign_id: ref.c ?? null, url: null, user_agent: null, ip: clientIp }).execute();
+  });
+}
+
+const lang = (req: FastifyRequest): 'zh-CN' | 'en' => (/^\s*en/i.test(String(req.headers['accept-language'] ?? '')) ? 'en' : 'zh-CN');
+
+/**
+ * Recipient-facing endpoints outside /api/v1: one-click unsubscribe (RFC 8058 POST), the
+ * confirmation page (GET never unsubscribes by itself: link scanners follow GETs), the open
+ * pixel and the click redirect. Every token is signed; a tampered one is refused and a click
+ * can only go where the signed token says (no open redirect).
+ */
+export const publicTrackingRoutes: RouteModule = (app, { store }) => {
+  {
+    const refFor = async (token: string, purpose: 'unsubscribe' | 'open' | 'click') => verifyToken<RecipientRef & { u?: string }>(await getPlatformSecret(store), purpose, token);
+    const refused = (reply: FastifyReply, req: FastifyRequest) => reply.code(400).type('text/html; charset=utf-8').send(unsubscribePage(lang(req), 'invalid'));
+
+    app.get<{ Params: Static<typeof TokenParams> }>('/u/:token', { schema: { hide: true, params: TokenParams } }, async (req, reply) => {
+      const ref = await refFor(req.params.token, 'unsubscribe');
+      if (!ref) return refused(reply, req);
+      return reply.type('text/html; charset=utf-8').send(unsubscribePage(lang(req), 'confirm', { email: ref.e, action: `/u/${req.params.token}` }));
+    });
+    app.post<{ Params: Static<typeof TokenParams> }>('/u/:token', { schema: { hide: true, params: TokenParams } }, async (req, reply) => {
+      const ref = await refFor(req.params.token, 'unsubscribe');
+      if (!ref) return refused(reply, req);
+      // RFC 8058 one-click sends "List-Unsubscribe=One-Click"; the page's button posts a form.
+      const oneClick = typeof req.body === 'object' && req.body !== null && (req.body as Record<string, unknown>)['List-Unsubscribe'] === 'One-Click';
+      await applyUnsubscribe(store, ref, oneClick ? 'one-click' : 'link', req.ip);
+      return reply.type('text/html; charset=utf-8').send(unsubscribePage(lang(req), 'done', { email: ref.e }));
+    });
+    app.get<{ Params: Static<typeof TokenParams> }>('/t/o/:token', { schema: { hide: true, params: TokenParams } }, async (req, reply) => {
+      const ref = await refFor(req.params.token.replace(/\.gif$/, ''), 'open');
+      if (ref) await record(store, req, 'open', ref);
+      return reply.header('cache-control', 'no-store').type('image/gif').send(PIXEL);
+    });
+    app.get<{ Params: Static<typeof TokenParams> }>('/t/c/:token', { schema: { hide: true, params: TokenParams } }, async (req, reply) => {
+      const ref = await refFor(req.params.token, 'click');
+      if (!ref || typeof ref.u !== 'string' || !/^https?:\/\//i.test(ref.u)) return reply.code(400).type('text/plain').send('This link is not valid.');
+      await record(store, req, 'click', ref, ref.u);
+      return reply.redirect(ref.u, 302);
+    });
+  }
+};
