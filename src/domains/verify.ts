@@ -1,5 +1,6 @@
 import { Resolver } from 'node:dns/promises';
 import type { DnsRecord, DnsRecordPurpose } from './records.ts';
+import { checkSpf } from './spf.ts';
 
 /** The two look-ups verification needs; node:dns/promises has this shape, tests inject fakes. */
 export interface DnsResolver {
@@ -84,23 +85,6 @@ async function lookup<T>(run: () => Promise<T>): Promise<Lookup<T>> {
 const lower = (s: string) => s.trim().toLowerCase();
 const host = (s: string) => lower(s).replace(/\.$/, '');
 
-function spfTerms(record: string): string[] {
-  return record.trim().split(/\s+/).slice(1).map((t) => lower(t).replace(/^\+/, '').replace(/^(ip4:[^/]+)\/32$/, '$1').replace(/^(ip6:[^/]+)\/128$/, '$1'));
-}
-
-function checkSpf(expected: string, found: string[]): Pick<RecordCheck, 'status' | 'message'> {
-  const spf = found.filter((t) => /^v=spf1(\s|$)/i.test(t.trim()));
-  if (!spf.length) return { status: 'missing', message: 'no SPF (v=spf1) record' };
-  if (spf.length > 1) return { status: 'mismatch', message: `${spf.length} SPF records: receivers treat more than one as a permanent error; merge them into one` };
-  // Only Fanout's mechanisms are required: an existing policy with more hosts is fine.
-  const have = new Set(spfTerms(spf[0]!));
-  const need = spfTerms(expected).filter((t) => !/all$/.test(t) && t !== 'a' && t !== 'mx');
-  const absent = need.filter((t) => !have.has(t));
-  if (absent.length) return { status: 'mismatch', message: `the SPF record does not authorise Fanout: add ${absent.join(' ')}` };
-  if (have.has('all')) return { status: 'mismatch', message: 'the SPF record ends in +all, which lets anyone send as this domain' };
-  return { status: 'ok', message: 'SPF authorises Fanout' };
-}
-
 function tags(record: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const part of record.split(';')) {
@@ -173,7 +157,7 @@ async function checkOne(record: DnsRecord, resolver: DnsResolver): Promise<Recor
   const found = r.value.map((chunks) => chunks.join(''));
   const verdict = record.purpose === 'dkim' ? checkDkim(record.value, found)
     : record.purpose === 'dmarc' ? checkDmarc(found)
-      : checkSpf(record.value, found);
+      : await checkSpf(record.value, found, (name) => resolver.resolveTxt(name));
   const message = verdict.status === 'ok' ? verdict.message : `${record.name}: ${verdict.message}`;
   return { ...base, ...verdict, found, message };
 }
