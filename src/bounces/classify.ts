@@ -192,7 +192,7 @@ export function classifyMessage(raw: Buffer | string): BounceReport {
     const { kind, findings, original } = extractFindings(root);
     const agent = detectGateway(root.headers.raw + '\n' + reportText(root).report);
     if (agent) for (const f of findings) f.agent = agent;
-    const damaged = walk(root).some((p) => p.damaged) && root.headers.fields.size === 0;
+    const damaged = root.headers.fields.size === 0 || walk(root, true).some((p) => p.damaged);
     return { kind, recipients: findings.filter((f) => f.recipient).map(finish), original: describeOriginal(original), damaged };
   } catch {
     // A message this broken is reported as unrecognised rather than crashing the caller.
