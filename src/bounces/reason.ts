@@ -143,6 +143,8 @@ export function decideReason(f: Finding): Reason {
   // filter (mobile carriers and appliances answer this way) unless the status insists.
   if (reason === 'userunknown' && STATUS_REASONS[status] !== 'userunknown' && f.command === 'DATA') return 'filtered';
   if (reason === 'userunknown' && f.agent && STATUS_REASONS[status] !== 'userunknown' && f.command !== 'RCPT') return 'filtered';
+  // "User unknown" under a security/policy status (5.7.x) is a policy filter speaking, not a missing mailbox.
+  if (reason === 'userunknown' && status.startsWith('5.7.') && f.command !== 'RCPT') return 'filtered';
   // Refused at MAIL FROM: whatever the words, it is the sender that was not accepted.
   if ((reason === 'userunknown' || reason === 'hostunknown') && f.command === 'MAIL') return 'rejected';
   // Refused before any envelope was sent: the connecting host was turned away.
@@ -171,7 +173,7 @@ function decideBase(f: Finding): Decided {
   if (strong && DECISIVE_STATUSES.has(status)) return { reason: strong, by: 'status' };
   if (byDiag) {
     // A specific status beats a vague phrase only when the phrase is a catch-all reason.
-    if (strong && CATCH_ALL.has(byDiag.reason) && !CATCH_ALL.has(strong)) return { reason: strong, by: 'status' };
+    if (strong && CATCH_ALL.has(byDiag.reason)) return { reason: strong, by: 'status' };
     return { reason: byDiag.reason, by: 'text' };
   }
   if (strong) return { reason: strong, by: 'status' };

@@ -19,6 +19,8 @@ const EXAMPLES: [Reason, string][] = [
   ['userunknown', "Sorry, no mailbox here by that name. (#5.1.1)"],
   ['userunknown', 'The email account that you tried to reach does not exist.'],
   ['spamdetected', 'Your email to group x was rejected due to spam classification. Set up SPF records'],
+  ['spamdetected', '550-REJECTED - Blacklisted URL in message. See http://lookup.uribl.com'],
+  ['securityerror', '551 5.7.1 <a@b.example>: Recipient address rejected: Delivery not authorized'],
   ['hostunknown', 'The account or domain may not exist, they may be blacklisted'],
   ['norelaying', '554 5.7.1 <a@b.example>: Relay access denied'],
   ['authfailure', '550 5.7.26 This message does not pass DMARC policy'],
@@ -90,6 +92,14 @@ test('adjustments: user unknown after DATA is a filter, a temporary host lookup 
   assert.equal(decideReason(finding({ diagnostic: '550 5.1.1 User unknown', status: '5.1.1', command: 'DATA' })), 'userunknown');
   assert.equal(decideReason(finding({ diagnostic: 'Domain name not found', status: '4.0.0' })), 'networkerror');
   assert.equal(decideReason(finding({ diagnostic: '553 No such domain', command: 'MAIL' })), 'rejected');
+  assert.equal(decideReason(finding({ diagnostic: '550 5.7.1 550 User Unknown: a@b.example', status: '5.7.1' })), 'filtered');
+  assert.equal(decideReason(finding({ diagnostic: '550 Unknown user a@b.example', agent: 'mcafee' })), 'filtered');
+  assert.equal(decideReason(finding({ diagnostic: '550 Unknown user a@b.example', agent: 'mcafee', command: 'RCPT' })), 'userunknown');
+  assert.equal(decideReason(finding({ diagnostic: '550 Unknown user a@b.example' })), 'userunknown');
+});
+
+test('a specific status wins over a catch-all phrase', () => {
+  assert.equal(decideReason(finding({ status: '4.4.3', diagnostic: 'Unable to contact LDAP server. This message has been in the queue too long.' })), 'systemerror');
 });
 
 test('hard bounce follows the reason, notaccept only when permanent', () => {

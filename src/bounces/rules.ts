@@ -85,9 +85,10 @@ export const TEXT_RULES: TextRule[] = [
     ],
   },
   {
-    // Said before anything else in a report that also gives advice (SPF, DNS) in passing.
+    // Spam verdicts on the content, said before anything else: such reports also give advice (SPF,
+    // DNS) in passing, and a listed URL in the body is not a listed sending host.
     reason: 'spamdetected',
-    patterns: ['rejected (?:due to|as|for) spam', 'spam classification'],
+    patterns: ['rejected (?:due to|as|for) spam', 'spam classification', 'blacklisted (?:url|link|domain in)', '\\buribl\\b', '\\bsurbl\\b'],
   },
   {
     // Hosting panels word "user or domain unknown" with a list of maybes that mentions blacklists.
@@ -173,7 +174,7 @@ export const TEXT_RULES: TextRule[] = [
     reason: 'filtered',
     patterns: [
       'recipient preferences',
-      'filtered', 'content filter', 'rejected by (?:the )?(?:recipient|user)', '(?:recipient|user) has (?:blocked|rejected|refused)', 'delivery not authorized',
+      'filtered', 'content filter', 'rejected by (?:the )?(?:recipient|user)', '(?:recipient|user) has (?:blocked|rejected|refused)',
       'not authorized to (?:receive|send to)', 'blocked by (?:the )?(?:recipient|user)', 'user refuses', 'refused by (?:the )?recipient', 'recipient (?:refuses|rejected your)',
       'does not accept (?:mail|e-?mail|messages) from', 'rejected by (?:the )?(?:filter|rule)', 'message filter', 'mail rejected by recipient',
       'restricted to (?:members|internal)', 'only accepts? (?:mail|messages) from', 'moderat(?:ed|or)',
@@ -187,6 +188,7 @@ export const TEXT_RULES: TextRule[] = [
   },  {
     reason: 'securityerror',
     patterns: [
+      'delivery not authorized',
       'unauthenticated senders?',
       'tls (?:is )?(?:required|handshake|negotiation|error|failure)', 'starttls', 'encryption (?:is )?required', 'certificate', 'must (?:authenticate|use tls|issue a starttls)',
       'authentication (?:is )?required', 'authentication (?:failed|failure|credentials invalid)', 'insecure', 'not authenticated', 'sender (?:address )?not authorized',
@@ -294,7 +296,7 @@ export const TEXT_RULES: TextRule[] = [
  * are deliberately absent: for those the text decides.
  */
 export const STATUS_REASONS: Record<string, Reason> = {
-  '5.1.1': 'userunknown', '4.1.1': 'userunknown', '5.1.0': 'userunknown', '5.1.3': 'userunknown', '5.1.10': 'notaccept',
+  '5.1.1': 'userunknown', '4.1.1': 'userunknown', '5.1.3': 'userunknown', '5.1.10': 'notaccept',
   '5.1.2': 'hostunknown', '4.1.2': 'hostunknown', '5.1.6': 'hasmoved', '5.1.7': 'rejected', '5.1.8': 'rejected', '4.1.8': 'rejected',
   '5.2.1': 'suspend', '5.2.2': 'mailboxfull', '4.2.2': 'mailboxfull', '5.2.3': 'exceedlimit', '4.2.3': 'exceedlimit',
   '5.3.1': 'systemfull', '4.3.1': 'systemfull', '5.3.4': 'mesgtoobig', '4.3.4': 'mesgtoobig', '5.3.5': 'systemerror', '4.3.5': 'systemerror',
@@ -328,6 +330,9 @@ export const GATEWAY_SIGNATURES: { agent: string; pattern: string }[] = [
   { agent: 'mailfoundry', pattern: 'delivery failed for the following reason' },
   { agent: 'surfcontrol', pattern: 'surfcontrol e-mail filter' },
   { agent: 'mxlogic', pattern: 'mxlogic\\.net' },
+  // Two unnamed gateways seen in the wild, known by their fixed report sentences.
+  { agent: 'x1', pattern: 'the following addresses had delivery errors' },
+  { agent: 'x2', pattern: 'unable to deliver message to the following address\\(es\\)' },
 ];
 
 /**

@@ -16,8 +16,20 @@ const ORIGINAL_MARKERS: RegExp[] = [
   /^[ \t]*-{3,} ?(?:the following|this) is (?:a|the) (?:original|returned)[^\n]*$/im,
 ];
 
-/** A run of three header lines: the returned message's header block. */
-const HEADER_BLOCK = /^(?:return-path|received|dkim-signature|x-received|arc-seal|message-id|from|date|subject|to|mime-version|delivered-to)\s*:[^\n]*\n(?:[ \t][^\n]*\n)*(?:[\w-]+\s*:[^\n]*\n(?:[ \t][^\n]*\n)*){2}/im;
+/** A run of three header lines: the returned message's header block (when it has a real message's headers). */
+const HEADER_BLOCK = /^(?:return-path|received|dkim-signature|x-received|arc-seal|message-id|from|date|subject|to|mime-version|delivered-to)\s*:[^\n]*\n(?:[ \t][^\n]*\n)*(?:[\w-]+\s*:[^\n]*\n(?:[ \t][^\n]*\n)*){2}/gim;
+/** Headers only a message carries; a bounce's own "To: / Subject: / Sent:" summary has none of them. */
+const MESSAGE_HEADER = /^(?:return-path|received|dkim-signature|x-received|arc-seal|message-id|from|mime-version|delivered-to|content-type)\s*:/im;
+
+function headerBlockStart(text: string): number {
+  HEADER_BLOCK.lastIndex = 0;
+  for (const m of text.matchAll(HEADER_BLOCK)) {
+    const blockEnd = text.indexOf('\n\n', m.index);
+    const block = text.slice(m.index, blockEnd < 0 ? text.length : blockEnd);
+    if (m.index > 0 && MESSAGE_HEADER.test(block)) return m.index;
+  }
+  return -1;
+}
 
 export function cutOriginal(text: string): { report: string; original: string } {
   let cut = text.length;
@@ -25,8 +37,8 @@ export function cutOriginal(text: string): { report: string; original: string } 
     const m = re.exec(text);
     if (m && m.index < cut && m.index > 0) cut = m.index;
   }
-  const h = HEADER_BLOCK.exec(text);
-  if (h && h.index < cut && h.index > 0) cut = h.index;
+  const h = headerBlockStart(text);
+  if (h > 0 && h < cut) cut = h;
   return { report: text.slice(0, cut), original: text.slice(cut) };
 }
 
