@@ -1,6 +1,7 @@
 import { accountRoutes } from '../accounts/routes.ts';
 import { operationLogRoutes } from '../audit/routes.ts';
 import { messageRoutes } from '../messages/routes.ts';
+import { campaignRoutes } from '../campaigns/routes.ts';
 import { domainRoutes } from '../domains/routes.ts';
 import { tenantRoutes } from '../tenants/routes.ts';
 import { authRoutes, userRoutes } from '../users/routes.ts';
@@ -17,6 +18,7 @@ export const routeModules: RouteModule[] = [
   domainRoutes,
   operationLogRoutes,
   messageRoutes,
+  campaignRoutes,
   suppressionRoutes,
 ];
 

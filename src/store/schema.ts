@@ -6,6 +6,7 @@ import type { DomainTables } from '../domains/tables.ts';
 import type { UserTables } from '../users/tables.ts';
 import type { MessageApiTables } from '../messages/tables.ts';
 import type { TrackingTables } from '../tracking/events-table.ts';
+import type { CampaignTables } from '../campaigns/tables.ts';
 import type { DeliveryTables } from '../delivery/tables.ts';
 import type { SubscriberTables } from '../subscribers/tables.ts';
 import type { BounceTables } from '../bounces/tables.ts';
@@ -21,6 +22,6 @@ export interface CoreTables {
 }
 
 /** Every table of every capability; each capability declares its own in `<capability>/tables.ts`. */
-export interface Database extends CoreTables, AuditTables, TenantTables, AccountTables, DomainTables, UserTables, MessageApiTables, DeliveryTables, SubscriberTables, TrackingTables, BounceTables {}
+export interface Database extends CoreTables, AuditTables, TenantTables, AccountTables, DomainTables, UserTables, MessageApiTables, DeliveryTables, SubscriberTables, TrackingTables, CampaignTables, BounceTables {}
 
 export type { Generated };

@@ -22,7 +22,7 @@ export interface EnqueueItem {
   /** Caller-chosen message id; made here when absent. */
   messageId?: string;
   headerMessageId?: string | null;
-  source?: 'smtp' | 'api';
+  source?: 'smtp' | 'api' | 'campaign';
 }
 
 export interface EnqueueResult {

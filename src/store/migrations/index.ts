@@ -6,6 +6,7 @@ import * as messagesApi from './0010_messages_api.ts';
 import * as delivery from './0100_delivery.ts';
 import * as bounces from './0200_bounces.ts';
 import * as subscribers from './0300_subscribers.ts';
+import * as campaigns from './0310_campaigns.ts';
 import * as tracking from './0350_tracking.ts';
 
 export interface StoreMigration {
@@ -25,5 +26,6 @@ export const migrations: StoreMigration[] = [
   { name: '0100_delivery', up: delivery.up },
   { name: '0200_bounces', up: bounces.up },
   { name: '0300_subscribers', up: subscribers.up },
+  { name: '0310_campaigns', up: (db) => campaigns.up(db) },
   { name: '0350_tracking', up: tracking.up },
 ];

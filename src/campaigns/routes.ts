@@ -1,0 +1,104 @@
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import { getAccount } from '../accounts/service.ts';
+import { invalid, notFound } from '../core/errors.ts';
+import type { RouteModule } from '../http/app.ts';
+import { actorOf, requireRole, tenantScope } from '../http/auth.ts';
+import type { Principal } from '../http/auth.ts';
+import { closed, IdParams } from '../http/schemas.ts';
+import { sendMessages } from '../messages/service.ts';
+import { suppressionFor } from '../messages/suppression.ts';
+import { approveCampaign, cancelCampaign, createCampaign, getCampaign, listCampaigns, pauseCampaign, rejectCampaign, resumeCampaign, submitCampaign } from './service.ts';
+import { createTemplate, getTemplate, getTemplateRow, listTemplates, previewStoredTemplate, updateTemplate } from './templates.ts';
+
+const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, closed);
+const TemplateBody = Type.Object({
+  tenantId: Type.Optional(Type.String({ maxLength: 64, description: 'administrators: the tenant; operators use their own' })),
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  subject: Type.String({ minLength: 1, maxLength: 2000 }),
+  html: Type.Optional(Type.String({ maxLength: 5_000_000 })),
+  text: Type.Optional(Type.String({ maxLength: 5_000_000 })),
+  mjml: Type.Optional(Type.String({ maxLength: 5_000_000 })),
+}, closed);
+const Vars = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown());
+const PreviewBody = Type.Object({ vars: Type.Optional(Vars) }, closed);
+const TestSendBody = Type.Object({
+  accountId: Type.String({ maxLength: 64 }), from: Type.String({ maxLength: 320 }), to: Type.String({ maxLength: 254 }), vars: Type.Optional(Vars),
+}, closed);
+const CampaignBody = Type.Object({
+  tenantId: Type.Optional(Type.String({ maxLength: 64 })),
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  accountId: Type.String({ maxLength: 64 }),
+  listId: Type.String({ maxLength: 64 }),
+  templateId: Type.String({ maxLength: 64 }),
+  from: Type.String({ minLength: 3, maxLength: 320 }),
+  filter: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
+  scheduledAt: Type.Optional(Type.String({ maxLength: 40, description: 'local time in `timezone` (2026-12-01T09:00) or an ISO instant with offset' })),
+  timezone: Type.Optional(Type.String({ maxLength: 64, description: 'IANA time zone, default UTC' })),
+  tracking: Type.Optional(Type.Boolean()),
+}, closed);
+
+const READERS = ['administrator', 'auditor', 'support', 'operator'] as const;
+const WRITERS = ['administrator', 'operator'] as const;
+
+/** The tenant a write goes to: the operator's own, or the one an administrator names. */
+function writeTenant(p: Principal, given: string | undefined): string {
+  const scope = tenantScope(p);
+  if (scope) {
+    if (given && given !== scope) throw notFound('tenant');
+    return scope;
+  }
+  if (!given) throw invalid('tenantId is required for administrators', [{ field: '/body/tenantId', message: 'required' }]);
+  return given;
+}
+
+export const campaignRoutes: RouteModule = (app, { store, config }) => {
+  const reader = (req: FastifyRequest) => tenantScope(requireRole(req, READERS));
+
+  app.get<{ Querystring: Static<typeof TenantQuery> }>('/templates', { schema: { tags: ['templates'], querystring: TenantQuery } }, async (req) => ({ items: await listTemplates(store.db, reader(req) ?? req.query.tenantId ?? null) }));
+  app.post<{ Body: Static<typeof TemplateBody> }>('/templates', { schema: { tags: ['templates'], summary: 'Save a Liquid/MJML template (refused when it does not compile)', body: TemplateBody } }, async (req, reply) => {
+    const p = requireRole(req, WRITERS);
+    const { tenantId, ...input } = req.body;
+    return reply.code(201).send(await createTemplate(store, actorOf(req), writeTenant(p, tenantId), input));
+  });
+  app.get<{ Params: Static<typeof IdParams> }>('/templates/:id', { schema: { tags: ['templates'], params: IdParams } }, async (req) => getTemplate(store.db, reader(req), req.params.id));
+  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof TemplateBody> }>('/templates/:id', { schema: { tags: ['templates'], params: IdParams, body: TemplateBody } }, async (req) => {
+    const p = requireRole(req, WRITERS);
+    const t = await getTemplateRow(store.db, tenantScope(p), req.params.id);
+    const { tenantId: _ignored, ...input } = req.body;
+    return updateTemplate(store, actorOf(req), t.tenant_id, t.id, input);
+  });
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof PreviewBody> }>('/templates/:id/preview', { schema: { tags: ['templates'], summary: 'Render with sample data; a missing variable is a 400 naming it', params: IdParams, body: PreviewBody } }, async (req) =>
+    previewStoredTemplate(store.db, reader(req), req.params.id, req.body.vars ?? {}));
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof TestSendBody> }>('/templates/:id/test-send', { schema: { tags: ['templates'], summary: 'Send the template to one address', params: IdParams, body: TestSendBody } }, async (req, reply) => {
+    const p = requireRole(req, WRITERS);
+    const t = await getTemplateRow(store.db, tenantScope(p), req.params.id);
+    const account = await getAccount(store.db, req.body.accountId);
+    if (account.tenantId !== t.tenant_id) throw invalid('accountId is not a sending account of the template\'s tenant', [{ field: '/body/accountId', message: 'unknown account' }]);
+    const { response } = await sendMessages(store, { tenantId: t.tenant_id, accountId: account.id, actor: actorOf(req), maxMessageBytes: config.smtp.maxMessageBytes, suppression: suppressionFor }, {
+      from: req.body.from, subject: `[TEST] ${t.subject}`, html: t.html ?? undefined, text: t.text ?? undefined, mjml: t.mjml ?? undefined,
+      stream: 'transactional', recipients: [{ email: req.body.to, vars: req.body.vars ?? {} }],
+    });
+    return reply.code(202).send(response);
+  });
+
+  app.get<{ Querystring: Static<typeof TenantQuery> }>('/campaigns', { schema: { tags: ['campaigns'], querystring: TenantQuery } }, async (req) => ({ items: await listCampaigns(store.db, reader(req) ?? req.query.tenantId ?? null) }));
+  app.post<{ Body: Static<typeof CampaignBody> }>('/campaigns', { schema: { tags: ['campaigns'], summary: 'Create a campaign (draft) from a list and a template', body: CampaignBody } }, async (req, reply) => {
+    const p = requireRole(req, WRITERS);
+    const { tenantId, ...input } = req.body;
+    return reply.code(201).send(await createCampaign(store, actorOf(req), writeTenant(p, tenantId), input));
+  });
+  app.get<{ Params: Static<typeof IdParams> }>('/campaigns/:id', { schema: { tags: ['campaigns'], summary: 'A campaign with live progress', params: IdParams } }, async (req) => getCampaign(store.db, reader(req), req.params.id));
+  const action = (path: string, roles: readonly ('administrator' | 'operator' | 'auditor')[], fn: typeof submitCampaign, summary: string) =>
+    app.post<{ Params: Static<typeof IdParams> }>(`/campaigns/:id/${path}`, { schema: { tags: ['campaigns'], summary, params: IdParams } }, async (req) => {
+      const p = requireRole(req, roles);
+      return fn(store, actorOf(req), tenantScope(p), req.params.id);
+    });
+  action('submit', WRITERS, submitCampaign, 'Ask for approval');
+  action('approve', ['administrator', 'auditor'], approveCampaign, 'Approve (four eyes: not by the author); it then starts at its scheduled time');
+  action('reject', ['administrator', 'auditor'], rejectCampaign, 'Send back to draft');
+  action('pause', WRITERS, pauseCampaign, 'Pause sending');
+  action('resume', WRITERS, resumeCampaign, 'Resume sending');
+  action('cancel', WRITERS, cancelCampaign, 'Cancel, withdrawing queued mail');
+};
