@@ -68,6 +68,11 @@ describeEachEngine('domains commands', (get) => {
     assert.match(out[1]!, /^st2\._domainkey\.statements\.bank\.example\.\t3600\tIN\tTXT\t/);
     const listed = (await cli('domains', 'list', '--tenant', 'Card Centre', '--json')).map((l) => JSON.parse(l));
     assert.deepEqual(listed.map((d) => [d.domain, d.dkimSelector]), [['statements.bank.example', 'st2']]);
+    const prepared = await cli('domains', 'rotate-dkim', 'statements.bank.example', '--selector', 'st3', '--prepare');
+    assert.match(prepared[0]!, /selector st3 prepared; publish this record.*st2 signs until then/);
+    assert.match(prepared[1]!, /^st3\._domainkey\.statements\.bank\.example\.\t3600\tIN\tTXT\t/);
+    assert.ok((await cli('domains', 'records', 'statements.bank.example')).some((l) => l.startsWith('st3._domainkey.') && l.includes('; dkim_next (recommended)')));
+    assert.match((await cli('domains', 'activate-dkim', 'statements.bank.example'))[0]!, /selector st3 signs from now on; verify again/);
     assert.match((await cli('domains', 'require-verification', 'statements.bank.example', 'on'))[0]!, /mail is held until verification passes/);
     await assert.rejects(cli('domains', 'require-verification', 'statements.bank.example', 'maybe'), /expected on or off/);
     assert.deepEqual(await cli('domains', 'delete', 'statements.bank.example'), ['statements.bank.example deleted']);

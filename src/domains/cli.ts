@@ -5,7 +5,7 @@ import type { CliContext, GlobalOptions } from '../cli/context.ts';
 import { resolveTenant } from '../tenants/service.ts';
 import { recordOptionsFromConfig } from './config.ts';
 import {
-  createDomain, deleteDomain, dnsRecords, listDomains, resolveDomain, rotateDkimKey, setRequireVerification, verifyDomain, zoneFileLine,
+  activateDkimKey, createDomain, deleteDomain, dnsRecords, listDomains, resolveDomain, rotateDkimKey, setRequireVerification, verifyDomain, zoneFileLine,
 } from './service.ts';
 import type { DnsRecord, DnsResolver, SendingDomainView, VerificationReport } from './service.ts';
 
@@ -83,11 +83,20 @@ export function registerDomainCommands(program: Command, options: DomainCommandO
     }));
   domains.command('rotate-dkim').description('make a new DKIM key under a new selector; the old key is retired but kept for mail in flight')
     .argument('<domain>', 'domain name or id').option('--selector <selector>', 'the new selector (default fo<yyyymm>, made unique)')
-    .action((ref: string, o: { selector?: string }) => run(globals(), async ({ store, actor }) => {
+    .option('--prepare', 'only prepare the key: publish its record and verify, then run activate-dkim; the old key signs until then')
+    .action((ref: string, o: { selector?: string; prepare?: boolean }) => run(globals(), async ({ store, actor }) => {
       const d = await resolveDomain(store.db, ref);
-      const r = await rotateDkimKey(store, actor, d.id, o.selector);
-      print(`; ${r.domain.domain}: selector ${r.domain.dkimSelector} signs from now on; keep the record of ${r.previousSelector} published for a week so mail in flight still verifies`);
+      const r = await rotateDkimKey(store, actor, d.id, o.selector, { activate: !o.prepare });
+      const next = r.record.name.split('._domainkey.')[0];
+      print(r.activated
+        ? `; ${r.domain.domain}: selector ${next} signs from now on; keep the record of ${r.previousSelector} published for a week so mail in flight still verifies`
+        : `; ${r.domain.domain}: selector ${next} prepared; publish this record, run "domains verify ${r.domain.domain}", then "domains activate-dkim ${r.domain.domain}"; ${r.previousSelector} signs until then`);
       print(zoneFileLine(r.record));
+    }));
+  domains.command('activate-dkim').description('make the prepared DKIM key sign; the previous key is retired but kept').argument('<domain>', 'domain name or id')
+    .action((ref: string) => run(globals(), async ({ store, actor }) => {
+      const d = await activateDkimKey(store, actor, (await resolveDomain(store.db, ref)).id);
+      print(`${d.domain}: selector ${d.dkimSelector} signs from now on; ${d.verified ? 'still verified' : 'verify again once its record is published'}`);
     }));
   domains.command('require-verification').description('hold mail from the domain until DNS verification passes (on) or send regardless (off)')
     .argument('<domain>', 'domain name or id').argument('<on|off>', 'on or off', onOff)

@@ -2,7 +2,8 @@ import { isIP } from 'node:net';
 import { invalid } from '../core/errors.ts';
 import { normalizeDnsName, normalizeDomainName } from './names.ts';
 
-export type DnsRecordPurpose = 'spf' | 'dkim' | 'dmarc' | 'return_path_mx' | 'return_path_spf';
+/** dkim_next: a prepared key's record, to publish before the key is activated. */
+export type DnsRecordPurpose = 'spf' | 'dkim' | 'dkim_next' | 'dmarc' | 'return_path_mx' | 'return_path_spf';
 
 export interface DnsRecord {
   type: 'TXT' | 'MX' | 'CNAME';
@@ -35,6 +36,8 @@ export interface DomainForRecords {
   returnPathDomain: string;
   dkimSelector: string;
   dkimPublicKey: string;
+  /** A prepared key that does not sign yet. */
+  pendingDkim?: { selector: string; publicKey: string } | null;
 }
 
 export function checkRecordOptions(options: RecordOptions): RecordOptions {
@@ -85,6 +88,8 @@ export function dnsRecords(domain: DomainForRecords, options: RecordOptions): Dn
       note: 'SPF for the domain; merge the Fanout mechanisms into an existing v=spf1 record rather than adding a second one' },
     { type: 'TXT', name: dkimRecordName(domain.dkimSelector, domain.domain), value: dkimRecordValue(domain.dkimPublicKey), purpose: 'dkim', required: true,
       note: `DKIM public key for selector ${domain.dkimSelector}; Fanout signs with d=${domain.domain}` },
+    ...(domain.pendingDkim ? [{ type: 'TXT' as const, name: dkimRecordName(domain.pendingDkim.selector, domain.domain), value: dkimRecordValue(domain.pendingDkim.publicKey), purpose: 'dkim_next' as const, required: false,
+      note: `the next DKIM key (selector ${domain.pendingDkim.selector}): publish it now; Fanout signs with it once it is activated` }] : []),
     { type: 'TXT', name: `_dmarc.${domain.domain}`, value: `v=DMARC1; p=none; rua=mailto:${rua}`, purpose: 'dmarc', required: true,
       note: 'DMARC policy (monitoring); keep a stricter existing policy if there is one' },
     { type: 'MX', name: domain.returnPathDomain, value: o.mxHost, priority: 10, purpose: 'return_path_mx', required: true,

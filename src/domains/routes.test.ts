@@ -98,6 +98,7 @@ describeEachEngine('sending domains HTTP API', (get) => {
     assert.equal((await op.request('POST', `/api/v1/domains/${domainId}/verify`)).statusCode, 200);
     assert.equal((await op.request('POST', `/api/v1/domains/${domainId}/rotate-dkim`, {})).statusCode, 403);
     assert.equal((await op.request('DELETE', `/api/v1/domains/${domainId}`)).statusCode, 403);
+    assert.equal((await op.request('POST', `/api/v1/domains/${domainId}/activate-dkim`)).statusCode, 403);
     assert.equal((await op.request('POST', `/api/v1/tenants/${tenantId}/domains`, { domain: 'mine.bank.example' })).statusCode, 403);
     const auditor = await sessionFor(app, store, 'auditor');
     assert.equal((await auditor.request('GET', '/api/v1/domains')).json().items.length, 2);
@@ -112,6 +113,14 @@ describeEachEngine('sending domains HTTP API', (get) => {
     assert.equal(rotated.json().domain.dkimKeys.length, 2);
     assert.doesNotMatch(rotated.body, /PRIVATE/);
     assert.equal((await admin.request('POST', `/api/v1/domains/${domainId}/rotate-dkim`, { selector: 'next1' })).statusCode, 409);
+    const prepared = await admin.request('POST', `/api/v1/domains/${domainId}/rotate-dkim`, { selector: 'next2', activate: false });
+    assert.equal(prepared.json().activated, false);
+    assert.equal(prepared.json().domain.dkimSelector, 'next1');
+    assert.equal(prepared.json().record.purpose, 'dkim_next');
+    const activated = await admin.request('POST', `/api/v1/domains/${domainId}/activate-dkim`);
+    assert.equal(activated.statusCode, 200, activated.body);
+    assert.equal(activated.json().dkimSelector, 'next2');
+    assert.equal((await admin.request('POST', `/api/v1/domains/${domainId}/activate-dkim`)).statusCode, 409);
     const held = await admin.request('PUT', `/api/v1/domains/${domainId}/require-verification`, { requireVerification: true });
     assert.equal(held.json().canSend, false, 'the new selector is not verified yet');
     assert.equal((await admin.request('DELETE', `/api/v1/domains/${domainId}`)).statusCode, 204);

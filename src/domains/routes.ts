@@ -6,14 +6,18 @@ import { actorOf, assertTenantAccess, requireRole, tenantScope } from '../http/a
 import { closed, IdParams } from '../http/schemas.ts';
 import { recordOptionsFromConfig } from './config.ts';
 import {
-  createDomain, deleteDomain, dnsRecords, getDomain, listDomains, rotateDkimKey, setRequireVerification, verifyDomain, zoneFileLine,
+  activateDkimKey, createDomain, deleteDomain, dnsRecords, getDomain, listDomains, rotateDkimKey, setRequireVerification, verifyDomain, zoneFileLine,
 } from './service.ts';
 import type { DnsResolver, SendingDomainView } from './service.ts';
 
 const DomainName = Type.String({ minLength: 1, maxLength: 253 });
 const Selector = Type.String({ minLength: 1, maxLength: 63 });
 const CreateBody = Type.Object({ domain: DomainName, selector: Type.Optional(Selector), returnPathDomain: Type.Optional(DomainName) }, closed);
-const RotateBody = Type.Object({ selector: Type.Optional(Selector) }, closed);
+const RotateBody = Type.Object({
+  selector: Type.Optional(Selector),
+  /** false prepares the key (publish its record first) instead of signing with it at once. */
+  activate: Type.Optional(Type.Boolean()),
+}, closed);
 const RequireBody = Type.Object({ requireVerification: Type.Boolean() }, closed);
 const TenantParams = Type.Object({ tenantId: Type.String({ minLength: 1, maxLength: 64 }) }, closed);
 const ListQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, closed);
@@ -67,11 +71,17 @@ export function createDomainRoutes(options: DomainRouteOptions = {}): RouteModul
       return verifyDomain(store, actorOf(req), d.id, options.resolver, recordOptions);
     });
     app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof RotateBody> }>('/domains/:id/rotate-dkim', {
-      schema: { tags: ['domains'], summary: 'Make a new DKIM key under a new selector; the old one is retired but kept', params: IdParams, body: RotateBody },
+      schema: { tags: ['domains'], summary: 'Make a new DKIM key under a new selector: it signs at once (the old one is retired but kept) or, with activate: false, waits for activate-dkim', params: IdParams, body: RotateBody },
     }, async (req) => {
       requireRole(req, ['administrator']);
-      const r = await rotateDkimKey(store, actorOf(req), req.params.id, req.body.selector);
-      return { domain: r.domain, previousSelector: r.previousSelector, record: r.record, zoneLine: zoneFileLine(r.record) };
+      const r = await rotateDkimKey(store, actorOf(req), req.params.id, req.body.selector, { activate: req.body.activate ?? true });
+      return { ...r, zoneLine: zoneFileLine(r.record) };
+    });
+    app.post<{ Params: Static<typeof IdParams> }>('/domains/:id/activate-dkim', {
+      schema: { tags: ['domains'], summary: 'Make the prepared DKIM key sign; the previous key is retired but kept', params: IdParams },
+    }, async (req) => {
+      requireRole(req, ['administrator']);
+      return activateDkimKey(store, actorOf(req), req.params.id);
     });
     app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof RequireBody> }>('/domains/:id/require-verification', {
       schema: { tags: ['domains'], summary: 'Hold mail from the domain until DNS verification passes (or stop holding it)', params: IdParams, body: RequireBody },

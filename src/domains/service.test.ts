@@ -11,7 +11,7 @@ import { sql } from 'kysely';
 import { Store } from '../store/store.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 import {
-  activeDkimKey, canSendFrom, checkDomainDns, createDomain, deleteDomain, dnsRecords, findDomainByReturnPath, findSendingDomain, getDomain, listDomains,
+  activateDkimKey, activeDkimKey, canSendFrom, checkDomainDns, createDomain, deleteDomain, dnsRecords, findDomainByReturnPath, findSendingDomain, getDomain, listDomains,
   registerDomainUsageCheck, resolveDomain, rotateDkimKey, setRequireVerification, verifyDomain,
 } from './service.ts';
 import type { DnsRecord, DnsResolver, RecordOptions, SendingDomainView } from './service.ts';
@@ -340,6 +340,47 @@ describeEachEngine('sending domains', (get) => {
     domain = auto.domain;
   });
 
+  test('a prepared key is published and verified before it signs; activation then keeps the domain verified', async () => {
+    const { store } = get();
+    const signing = (await activeDkimKey(store.db, domain.id))!;
+    const prepared = await rotateDkimKey(store, admin, domain.id, 'next7', { activate: false });
+    assert.equal(prepared.activated, false);
+    assert.equal(prepared.previousSelector, signing.selector);
+    assert.deepEqual([prepared.record.purpose, prepared.record.name], ['dkim_next', 'next7._domainkey.mail.bank.example']);
+    assert.equal(prepared.domain.dkimSelector, signing.selector);
+    assert.equal(prepared.domain.pendingDkim?.selector, 'next7');
+    assert.deepEqual(await activeDkimKey(store.db, domain.id), signing, 'the old key goes on signing');
+    await rejectsWith(rotateDkimKey(store, admin, domain.id, 'next8', { activate: false }), 'conflict', /prepared key \(selector next7\).*activate it first/);
+
+    const records = dnsRecords(prepared.domain, OPTIONS);
+    assert.deepEqual(records.map((r) => r.purpose), ['spf', 'dkim', 'dkim_next', 'dmarc', 'return_path_mx', 'return_path_spf']);
+    const report = await verifyDomain(store, admin, domain.id, fakeDns(records), OPTIONS);
+    assert.equal(report.status, 'verified');
+    assert.equal(report.checks.find((c) => c.purpose === 'dkim_next')?.status, 'ok');
+    const active = await activateDkimKey(store, admin, domain.id);
+    assert.equal(active.dkimSelector, 'next7');
+    assert.equal(active.pendingDkim, null);
+    assert.equal(active.verified, true, 'the new record was seen published');
+    assert.equal((await activeDkimKey(store.db, domain.id))?.selector, 'next7');
+    assert.ok(active.dkimKeys.find((k) => k.selector === signing.selector)?.retiredAt);
+    await rejectsWith(activateDkimKey(store, admin, domain.id), 'conflict', /no prepared DKIM key/);
+
+    // Prepared but never seen in DNS: the domain is verified on the old key, unverified after the switch.
+    const unseen = await rotateDkimKey(store, admin, domain.id, 'next8', { activate: false });
+    const r2 = await verifyDomain(store, admin, domain.id, fakeDns(dnsRecords(unseen.domain, OPTIONS).filter((r) => r.purpose !== 'dkim_next')), OPTIONS);
+    assert.equal(r2.status, 'verified');
+    assert.equal(r2.checks.find((c) => c.purpose === 'dkim_next')?.status, 'missing');
+    assert.equal((await activateDkimKey(store, admin, domain.id)).verified, false);
+
+    // An immediate rotation replaces a prepared key, which never signed anything.
+    await rotateDkimKey(store, admin, domain.id, 'next9', { activate: false });
+    const now = await rotateDkimKey(store, admin, domain.id, 'next10');
+    assert.equal(now.domain.dkimSelector, 'next10');
+    assert.equal(now.domain.pendingDkim, null);
+    assert.ok(!now.domain.dkimKeys.some((k) => k.selector === 'next9'));
+    domain = now.domain;
+  });
+
   test('deletion is refused while in use, then removes the domain and its keys', async () => {
     const { store } = get();
     const victim = await createDomain(store, admin, { tenantId, domain: 'old.bank.example' });
@@ -362,7 +403,7 @@ describeEachEngine('sending domains', (get) => {
     const { store } = get();
     const entries = await store.db.selectFrom('operation_log').selectAll().where('object_type', '=', 'domain').execute();
     const ops = new Set(entries.map((e) => e.operation));
-    for (const op of ['domain.create', 'domain.verify', 'domain.rotate_dkim', 'domain.require_verification', 'domain.delete']) assert.ok(ops.has(op), op);
+    for (const op of ['domain.create', 'domain.verify', 'domain.rotate_dkim', 'domain.prepare_dkim', 'domain.activate_dkim', 'domain.require_verification', 'domain.delete']) assert.ok(ops.has(op), op);
     const create = entries.find((e) => e.operation === 'domain.create' && e.object_id === domain.id)!;
     assert.equal(create.operator, 'alice');
     assert.equal(create.tenant_id, tenantId);

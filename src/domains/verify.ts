@@ -97,9 +97,9 @@ function tags(record: string): Map<string, string> {
 function checkDkim(expected: string, found: string[]): Pick<RecordCheck, 'status' | 'message'> {
   if (!found.length) return { status: 'missing', message: 'no DKIM key record' };
   const want = tags(expected).get('p');
-  if (found.some((f) => tags(f).get('p') === want)) return { status: 'ok', message: 'the DKIM key record matches the active key' };
+  if (found.some((f) => tags(f).get('p') === want)) return { status: 'ok', message: "the DKIM key record matches Fanout's key" };
   const revoked = found.some((f) => tags(f).get('p') === '');
-  return { status: 'mismatch', message: revoked ? 'the DKIM record is revoked (empty p=)' : 'the DKIM record holds a different public key than Fanout signs with' };
+  return { status: 'mismatch', message: revoked ? 'the DKIM record is revoked (empty p=)' : "the DKIM record holds a different public key than Fanout's" };
 }
 
 function checkDmarc(found: string[]): Pick<RecordCheck, 'status' | 'message'> {
@@ -135,7 +135,7 @@ async function inheritedDmarc(name: string, resolver: DnsResolver): Promise<{ na
   return null;
 }
 
-const LABELS: Record<DnsRecordPurpose, string> = { spf: 'SPF', dkim: 'DKIM key', dmarc: 'DMARC', return_path_mx: 'MX', return_path_spf: 'return-path SPF' };
+const LABELS: Record<DnsRecordPurpose, string> = { spf: 'SPF', dkim: 'DKIM key', dkim_next: 'next DKIM key', dmarc: 'DMARC', return_path_mx: 'MX', return_path_spf: 'return-path SPF' };
 
 async function checkOne(record: DnsRecord, resolver: DnsResolver): Promise<RecordCheck> {
   const base = { purpose: record.purpose, type: record.type, name: record.name, expected: record.type === 'MX' ? `${record.priority ?? 10} ${record.value}` : record.value, required: record.required };
@@ -155,7 +155,7 @@ async function checkOne(record: DnsRecord, resolver: DnsResolver): Promise<Recor
   }
   if (!r.ok) return r.missing ? { ...base, status: 'missing', found: [], message: `no ${LABELS[record.purpose]} record at ${record.name}` } : { ...base, status: 'lookup_failed', found: [], error: r.error, message: `TXT lookup for ${record.name} failed: ${r.error}` };
   const found = r.value.map((chunks) => chunks.join(''));
-  const verdict = record.purpose === 'dkim' ? checkDkim(record.value, found)
+  const verdict = record.purpose === 'dkim' || record.purpose === 'dkim_next' ? checkDkim(record.value, found)
     : record.purpose === 'dmarc' ? checkDmarc(found)
       : await checkSpf(record.value, found, (name) => resolver.resolveTxt(name));
   const message = verdict.status === 'ok' ? verdict.message : `${record.name}: ${verdict.message}`;
