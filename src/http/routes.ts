@@ -6,6 +6,7 @@ import { domainRoutes } from '../domains/routes.ts';
 import { tenantRoutes } from '../tenants/routes.ts';
 import { authRoutes, userRoutes } from '../users/routes.ts';
 import { suppressionRoutes } from '../bounces/routes.ts';
+import { subscriberRoutes } from '../subscribers/routes.ts';
 import { publicTrackingRoutes } from '../tracking/public-routes.ts';
 import type { RouteModule } from './app.ts';
 
@@ -20,6 +21,7 @@ export const routeModules: RouteModule[] = [
   messageRoutes,
   campaignRoutes,
   suppressionRoutes,
+  subscriberRoutes,
 ];
 
 /** Routes outside /api/v1 that recipients reach from their mail. */
