@@ -179,6 +179,8 @@ test('classifySmtpReply uses the same rules as the DSN classifier', () => {
   const noStatus = classifySmtpReply({ replyCode: 421, text: 'Too many concurrent SMTP connections' });
   assert.deepEqual(noStatus, { reason: 'toomanyconn', hardBounce: false, status: '4.0.945' });
   assert.equal(classifySmtpReply({ replyCode: 250, text: '250 2.0.0 Ok: queued' }).reason, 'delivered');
+  // The delivery engine passes null for what it does not know.
+  assert.deepEqual(classifySmtpReply({ replyCode: null, status: null, text: '550 5.1.1 no such user' }), { reason: 'userunknown', hardBounce: true, status: '5.1.1' });
 });
 
 test('headline reasons for failure statistics', () => {

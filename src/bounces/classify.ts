@@ -122,6 +122,13 @@ function fromText(address: string, block: string, report: string): Finding {
 export function extractFindings(root: MimePart, depth = 0): { kind: MessageKind; findings: Finding[]; original: MimePart | null } {
   const { report, inlineOriginal } = reportText(root);
   const original = findOriginal(root, inlineOriginal);
+  const result = extractFrom(root, report, original, depth);
+  const agent = detectGateway(root.headers.raw + '\n' + report);
+  if (agent) for (const f of result.findings) f.agent ??= agent;
+  return result;
+}
+
+function extractFrom(root: MimePart, report: string, original: MimePart | null, depth: number): { kind: MessageKind; findings: Finding[]; original: MimePart | null } {
 
   const feedback = findFeedbackPart(root);
   if (feedback) {
@@ -190,8 +197,6 @@ export function classifyMessage(raw: Buffer | string): BounceReport {
   }
   try {
     const { kind, findings, original } = extractFindings(root);
-    const agent = detectGateway(root.headers.raw + '\n' + reportText(root).report);
-    if (agent) for (const f of findings) f.agent = agent;
     const damaged = root.headers.fields.size === 0 || walk(root, true).some((p) => p.damaged);
     return { kind, recipients: findings.filter((f) => f.recipient).map(finish), original: describeOriginal(original), damaged };
   } catch {

@@ -9,7 +9,7 @@ const REASON_TARGET = 97;
 const HARD_TARGET = 99;
 // What the classifier reaches today. A change that lowers agreement below this fails the
 // suite even while the targets above are not yet met.
-const REASON_FLOOR = 92;
+const REASON_FLOOR = 92.5;
 const HARD_FLOOR = 96.5;
 
 let measured: Agreement | undefined;

@@ -19,7 +19,7 @@ function compile(rules: TextRule[]): CompiledRule[] {
 const TEXT = compile(TEXT_RULES);
 const PROVIDERS = PROVIDER_RULES.map((p) => ({ provider: p.provider, host: new RegExp(p.host, 'i'), rules: compile(p.rules) }));
 
-const GATEWAYS = GATEWAY_SIGNATURES.map((g) => ({ agent: g.agent, re: new RegExp(g.pattern, 'i') }));
+const GATEWAYS = GATEWAY_SIGNATURES.map((g) => ({ agent: g.agent, re: new RegExp(g.pattern, 'im') }));
 
 /** The filtering gateway whose signature appears in `text` (headers and report), or undefined. */
 export function detectGateway(text: string): string | undefined {

@@ -121,6 +121,7 @@ export const TEXT_RULES: TextRule[] = [
   {
     reason: 'requireptr',
     patterns: [
+      'unverif[iy]able sending ips?',
       'mismatches client ip',
       'reverse (?:dns|lookup|hostname|dns lookup|mapping|ptr)', '\\brdns\\b', '\\bptr\\b', 'cannot find your (?:reverse )?hostname', 'client host rejected: cannot find',
       'no reverse', 'hostname does not match', 'ip name lookup failed', 'unresolvable (?:ip|client|host)', 'does not resolve',
@@ -296,7 +297,7 @@ export const TEXT_RULES: TextRule[] = [
  * are deliberately absent: for those the text decides.
  */
 export const STATUS_REASONS: Record<string, Reason> = {
-  '5.1.1': 'userunknown', '4.1.1': 'userunknown', '5.1.3': 'userunknown', '5.1.10': 'notaccept',
+  '5.1.1': 'userunknown', '4.1.1': 'userunknown', '5.1.3': 'userunknown', 
   '5.1.2': 'hostunknown', '4.1.2': 'hostunknown', '5.1.6': 'hasmoved', '5.1.7': 'rejected', '5.1.8': 'rejected', '4.1.8': 'rejected',
   '5.2.1': 'suspend', '5.2.2': 'mailboxfull', '4.2.2': 'mailboxfull', '5.2.3': 'exceedlimit', '4.2.3': 'exceedlimit',
   '5.3.1': 'systemfull', '4.3.1': 'systemfull', '5.3.4': 'mesgtoobig', '4.3.4': 'mesgtoobig', '5.3.5': 'systemerror', '4.3.5': 'systemerror',

@@ -6,9 +6,10 @@ import { decideReason, findReplyCode, findStatus, isHardBounce, normaliseStatus,
 import type { Reason } from './types.ts';
 
 export interface SmtpReply {
-  replyCode?: number;
+  /** null and undefined both mean "not known" (the delivery engine passes null). */
+  replyCode?: number | null;
   /** Enhanced status code when the server gave one (else it is looked for in the text). */
-  status?: string;
+  status?: string | null;
   text: string;
   /** The command the reply answered, when known: MAIL, RCPT, DATA, HELO or CONN. */
   command?: string;
@@ -22,8 +23,8 @@ export interface ReplyClassification {
 
 export function classifySmtpReply(reply: SmtpReply): ReplyClassification {
   const text = typeof reply.text === 'string' ? reply.text : '';
-  const code = reply.replyCode !== undefined && Number.isInteger(reply.replyCode) ? String(reply.replyCode) : findReplyCode(text);
-  const status = normaliseStatus(reply.status ?? '') || findStatus(text);
+  const code = typeof reply.replyCode === 'number' && Number.isInteger(reply.replyCode) ? String(reply.replyCode) : findReplyCode(text);
+  const status = normaliseStatus(typeof reply.status === 'string' ? reply.status : '') || findStatus(text);
   const temporary = code.startsWith('4') || status.startsWith('4');
   const reason = decideReason({
     recipient: '',
