@@ -7,6 +7,7 @@ import type { GlobalOptions } from './context.ts';
 import { registerFoundationCommands } from './foundation.ts';
 import { registerDomainCommands } from '../domains/cli.ts';
 import { registerBounceCommands } from '../bounces/cli.ts';
+import { registerSubscriberCommands } from '../subscribers/cli.ts';
 
 const program = new Command('fanout')
   .description('Fanout: bulk and transactional email for banks and securities firms')
@@ -39,6 +40,7 @@ program.command('config').description('print the effective configuration (secret
 registerFoundationCommands(program);
 registerDomainCommands(program);
 registerBounceCommands(program);
+registerSubscriberCommands(program);
 
 try {
   await program.parseAsync(process.argv);
