@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { FanoutConfig } from '../config/schema.ts';
 import { setQuotaTimezone } from '../accounts/quota.ts';
@@ -6,6 +7,12 @@ import { buildHttpApp } from '../http/app.ts';
 import { publicRouteModules, routeModules } from '../http/routes.ts';
 import { Store } from '../store/store.ts';
 import { bootstrapAdministrator } from '../users/service.ts';
+import { classifySmtpReply } from '../bounces/smtp-reply.ts';
+import { startBounceListener } from '../bounces/listener.ts';
+import { verpReturnPath } from '../bounces/verp.ts';
+import { CampaignRunner } from '../campaigns/runner.ts';
+import { startDelivery } from '../delivery/index.ts';
+import { suppressionFor } from '../messages/suppression.ts';
 import { createLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 
@@ -26,16 +33,16 @@ export interface RunningServer {
 
 /**
  * The composition root. Start-up order: store (migrated) → platform secret → first
- * administrator → sender → SMTP submission → bounce listener → HTTP. Shutdown runs the other
- * way: stop taking new work first, then let the sender finish or return what is in flight,
- * then close the store.
+ * administrator → delivery (sender, then SMTP submission) → campaign runner → bounce listener
+ * → HTTP. Shutdown runs the other way: stop taking new work first, then let the sender finish
+ * or return what is in flight, then close the store.
  */
 export async function startServer(config: FanoutConfig, logger: Logger = createLogger(config)): Promise<RunningServer> {
   setQuotaTimezone(config.timezone);
   const store = Store.open({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const applied = await store.migrate();
   if (applied.length) logger.info({ applied }, 'store migrated');
-  await getPlatformSecret(store);
+  const secret = await getPlatformSecret(store);
 
   const admin = await bootstrapAdministrator(store, { operator: 'system', clientIp: 'local', role: 'system' });
   if (admin) {
@@ -46,7 +53,31 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
   const components: Component[] = [];
   const roles = new Set(config.roles);
   let http: FastifyInstance | null = null;
+  const nodeId = process.env.FANOUT_NODE_ID ?? os.hostname();
   try {
+    if (roles.has('sender') || roles.has('smtp')) {
+      const delivery = await startDelivery(store, config, {
+        logger, nodeId, sender: roles.has('sender'), submission: roles.has('smtp'),
+        // SMTP submission is bulk or transactional by account; suppression is checked per lane.
+        suppression: suppressionFor('transactional'),
+        returnPath: verpReturnPath(secret),
+        classify: (reply) => classifySmtpReply({ replyCode: reply.replyCode ?? undefined, status: reply.status ?? undefined, text: reply.text }),
+      });
+      components.push({ name: 'delivery', stop: () => delivery.stop() });
+      if (delivery.submission) logger.info({ port: delivery.submission.port }, 'SMTP submission listening');
+    }
+    if (roles.has('sender')) {
+      const runner = new CampaignRunner(store, { nodeId, publicUrl: config.http.publicUrl, logger });
+      runner.start();
+      components.push({ name: 'campaigns', stop: () => runner.stop() });
+    }
+    if (roles.has('bounce')) {
+      const bounce = await startBounceListener(store, {
+        host: config.bounce.host, port: config.bounce.port, maxMessageBytes: config.bounce.maxMessageBytes, hostname: config.smtp.hostname, secret,
+        softBounces: { threshold: config.bounce.softBounceThreshold, windowDays: config.bounce.softBounceWindowDays }, log: logger,
+      });
+      components.push({ name: 'bounce listener', stop: () => bounce.close() });
+    }
     if (roles.has('http')) {
       http = await buildHttpApp({ store, config }, routeModules, {}, publicRouteModules);
       await http.listen({ host: config.http.host, port: config.http.port });

@@ -38,7 +38,7 @@ export async function buildHttpApp(deps: HttpDeps, modules: RouteModule[], optio
     bodyLimit: deps.config.http.bodyLimitBytes,
     trustProxy: deps.config.http.trustProxy,
     // Signed recipient tokens travel in the path.
-    maxParamLength: 4096,
+    routerOptions: { maxParamLength: 4096 },
     ...options,
   });
   const bodyAjv = makeAjv({ coerceTypes: false });
