@@ -69,8 +69,15 @@ export const publicTrackingRoutes: RouteModule = (app, { store }) => {
     app.get<{ Params: Static<typeof TokenParams> }>('/t/c/:token', { schema: { hide: true, params: TokenParams } }, async (req, reply) => {
       const ref = await refFor(req.params.token, 'click');
       if (!ref || typeof ref.u !== 'string' || !/^https?:\/\//i.test(ref.u)) return reply.code(400).type('text/plain').send('This link is not valid.');
-      await record(store, req, 'click', ref, ref.u);
-      return reply.redirect(ref.u, 302);
+      let target: string;
+      try {
+        // Percent-encodes what a header may not carry (a rendered variable in Chinese, say).
+        target = new URL(ref.u).href;
+      } catch {
+        return reply.code(400).type('text/plain').send('This link is not valid.');
+      }
+      await record(store, req, 'click', ref, target);
+      return reply.redirect(target, 302);
     });
   }
 };

@@ -111,6 +111,12 @@ export function relaxedBodyHash(body: Buffer): string {
   return hash.digest('base64');
 }
 
+/**
+ * mailauth's default list plus List-Unsubscribe-Post: RFC 8058 one-click counts only when both
+ * List-Unsubscribe headers are covered by the signature.
+ */
+export const SIGNED_HEADERS = `${tools.defaultDKIMFieldNames}:List-Unsubscribe-Post`;
+
 export interface SignOptions {
   /** Colon-separated header names to sign; mailauth's default list otherwise. */
   headerList?: string;
@@ -143,7 +149,7 @@ export function dkimSignatureHeader(message: Buffer, key: DecodedKey, options: S
   const headers = tools.parseHeaders(message.subarray(0, headerLen));
   if (!headers.parsed.some((h) => h.key === 'from')) throw new DkimError('DKIM: the message has no From header, which DKIM must sign');
   const bodyHash = relaxedBodyHash(message.subarray(bodyStart));
-  const lines = tools.getSigningHeaderLines(headers.parsed, options.headerList ?? tools.defaultDKIMFieldNames);
+  const lines = tools.getSigningHeaderLines(headers.parsed, options.headerList ?? SIGNED_HEADERS);
   const names = lines.headers.map((h) => h.casedKey ?? '').join(':');
   const t = Math.floor((options.signTime ?? Date.now()) / 1000);
   // Folding happens only at the spaces after ";" (relaxed canonicalisation turns them back
