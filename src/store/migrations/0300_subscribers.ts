@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Engine } from '../dialect.ts';
 import { withAutoId } from '../columns.ts';
@@ -36,6 +37,7 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .addColumn('confirmed_at', 'bigint')
     .addColumn('unsubscribed_at', 'bigint')
     .addPrimaryKeyConstraint('list_members_pk', ['list_id', 'subscriber_id'])
+    .$call((t) => (engine === 'sqlite' ? t.modifyEnd(sql`without rowid`) : t))
     .execute();
   // Campaign fan-out walks one list's subscribed members in subscriber id order.
   await db.schema.createIndex('list_members_list_status_sub').on('list_members').columns(['list_id', 'status', 'subscriber_id']).execute();
