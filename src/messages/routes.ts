@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import { AppError, notFound } from '../core/errors.ts';
+import { AppError, invalid, notFound } from '../core/errors.ts';
 import { getPlatformSecret } from '../core/secrets.ts';
 import { messageRecipients } from '../delivery/queue/events.ts';
 import type { RouteModule } from '../http/app.ts';
@@ -13,6 +13,22 @@ import { unsubscribeHeaders } from '../tracking/headers.ts';
 import { sendMessages } from './service.ts';
 import type { SendRequest } from './service.ts';
 import { createUpload } from './uploads.ts';
+import { getTemplateRow } from '../campaigns/templates.ts';
+import type { Executor } from '../store/store.ts';
+
+/** Inline content, or a stored template's parts when `templateId` is given (never both). */
+async function withTemplate(db: Executor, tenantId: string, body: Static<typeof SendBody>): Promise<SendRequest> {
+  const { templateId, ...rest } = body;
+  if (!templateId) {
+    if (!rest.subject) throw invalid('give a subject (or a templateId)', [{ field: '/body/subject', message: 'required without templateId' }]);
+    return rest as SendRequest;
+  }
+  if (rest.subject || rest.html || rest.text || rest.mjml) throw invalid('give either templateId or inline subject/html/text/mjml, not both', [{ field: '/body/templateId', message: 'conflicts with inline content' }]);
+  const t = await getTemplateRow(db, tenantId, templateId).catch(() => {
+    throw invalid(`templateId ${templateId} is not a template of this tenant`, [{ field: '/body/templateId', message: 'unknown template' }]);
+  });
+  return { ...rest, subject: t.subject, html: t.html ?? undefined, text: t.text ?? undefined, mjml: t.mjml ?? undefined };
+}
 
 const Vars = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), { description: 'Liquid variables' });
 const Attachment = Type.Object({
@@ -29,7 +45,8 @@ const Recipient = Type.Object({
 }, closed);
 export const SendBody = Type.Object({
   from: Type.String({ minLength: 3, maxLength: 320 }),
-  subject: Type.String({ minLength: 1, maxLength: 2000, description: 'Liquid template' }),
+  subject: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'Liquid template (required unless templateId is given)' })),
+  templateId: Type.Optional(Type.String({ maxLength: 64, description: 'a stored template (POST /templates) instead of inline subject/html/text' })),
   text: Type.Optional(Type.String({ maxLength: 5_000_000, description: 'Liquid template' })),
   html: Type.Optional(Type.String({ maxLength: 5_000_000, description: 'Liquid template' })),
   mjml: Type.Optional(Type.String({ maxLength: 5_000_000, description: 'MJML layout with Liquid; instead of html' })),
@@ -63,7 +80,7 @@ export const messageRoutes: RouteModule = (app, { store, config }) => {
       bulkHeaders: ({ email, messageRef }) => unsubscribeHeaders({ httpsUrl: unsubscribeUrl(base, secret, { t: p.tenantId, e: email, m: messageRef }) }),
       trackHtml: account.tracking ? (html, { email, messageRef }) => addTracking(html, base, secret, { t: p.tenantId, e: email, m: messageRef }) : null,
       suppression: suppressionFor,
-    }, req.body as SendRequest, req.headers['idempotency-key']);
+    }, await withTemplate(store.db, p.tenantId, req.body), req.headers['idempotency-key']);
     if (replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(replayed ? 200 : 202).send(response);
   });

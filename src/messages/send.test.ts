@@ -147,6 +147,24 @@ describeEachEngine('HTTP send API', (get) => {
     assert.equal((await store.db.selectFrom('sending_accounts').select('used').where('id', '=', bank.account.id).executeTakeFirstOrThrow()).used, usedBefore);
   });
 
+  test('content from a stored template by templateId; another tenant\'s template is refused', async () => {
+    const { store } = get();
+    const { createTemplate } = await import('../campaigns/templates.ts');
+    const t = await createTemplate(store, { ...admin, tenantId: bank.tenant.id }, bank.tenant.id, { name: 'OTP', subject: '验证码 {{ code }}', text: '您的验证码是 {{ code }}' });
+    const res = await send(bank.key, { from: `otp@${bank.domain}`, templateId: t.id, recipients: [{ email: 'otp@customer.example', vars: { code: '123456' } }] });
+    assert.equal(res.statusCode, 202, res.body);
+    const body = (await store.db.selectFrom('delivery_messages').select('body').where('id', '=', res.json().messages[0].messageId).executeTakeFirstOrThrow()).body;
+    const mail = await simpleParser(Buffer.from(body));
+    assert.equal(mail.subject, '验证码 123456');
+    assert.match(mail.text || '', /您的验证码是 123456/);
+    assert.equal((await send(bank.key, { from: `otp@${bank.domain}`, templateId: t.id, subject: 'x', recipients: [{ email: 'a@b.example', vars: { code: '1' } }] })).statusCode, 400);
+    const stranger = await setup(store, 'TplThief');
+    const theft = await send(stranger.key, { from: `otp@${stranger.domain}`, templateId: t.id, recipients: [{ email: 'a@b.example', vars: { code: '1' } }] });
+    assert.equal(theft.statusCode, 400);
+    assert.match(theft.body, /not a template of this tenant/);
+    assert.equal((await send(bank.key, { from: `otp@${bank.domain}`, recipients: [{ email: 'a@b.example' }] })).statusCode, 400);
+  });
+
   test('attachments by upload id, per recipient; another tenant cannot use the upload', async () => {
     const { store } = get();
     const pdf = Buffer.from('%PDF-1.4\n% statement for 张三\n%%EOF\n');
