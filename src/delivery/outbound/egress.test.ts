@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { Egress, EgressInputError } from './egress.ts';
+import { Egress, EgressInputError, isCleanSmtpData } from './egress.ts';
 import type { EgressJob, AttemptResult } from './egress.ts';
 import { RouteResolver } from './routing.ts';
 import { decide } from './decision.ts';
@@ -215,6 +215,26 @@ describe('egress against the scriptable sink', () => {
     assert.equal(sink.messages[0]?.raw.toString(), message('s').toString());
   });
 
+  it('a message stream that fails defers with that reason, and the next message still goes', async () => {
+    const broken = new Readable({ read() { this.destroy(new Error('disk read error')); } });
+    const j = job(['ok@example.test'], { message: broken });
+    const r = await egress.send(j);
+    assert.equal(r.perRecipient[0]?.outcome, 'deferred');
+    assert.match(r.perRecipient[0]!.text, /reading the message failed: .*disk read error/);
+    const r2 = await egress.send({ ...j, message: message() });
+    assert.equal(r2.perRecipient[0]?.outcome, 'delivered');
+  });
+
+  it('bare LF, bare CR and leading dots arrive repaired; clean messages arrive byte for byte', async () => {
+    sink.reset();
+    const clean = Buffer.from('From: a@bank.test\r\nSubject: clean\r\n\r\nline one\r\nline two\r\n');
+    const dirty = Buffer.from('From: a@bank.test\nSubject: dirty\n\n.dot\nbare\rcr\r\n..two\r\nend');
+    await egress.send(job(['ok@example.test'], { message: clean }));
+    await egress.send(job(['ok@example.test'], { message: dirty }));
+    assert.equal(sink.messages[0]?.raw.toString(), clean.toString());
+    assert.equal(sink.messages[1]?.raw.toString(), 'From: a@bank.test\r\nSubject: dirty\r\n\r\n.dot\r\nbare\r\ncr\r\n..two\r\nend\r\n');
+  });
+
   it('close() lets transactions in flight finish', async () => {
     const e = new Egress({ heloName: 'out.bank.test' });
     const pending = Array.from({ length: 4 }, () => e.send(job(['slow@example.test'])));
@@ -311,5 +331,30 @@ describe('egress: TLS, MX order and routes', () => {
       await e.close();
       await sink.close();
     }
+  });
+});
+
+describe('clean-chunk detection for the DATA fast path', () => {
+  it('agrees with nodemailer\'s escaping: a chunk called clean passes through it unchanged', () => {
+    const pieces = ['a', 'bc', '.', '\r', '\n', '\r\n', '\r\n.', ' '];
+    let seed = 11;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    let clean = 0;
+    for (let i = 0; i < 3000; i++) {
+      const text = Array.from({ length: 1 + Math.floor(rnd() * 12) }, () => pieces[Math.floor(rnd() * pieces.length)]).join('');
+      const chunk = Buffer.from(text);
+      for (const last of [false, 0x0a, 0x0d, 0x61] as const) {
+        if (!isCleanSmtpData(chunk, last)) continue;
+        clean++;
+        // What nodemailer's DataStream would do, restated: bare CR/LF repaired, leading dots doubled.
+        let prev: number | false = last;
+        for (const b of chunk) {
+          const changed = (prev === 0x0d && b !== 0x0a) || (b === 0x0a && prev !== 0x0d) || (b === 0x2e && (prev === 0x0a || prev === false));
+          assert.ok(!changed, `${JSON.stringify(text)} after ${String(last)} was called clean`);
+          prev = b;
+        }
+      }
+    }
+    assert.ok(clean > 500, `enough clean samples (${clean})`);
   });
 });

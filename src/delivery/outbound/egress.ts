@@ -110,7 +110,39 @@ type Conn = SMTPConnection & {
   _responseActions?: ((str: string) => void)[];
   _sendCommand?: (cmd: string) => void;
   _onError?: (err: Error, type: string, data: string | false, command: string) => void;
+  _createSendStream?: (callback: unknown) => DataStreamLike;
 };
+
+/** nodemailer's DataStream (dot-stuffing, CRLF) as seen from here. */
+interface DataStreamLike {
+  _transform(chunk: Buffer, encoding: string, done: () => void): void;
+  _flush(done: () => void): void;
+  push(chunk: Buffer): boolean;
+  lastByte: number | false;
+  inByteCount: number;
+  outByteCount: number;
+}
+
+/**
+ * True when a chunk needs no dot-stuffing and no line-ending repair: every LF follows a CR,
+ * every CR precedes an LF, and no line starts with ".". Found with native indexOf calls
+ * (a few per line) instead of nodemailer's byte-by-byte loop.
+ */
+export function isCleanSmtpData(chunk: Buffer, lastByte: number | false): boolean {
+  if (chunk.length === 0) return true;
+  if (chunk[0] === 0x2e && (lastByte === false || lastByte === 0x0a)) return false;
+  if (chunk[0] === 0x0a && lastByte !== 0x0d) return false;
+  if (lastByte === 0x0d && chunk[0] !== 0x0a) return false;
+  for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) {
+    if (i > 0 && chunk[i - 1] !== 0x0d) return false;
+    if (chunk[i + 1] === 0x2e) return false;
+  }
+  for (let i = chunk.indexOf(0x0d); i >= 0; i = chunk.indexOf(0x0d, i + 1)) {
+    // A CR as the chunk's last byte is judged with the next chunk (lastByte above).
+    if (i + 1 < chunk.length && chunk[i + 1] !== 0x0a) return false;
+  }
+  return true;
+}
 
 interface Session {
   conn: Conn;
@@ -120,6 +152,8 @@ interface Session {
   busy: boolean;
   dead: boolean;
   lastUsed: number;
+  /** Set per message: cork the socket from the body's start to the terminating dot. */
+  corkBody: boolean;
 }
 
 interface Waiting {
@@ -343,7 +377,8 @@ export class EgressPool {
     }) as Conn;
     return new Promise((resolve, reject) => {
       let settled = false;
-      const session: Session = { conn, host: h.host, tls: false, sent: 0, busy: false, dead: false, lastUsed: this.#now() };
+      const session: Session = { conn, host: h.host, tls: false, sent: 0, busy: false, dead: false, lastUsed: this.#now(), corkBody: false };
+      this.#tune(session);
       conn.on('error', (err: SmtpError) => {
         session.dead = true;
         if (!settled) {
@@ -373,10 +408,46 @@ export class EgressPool {
     });
   }
 
+  /**
+   * Per-session tuning of nodemailer's DATA path (instance properties only, nothing global):
+   * clean chunks skip the byte-by-byte escaping loop, and for Buffer messages the socket is
+   * corked until the terminating dot so body and terminator leave in one write.
+   */
+  #tune(session: Session): void {
+    const conn = session.conn;
+    const original = conn._createSendStream;
+    if (!original) return;
+    conn._createSendStream = function (this: Conn, callback: unknown): DataStreamLike {
+      const ds = original.call(this, callback);
+      const proto = Object.getPrototypeOf(ds) as DataStreamLike;
+      ds._transform = function (this: DataStreamLike, chunk: Buffer, encoding: string, done: () => void) {
+        if (!Buffer.isBuffer(chunk) || !isCleanSmtpData(chunk, this.lastByte)) return proto._transform.call(this, chunk, encoding, done);
+        this.inByteCount += chunk.length;
+        this.outByteCount += chunk.length;
+        this.lastByte = chunk[chunk.length - 1]!;
+        this.push(chunk);
+        done();
+      };
+      const socket = this._socket;
+      if (session.corkBody && socket) {
+        socket.cork();
+        ds._flush = function (this: DataStreamLike, done: () => void) {
+          proto._flush.call(this, () => {
+            done();
+            socket.uncork();
+          });
+        };
+      }
+      return ds;
+    };
+  }
+
   #run(s: Session, w: Waiting): void {
     s.busy = true;
     const job = w.job;
     const conn = s.conn;
+    // Corking holds the whole body in the socket's buffer: only for messages given whole.
+    s.corkBody = Buffer.isBuffer(job.message) && job.message.length <= 4 * 1024 * 1024;
     const envelope = { from: job.mailFrom, to: job.recipients, size: Buffer.isBuffer(job.message) ? job.message.length : undefined };
     const done = (err: SmtpError | null, info?: SendInfo) => {
       s.sent++;
@@ -442,6 +513,9 @@ export class EgressPool {
     } else if (err.response) {
       const r = parseSmtpReply(err.response);
       shared = { outcome: protocolReply ? outcomeFor(r.code, r.enhancedStatus, r.text) : 'deferred', replyCode: r.code, enhancedStatus: r.enhancedStatus, text: r.text };
+    } else if (err.code === 'ESTREAM') {
+      // The message source failed, not the server: the session cannot carry on mid-DATA.
+      shared = { outcome: 'deferred', replyCode: null, enhancedStatus: null, text: describe(err, 'reading the message failed') };
     } else {
       const stage = err.command === 'DATA' || s.conn._envelope ? 'connection lost during the transaction' : 'connection lost';
       shared = { outcome: 'deferred', replyCode: null, enhancedStatus: null, text: describe(err, `${stage} with ${s.host}`) };
