@@ -4,139 +4,24 @@ import { conflict, invalid, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Executor, Store, Tx } from '../store/store.ts';
 import { freeSelector, generateDkimKeyPair, publicKeyFingerprint } from './dkim.ts';
-import { isStrictSubdomain, normalizeDomainName, normalizeSelector, tryNormalizeDomainName, unicodeName } from './names.ts';
+import { isStrictSubdomain, normalizeDomainName, normalizeSelector } from './names.ts';
 import { dnsRecords } from './records.ts';
-import type { DnsRecord, RecordOptions } from './records.ts';
-import type { DkimKeyTable, SendingDomainTable } from './tables.ts';
+import type { RecordOptions } from './records.ts';
 import { checkRecords, defaultResolver, summarise } from './verify.ts';
 import type { DnsResolver, VerificationReport } from './verify.ts';
+import { DEFAULT_RECORD_OPTIONS, getDomain, isUniqueViolation, lockDomain } from './views.ts';
+import type { SendingDomainView } from './views.ts';
 
+// The capability's one entry point: other capabilities import from here only.
 export { dnsRecords, zoneFileLine } from './records.ts';
 export type { DnsRecord, RecordOptions } from './records.ts';
 export type { DnsResolver, RecordCheck, VerificationReport } from './verify.ts';
 export { activeDkimKey, canSendFrom, findDomainByReturnPath, findSendingDomain } from './sending.ts';
 export type { ActiveDkimKey, SendingDomainInfo } from './sending.ts';
-
-export interface DkimKeyView {
-  selector: string;
-  algorithm: string;
-  active: boolean;
-  /** Base64 DER public key (the DNS p=); the private key never leaves the store. */
-  publicKey: string;
-  fingerprint: string;
-  createdAt: string;
-  retiredAt: string | null;
-}
-
-export interface SendingDomainView {
-  id: string;
-  tenantId: string;
-  /** A-label, lowercase: what DNS, DKIM d= and envelope addresses use. */
-  domain: string;
-  /** The same name in Unicode, for people. */
-  domainUnicode: string;
-  returnPathDomain: string;
-  dkimSelector: string;
-  dkimPublicKey: string;
-  /** A prepared key (rotate with activate: false): published first, activated later. */
-  pendingDkim: { selector: string; publicKey: string } | null;
-  requireVerification: boolean;
-  verified: boolean;
-  verifiedAt: string | null;
-  /** May the domain send now (false only when verification is required and has not passed). */
-  canSend: boolean;
-  lastCheck: VerificationReport | null;
-  dkimKeys: DkimKeyView[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** Defaults when the caller has no configuration at hand: the platform's default host name. */
-export const DEFAULT_RECORD_OPTIONS: RecordOptions = { mxHost: 'fanout.local' };
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-function parseCheck(text: string | null): VerificationReport | null {
-  if (!text) return null;
-  try {
-    return JSON.parse(text) as VerificationReport;
-  } catch {
-    return null;
-  }
-}
-
-function toView(d: SendingDomainTable, keys: DkimKeyTable[]): SendingDomainView {
-  const active = keys.find((k) => k.active === 1 && k.selector === d.dkim_selector) ?? keys.find((k) => k.active === 1);
-  const pending = keys.find((k) => k.active === 0 && k.retired_at === null);
-  const requireVerification = d.require_verification === 1;
-  const verified = d.verified_at !== null;
-  return {
-    id: d.id, tenantId: d.tenant_id, domain: d.domain, domainUnicode: unicodeName(d.domain), returnPathDomain: d.return_path_domain,
-    dkimSelector: d.dkim_selector, dkimPublicKey: active?.public_key ?? '',
-    pendingDkim: pending ? { selector: pending.selector, publicKey: pending.public_key } : null,
-    requireVerification, verified, verifiedAt: iso(d.verified_at), canSend: !requireVerification || verified,
-    lastCheck: parseCheck(d.last_check),
-    dkimKeys: [...keys].sort((a, b) => b.created_at - a.created_at).map((k) => ({
-      selector: k.selector, algorithm: k.algorithm, active: k.active === 1, publicKey: k.public_key, fingerprint: publicKeyFingerprint(k.public_key),
-      createdAt: iso(k.created_at)!, retiredAt: iso(k.retired_at),
-    })),
-    createdAt: iso(d.created_at)!, updatedAt: iso(d.updated_at)!,
-  };
-}
-
-// Every key column except the private key: views are built from these and nothing else.
-const PUBLIC_KEY_COLUMNS = ['id', 'domain_id', 'selector', 'algorithm', 'public_key', 'active', 'created_at', 'retired_at'] as const;
-
-async function viewsOf(db: Executor, rows: SendingDomainTable[]): Promise<SendingDomainView[]> {
-  if (!rows.length) return [];
-  const keys = await db.selectFrom('dkim_keys').select(PUBLIC_KEY_COLUMNS).where('domain_id', 'in', rows.map((r) => r.id)).execute();
-  const byDomain = new Map<string, DkimKeyTable[]>();
-  for (const k of keys) {
-    const list = byDomain.get(k.domain_id) ?? [];
-    list.push({ ...k, private_key_pem: '' });
-    byDomain.set(k.domain_id, list);
-  }
-  return rows.map((r) => toView(r, byDomain.get(r.id) ?? []));
-}
-
-export async function getDomain(db: Executor, id: string): Promise<SendingDomainView> {
-  const row = await db.selectFrom('sending_domains').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw notFound('sending domain');
-  return (await viewsOf(db, [row]))[0]!;
-}
-
-export async function listDomains(db: Executor, filter: { tenantId?: string | null } = {}): Promise<SendingDomainView[]> {
-  let q = db.selectFrom('sending_domains').selectAll().orderBy('domain');
-  if (filter.tenantId) q = q.where('tenant_id', '=', filter.tenantId);
-  return viewsOf(db, await q.execute());
-}
-
-/** A domain by id or by name (as the CLI's `domains verify D` accepts either). */
-export async function resolveDomain(db: Executor, idOrName: string): Promise<SendingDomainView> {
-  const name = tryNormalizeDomainName(idOrName);
-  const row = await db.selectFrom('sending_domains').selectAll()
-    .where((eb) => (name ? eb.or([eb('id', '=', idOrName), eb('domain', '=', name)]) : eb('id', '=', idOrName)))
-    .executeTakeFirst();
-  if (!row) throw notFound(`sending domain "${idOrName}"`);
-  return (await viewsOf(db, [row]))[0]!;
-}
-
-/**
- * Reads a domain row for a change, holding its row lock until the transaction ends (a no-op
- * UPDATE locks in PostgreSQL; SQLite serialises writers anyway), so two rotations, or a
- * rotation and a verification, never interleave.
- */
-async function lockDomain(trx: Tx, id: string): Promise<SendingDomainTable> {
-  const touched = await trx.updateTable('sending_domains').set((eb) => ({ updated_at: eb.ref('updated_at') })).where('id', '=', id).executeTakeFirst();
-  if (Number(touched.numUpdatedRows) === 0) throw notFound('sending domain');
-  return trx.selectFrom('sending_domains').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-}
-
-/** Unique-index violations on either engine, turned into the conflict a racing writer deserves. */
-function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}
+export { DEFAULT_RECORD_OPTIONS, getDomain, listDomains, resolveDomain } from './views.ts';
+export type { DkimKeyView, SendingDomainView } from './views.ts';
+export { activateDkimKey, rotateDkimKey } from './keys.ts';
+export type { RotationResult } from './keys.ts';
 
 async function assertReturnPathFree(trx: Tx, returnPathDomain: string): Promise<void> {
   const clash = await trx.selectFrom('sending_domains').select('domain')
@@ -228,90 +113,6 @@ export async function verifyDomain(store: Store, actor: Actor, domainId: string,
     }, now);
   });
   return report;
-}
-
-export interface RotationResult {
-  domain: SendingDomainView;
-  /** The selector that signed before; with activate: false it still does. */
-  previousSelector: string;
-  /** The DKIM record to publish for the new selector. */
-  record: DnsRecord;
-  activated: boolean;
-}
-
-function keyRow(domainId: string, selector: string, pair: { privateKeyPem: string; publicKey: string }, now: number, active: boolean): DkimKeyTable {
-  return { id: newId('dk', now), domain_id: domainId, selector, algorithm: 'rsa-sha256', private_key_pem: pair.privateKeyPem, public_key: pair.publicKey, active: active ? 1 : 0, created_at: now, retired_at: null };
-}
-
-/** Retires the signing key and makes `selector` the one that signs. */
-async function switchActiveKey(trx: Tx, domainId: string, selector: string, keepVerified: boolean, now: number): Promise<void> {
-  await trx.updateTable('dkim_keys').set({ active: 0, retired_at: now }).where('domain_id', '=', domainId).where('active', '=', 1).execute();
-  await trx.updateTable('dkim_keys').set({ active: 1 }).where('domain_id', '=', domainId).where('selector', '=', selector).execute();
-  await trx.updateTable('sending_domains').set({ dkim_selector: selector, updated_at: now, ...(keepVerified ? {} : { verified_at: null }) }).where('id', '=', domainId).execute();
-}
-
-/**
- * A new key under a new selector. By default it signs from now on (the brief's rotation): the
- * previous key stays in the store, retired, and its DNS record should stay published for some
- * days so mail in flight verifies; verified_at is cleared, the new record being unproven.
- * With activate: false the key is only prepared: its record can be published and verified
- * while the old key goes on signing, and activateDkimKey switches without a gap.
- */
-export async function rotateDkimKey(store: Store, actor: Actor, domainId: string, selector?: string, options: { activate?: boolean } = {}): Promise<RotationResult> {
-  const activate = options.activate ?? true;
-  const wanted = selector === undefined ? undefined : normalizeSelector('selector', selector);
-  const pair = await generateDkimKeyPair();
-  try {
-    return await store.transaction(async (trx) => {
-      const d = await lockDomain(trx, domainId);
-      const keys = await trx.selectFrom('dkim_keys').select(['selector', 'active', 'retired_at']).where('domain_id', '=', domainId).execute();
-      const pending = keys.find((k) => k.active === 0 && k.retired_at === null);
-      if (pending && !activate) throw conflict(`a prepared key (selector ${pending.selector}) is waiting for ${d.domain}; activate it first`);
-      const taken = new Set(keys.map((k) => k.selector));
-      const now = Date.now();
-      if (wanted && taken.has(wanted)) throw conflict(`selector ${wanted} was already used for ${d.domain}; choose a new one so receivers never see two keys under one name`);
-      const next = wanted ?? freeSelector(now, taken);
-      // A prepared key never signed anything: an immediate rotation replaces it outright.
-      if (pending) await trx.deleteFrom('dkim_keys').where('domain_id', '=', domainId).where('selector', '=', pending.selector).execute();
-      await trx.insertInto('dkim_keys').values(keyRow(domainId, next, pair, now, false)).execute();
-      if (activate) await switchActiveKey(trx, domainId, next, false, now);
-      await recordOperation(trx, actor, {
-        operation: activate ? 'domain.rotate_dkim' : 'domain.prepare_dkim', objectType: 'domain', objectId: domainId, tenantId: d.tenant_id,
-        description: activate ? `rotated the DKIM key of ${d.domain}: selector ${d.dkim_selector} retired, ${next} active`
-          : `prepared DKIM selector ${next} for ${d.domain}; ${d.dkim_selector} signs until it is activated`,
-        details: { domain: d.domain, previousSelector: d.dkim_selector, selector: next, activated: activate, discardedPendingSelector: pending?.selector ?? null, keyFingerprint: publicKeyFingerprint(pair.publicKey), keyBits: 2048 },
-      }, now);
-      const view = await getDomain(trx, domainId);
-      const record = dnsRecords(view, DEFAULT_RECORD_OPTIONS).find((r) => r.purpose === (activate ? 'dkim' : 'dkim_next'))!;
-      return { domain: view, previousSelector: d.dkim_selector, record, activated: activate };
-    });
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict('another rotation of this domain ran at the same moment; try again');
-    throw err;
-  }
-}
-
-/**
- * Makes the prepared key sign. The domain stays verified when the last verification saw the
- * prepared key's record published; otherwise it must be verified again.
- */
-export async function activateDkimKey(store: Store, actor: Actor, domainId: string): Promise<SendingDomainView> {
-  return store.transaction(async (trx) => {
-    const d = await lockDomain(trx, domainId);
-    const pending = await trx.selectFrom('dkim_keys').select(['selector', 'public_key']).where('domain_id', '=', domainId).where('active', '=', 0).where('retired_at', 'is', null).executeTakeFirst();
-    if (!pending) throw conflict(`${d.domain} has no prepared DKIM key; prepare one with a rotation that does not activate`);
-    const last = parseCheck(d.last_check);
-    const seen = last?.checks.some((c) => c.purpose === 'dkim_next' && c.status === 'ok' && c.name.startsWith(`${pending.selector}._domainkey.`)
-      && c.expected.endsWith(`p=${pending.public_key}`)) ?? false;
-    const now = Date.now();
-    await switchActiveKey(trx, domainId, pending.selector, seen && d.verified_at !== null, now);
-    await recordOperation(trx, actor, {
-      operation: 'domain.activate_dkim', objectType: 'domain', objectId: domainId, tenantId: d.tenant_id,
-      description: `activated DKIM selector ${pending.selector} for ${d.domain}; ${d.dkim_selector} retired`,
-      details: { domain: d.domain, previousSelector: d.dkim_selector, selector: pending.selector, recordSeenPublished: seen, keyFingerprint: publicKeyFingerprint(pending.public_key) },
-    }, now);
-    return getDomain(trx, domainId);
-  });
 }
 
 export async function setRequireVerification(store: Store, actor: Actor, domainId: string, on: boolean): Promise<SendingDomainView> {
