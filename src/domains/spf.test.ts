@@ -48,6 +48,13 @@ test('what does not authorise is named: failing qualifiers, loops, broken includ
   assert.equal(narrow.status, 'mismatch');
 });
 
+test('a failing include ends the search: no waiting on a broken server include after include', async () => {
+  const { lookup, asked } = dns({ 'ok.example': 'v=spf1 ip4:192.0.2.10 ip6:2001:db8::1 include:_spf.fanout.example' });
+  const r = await checkSpf(EXPECTED, ['v=spf1 include:broken.example include:ok.example ~all'], lookup);
+  assert.equal(r.status, 'mismatch');
+  assert.deepEqual(asked, ['broken.example']);
+});
+
 test('no record, two records, +all', async () => {
   const { lookup } = dns({});
   assert.equal((await checkSpf(EXPECTED, ['google-site-verification=x'], lookup)).status, 'missing');

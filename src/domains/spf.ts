@@ -25,6 +25,8 @@ async function chainTerms(terms: string[], resolveTxt: TxtLookup, budget: { look
     try {
       answer = await resolveTxt(m[1]!);
     } catch {
+      // A failing include usually means a slow or broken server: stop rather than wait on more.
+      budget.lookups = 0;
       continue;
     }
     const record = answer.map((c) => c.join('')).find(isSpf);
