@@ -43,8 +43,12 @@ const LOOKUP_TIMEOUT_MS = 3000;
  * node's resolver with one short try: a machine without DNS must get its answer (lookup_failed)
  * in seconds, not after c-ares' default retries. The race guards against a resolver that hangs.
  */
-export function defaultResolver(timeoutMs = LOOKUP_TIMEOUT_MS): DnsResolver {
-  const make = () => new Resolver({ timeout: timeoutMs, tries: 1 });
+export function defaultResolver(timeoutMs = LOOKUP_TIMEOUT_MS, servers?: string[]): DnsResolver {
+  const make = () => {
+    const r = new Resolver({ timeout: timeoutMs, tries: 1 });
+    if (servers) r.setServers(servers);
+    return r;
+  };
   const withDeadline = async <T>(run: (r: Resolver) => Promise<T>): Promise<T> => {
     const r = make();
     let timer: NodeJS.Timeout | undefined;
