@@ -7,6 +7,7 @@ import { tenantRoutes } from '../tenants/routes.ts';
 import { authRoutes, userRoutes } from '../users/routes.ts';
 import { suppressionRoutes } from '../bounces/routes.ts';
 import { subscriberRoutes } from '../subscribers/routes.ts';
+import { subscriberPublicRoutes } from '../subscribers/public-routes.ts';
 import { publicTrackingRoutes } from '../tracking/public-routes.ts';
 import type { RouteModule } from './app.ts';
 
@@ -25,4 +26,4 @@ export const routeModules: RouteModule[] = [
 ];
 
 /** Routes outside /api/v1 that recipients reach from their mail. */
-export const publicRouteModules: RouteModule[] = [publicTrackingRoutes];
+export const publicRouteModules: RouteModule[] = [publicTrackingRoutes, subscriberPublicRoutes];

@@ -9,7 +9,11 @@ import { sessionFor, testConfig } from '../testing/http.ts';
 import type { Session } from '../testing/http.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 import { authRoutes, userRoutes } from '../users/routes.ts';
+import { getPlatformSecret } from '../core/secrets.ts';
+import { CONFIRM_TTL_MS, confirmationUrl } from './optin.ts';
+import { subscriberPublicRoutes } from './public-routes.ts';
 import { subscriberRoutes } from './routes.ts';
+import { getSubscriber, unsubscribe } from './subscribers.ts';
 import { makeTenant } from './testing.ts';
 
 const system: Actor = { operator: 'test', clientIp: '127.0.0.1', role: 'system' };
@@ -100,5 +104,41 @@ describeEachEngine('lists and subscribers HTTP API', (get) => {
     const auditor = await sessionFor(app, store, 'auditor');
     assert.equal((await auditor.request('GET', `/api/v1/tenants/${T}/lists/${listId}`)).statusCode, 200);
     assert.equal((await auditor.request('POST', `/api/v1/tenants/${T}/lists`, { name: 'nope' })).statusCode, 403);
+  });
+});
+
+describeEachEngine('double opt-in confirmation', (get) => {
+  test('the confirm link confirms in one click; forged, expired or stale links change nothing', async () => {
+    const { store, dataDir } = get();
+    const app = await buildHttpApp({ store, config: testConfig(dataDir) }, [authRoutes, userRoutes, subscriberRoutes], {}, [subscriberPublicRoutes]);
+    const admin = await sessionFor(app, store, 'administrator');
+    await makeTenant(store, 'tn_doi');
+    const list = (await admin.request('POST', '/api/v1/tenants/tn_doi/lists', { name: '理财早报', doubleOptIn: true })).json();
+    const sub = await admin.request('POST', `/api/v1/tenants/tn_doi/lists/${list.id}/subscribe`, { email: 'he@example.test' });
+    assert.equal(sub.json().status, 'unconfirmed');
+    const url = new URL(sub.json().confirmUrl);
+    assert.equal(url.origin, 'http://localhost:8080');
+    const token = url.pathname.split('/').pop()!;
+
+    const forged = await app.inject({ method: 'GET', url: `/s/confirm/${token.slice(0, -3)}AAA` });
+    assert.equal(forged.statusCode, 400);
+    assert.match(forged.body, /此确认链接无效或已过期/);
+    assert.equal((await getSubscriber(store, system, 'tn_doi', { email: 'he@example.test' })).memberships[0]?.status, 'unconfirmed');
+
+    const ok = await app.inject({ method: 'GET', url: url.pathname, headers: { 'accept-language': 'en-GB' } });
+    assert.equal(ok.statusCode, 200);
+    assert.match(ok.body, /your subscription to &#34;理财早报&#34; is confirmed/);
+    assert.equal((await getSubscriber(store, system, 'tn_doi', { email: 'he@example.test' })).memberships[0]?.status, 'subscribed');
+    const ops = await store.db.selectFrom('operation_log').select(['operator']).where('operation', '=', 'subscriber.confirm').execute();
+    assert.deepEqual(ops.map((o) => o.operator), ['recipient:he@example.test']);
+
+    await unsubscribe(store, system, { tenantId: 'tn_doi', email: 'he@example.test' });
+    const stale = await app.inject({ method: 'GET', url: url.pathname });
+    assert.equal(stale.statusCode, 200);
+    assert.equal((await getSubscriber(store, system, 'tn_doi', { email: 'he@example.test' })).memberships[0]?.status, 'unsubscribed', 'an old link does not undo an unsubscribe');
+
+    const secret = await getPlatformSecret(store);
+    const expired = confirmationUrl('https://x.test', secret, { tenantId: 'tn_doi', listId: list.id, subscriberId: sub.json().subscriber.id }, Date.now() - CONFIRM_TTL_MS - 1);
+    assert.equal((await app.inject({ method: 'GET', url: new URL(expired).pathname })).statusCode, 400);
   });
 });

@@ -6,7 +6,9 @@ import type { HttpDeps, RouteModule } from '../http/app.ts';
 import { actorOf, assertTenantAccess, requireRole } from '../http/auth.ts';
 import { closed } from '../http/schemas.ts';
 import { invalid } from '../core/errors.ts';
+import { getPlatformSecret } from '../core/secrets.ts';
 import { exportSubscribers } from './export.ts';
+import { confirmationUrl } from './optin.ts';
 import { createImport, getImport, importSubscribers } from './import/import.ts';
 import { createList, deleteList, getList, listLists, updateList } from './lists.ts';
 import { getSubscriber, listMembers, subscribe, unsubscribe, updateSubscriber } from './subscribers.ts';
@@ -136,12 +138,16 @@ export const subscriberRoutes: RouteModule = async (app, deps) => {
     return listMembers(store, actorOf(req), { tenantId: req.params.tenantId, listId: req.params.listId, ...req.query });
   });
   app.post<P<typeof ListParams> & { Body: Static<typeof SubscribeBody> }>('/tenants/:tenantId/lists/:listId/subscribe', {
-    schema: { tags: ['subscribers'], summary: 'Subscribe an address (unconfirmed on a double opt-in list unless status is given)', params: ListParams, body: SubscribeBody },
+    schema: { tags: ['subscribers'], summary: 'Subscribe an address (unconfirmed on a double opt-in list unless status is given; then confirmUrl is the link to mail)', params: ListParams, body: SubscribeBody },
   }, async (req, reply) => {
     const p = requireRole(req, WRITERS);
     assertTenantAccess(p, req.params.tenantId, 'tenant');
     const r = await subscribe(store, actorOf(req), { tenantId: req.params.tenantId, listId: req.params.listId, ...req.body, source: p.kind === 'apikey' ? 'api' : 'console' });
-    return reply.code(r.added ? 201 : 200).send(r);
+    // An unconfirmed subscriber gets the double opt-in link for the business system to mail.
+    const confirmUrl = r.status === 'unconfirmed'
+      ? confirmationUrl(deps.config.http.publicUrl, await getPlatformSecret(store), { tenantId: req.params.tenantId, listId: req.params.listId, subscriberId: r.subscriber.id })
+      : null;
+    return reply.code(r.added ? 201 : 200).send({ ...r, confirmUrl });
   });
   app.post<P<typeof ListParams> & { Body: Static<typeof UnsubscribeBody> }>('/tenants/:tenantId/lists/:listId/unsubscribe', {
     schema: { tags: ['subscribers'], summary: 'Unsubscribe an address from one list; effective for every later send at once', params: ListParams, body: UnsubscribeBody },
