@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Command } from 'commander';
 import { createTenant } from '../tenants/service.ts';
+import { runCli } from '../testing/cli.ts';
 import { testConfig } from '../testing/http.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 import { registerDomainCommands } from './cli.ts';
@@ -46,6 +47,22 @@ describeEachEngine('domains commands', (get) => {
     assert.deepEqual((await cli('domains', 'records', 'statements.bank.example')).slice(1), out.slice(1));
     await assert.rejects(cli('domains', 'create', '--tenant', 'Card Centre', '--domain', 'bad domain'), /domain "bad domain" is not a valid domain name/);
     await assert.rejects(cli('domains', 'create', '--tenant', 'Nobody', '--domain', 'x.bank.example'), /tenant "Nobody" not found/);
+  });
+
+  test('the installed command (`fanout domains create`) in a child process: records out, bad names refused with exit 1', async () => {
+    const { dataDir, databaseUrl, store } = get();
+    const env = { FANOUT_DATA_DIR: dataDir, ...(databaseUrl ? { FANOUT_DATABASE_URL: databaseUrl } : {}) };
+    const ok = runCli(['domains', 'create', '--tenant', 'Card Centre', '--domain', '银行.example'], env);
+    assert.equal(ok.status, 0, ok.stderr);
+    const lines = ok.stdout.trim().split('\n');
+    assert.match(lines[0]!, /^; sending domain xn--[a-z0-9]+\.example \(银行\.example\), id dm_/);
+    assert.equal(lines.filter((l) => /\tIN\t(TXT|MX)\t/.test(l)).length, 5);
+    const before = await store.db.selectFrom('sending_domains').select('id').execute();
+    const bad = runCli(['domains', 'create', '--tenant', 'Card Centre', '--domain', '10.0.0.1'], env);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /domain "10\.0\.0\.1" is not a valid domain name: an IP address is not a domain name/);
+    assert.deepEqual(await store.db.selectFrom('sending_domains').select('id').execute(), before);
+    await cli('domains', 'delete', '银行.example');
   });
 
   test('verify says what is missing and which look-ups failed', async () => {
