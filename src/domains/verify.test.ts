@@ -24,3 +24,14 @@ test('node\'s resolver against a DNS server that never answers: every record loo
     sink.close();
   }
 });
+
+test('what DNS answered is kept bounded in the report', async () => {
+  const junk = Array.from({ length: 30 }, (_, i) => [`junk-${i}-${'x'.repeat(5000)}`]);
+  const resolver = { resolveTxt: async () => junk, resolveMx: async () => [] };
+  const checks = await checkRecords(dnsRecords(domain, { mxHost: 'mx.fanout.example' }), resolver);
+  const spf = checks.find((c) => c.purpose === 'spf')!;
+  assert.equal(spf.status, 'missing');
+  assert.equal(spf.found.length, 10);
+  assert.ok(spf.found.every((f) => f.length <= 1025));
+  assert.equal(checks.find((c) => c.purpose === 'return_path_mx')?.status, 'missing');
+});

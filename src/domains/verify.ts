@@ -168,8 +168,13 @@ async function checkOne(record: DnsRecord, resolver: DnsResolver): Promise<Recor
 
 /** Looks every record up (in parallel) and judges each; never throws for DNS trouble. */
 export async function checkRecords(records: DnsRecord[], resolver: DnsResolver): Promise<RecordCheck[]> {
-  return Promise.all(records.map((r) => checkOne(r, resolver)));
+  const checks = await Promise.all(records.map((r) => checkOne(r, resolver)));
+  // What DNS answered is stored and shown: bounded, since anyone can publish 64 KB of TXT.
+  return checks.map((c) => ({ ...c, found: c.found.slice(0, MAX_FOUND).map((f) => (f.length > MAX_FOUND_CHARS ? `${f.slice(0, MAX_FOUND_CHARS)}…` : f)) }));
 }
+
+const MAX_FOUND = 10;
+const MAX_FOUND_CHARS = 1024;
 
 export function summarise(domainId: string, domain: string, checks: RecordCheck[], now: number): VerificationReport {
   const required = checks.filter((c) => c.required);
