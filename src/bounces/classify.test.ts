@@ -160,6 +160,15 @@ test('malformed input never throws and reports nothing it cannot see', () => {
   }
 });
 
+test('runaway input (one enormous line, thousands of parts) is read only as far as it matters', () => {
+  // These once took minutes (quadratic line lookups); they must finish like any other message.
+  const line = classifyMessage('From: MAILER-DAEMON@x.example\nSubject: fail\n\n<u@x.example>: ' + 'lorem ipsum user@ex.example unknown '.repeat(60000));
+  assert.ok(line.recipients.length >= 1);
+  const parts = classifyMessage('Content-Type: multipart/mixed; boundary=b\n\n' + '--b\n\n'.repeat(100000));
+  assert.equal(parts.recipients.length, 0);
+  assert.equal(classifySmtpReply({ text: 'x'.repeat(1_000_000) }).reason, 'undefined');
+});
+
 test('MIME walker: unindented parameter folding and missing boundaries still yield the text', () => {
   const p = parseMessage('Content-Type: multipart/alternative;\nboundary="Q"\n\n--Q\nContent-Type: text/plain\n\nhello\n--Q--\n');
   assert.equal(p.params.boundary, 'Q');

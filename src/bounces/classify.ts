@@ -80,7 +80,7 @@ function fromDsn(r: DsnRecipient, blocks: Map<string, string>, report: string): 
   const block = blocks.get(recipient) ?? '';
   // Sendmail keeps only the first line of a multi-line reply ("550-5.7.1 ..."); the rest is in the transcript.
   const truncated = /^\s*[245]\d\d-/.test(r.diagnostic);
-  const diagnostic = truncated ? `${r.diagnostic}\n${block}` : r.diagnostic || block;
+  const diagnostic = (truncated ? `${r.diagnostic}\n${block}` : r.diagnostic || block).slice(0, MAX_BLOCK);
   const reported = normaliseStatus(r.status);
   const inText = findStatus(r.diagnostic);
   // A generic x.0.0 in the DSN says less than the code the remote server gave in its reply.

@@ -28,6 +28,8 @@ export interface MimePart {
 }
 
 const MAX_DEPTH = 12;
+/** More parts than any real bounce has; the rest of a runaway multipart is left unread. */
+const MAX_PARTS = 500;
 
 export function header(h: Headers, name: string): string | undefined {
   return h.fields.get(name)?.[0];
@@ -127,6 +129,7 @@ function splitMultipart(part: MimePart, boundary: string, depth: number): void {
     const at = body.indexOf(delim, pos);
     if (at < 0) break;
     // A boundary only counts at the start of a line.
+    if (starts.length >= MAX_PARTS) break;
     if (at === 0 || body[at - 1] === '\n') {
       const after = body.slice(at + delim.length, at + delim.length + 2);
       if (after === '--') {

@@ -22,7 +22,8 @@ export interface ReplyClassification {
 }
 
 export function classifySmtpReply(reply: SmtpReply): ReplyClassification {
-  const text = typeof reply.text === 'string' ? reply.text : '';
+  // SMTP replies are at most a few lines; anything longer is cut rather than scanned in full.
+  const text = typeof reply.text === 'string' ? reply.text.slice(0, 8192) : '';
   const code = typeof reply.replyCode === 'number' && Number.isInteger(reply.replyCode) ? String(reply.replyCode) : findReplyCode(text);
   const status = normaliseStatus(typeof reply.status === 'string' ? reply.status : '') || findStatus(text);
   const temporary = code.startsWith('4') || status.startsWith('4');

@@ -55,6 +55,8 @@ function stripHtml(html: string): string {
     .replace(/&amp;/gi, '&');
 }
 
+const MAX_REPORT = 256 * 1024;
+
 const REPORT_TYPES = new Set(['message/delivery-status', 'message/global-delivery-status', 'message/feedback-report', 'message/disposition-notification']);
 
 /**
@@ -70,7 +72,8 @@ export function reportText(root: MimePart): { report: string; inlineOriginal: st
     const t = decodeCharset(decodeTransfer(p), p.params.charset);
     return p.type === 'text/html' ? stripHtml(t) : t;
   });
-  const joined = texts.join('\n').replace(/\r\n?/g, '\n');
+  // Human-readable reports are a few kilobytes; a runaway part is read only as far as it matters.
+  const joined = texts.join('\n').slice(0, MAX_REPORT).replace(/\r\n?/g, '\n');
   if (root.children.length > 0 && root.children.some((c) => c.enclosed)) return { report: joined, inlineOriginal: '' };
   const { report, original } = cutOriginal(joined);
   return { report, inlineOriginal: original };
@@ -79,10 +82,22 @@ export function reportText(root: MimePart): { report: string; inlineOriginal: st
 /** Lines that quote the original's headers or are plainly about the sender rather than the recipient. */
 const IGNORE_LINE = /^[ \t>]*(?:from|reply-to|sender|return-path|subject|sent|date|message-id|received|envelope-from|x-[\w-]+|in-reply-to|references|list-[\w-]+|dkim-signature)\s*:/i;
 
+/**
+ * Where the line holding `index` starts, looking back at most `limit` characters: a report that
+ * is one enormous line must not make every lookup scan back to its beginning.
+ */
+function lineStartOf(text: string, index: number, limit = 1000): number {
+  const floor = Math.max(0, index - limit);
+  for (let i = index - 1; i >= floor; i--) if (text.charCodeAt(i) === 10) return i + 1;
+  return floor;
+}
+
 function lineAt(text: string, index: number): string {
-  const start = text.lastIndexOf('\n', index) + 1;
-  const end = text.indexOf('\n', index);
-  return text.slice(start, end < 0 ? text.length : end);
+  const start = lineStartOf(text, index);
+  const ceiling = Math.min(text.length, index + 1000);
+  let end = index;
+  while (end < ceiling && text.charCodeAt(end) !== 10) end++;
+  return text.slice(start, end);
 }
 
 export interface TextRecipient {
@@ -96,7 +111,9 @@ export interface TextRecipient {
  * sender's own addresses (the bounce's To, the original's From), which reports also mention.
  */
 export function recipientsInText(report: string, exclude: Set<string>): TextRecipient[] {
-  const positions = addressPositions(report).filter((p) => {
+  // A report naming thousands of addresses is not a bounce to read line by line; the first
+  // few thousand mentions are plenty and keep the work bounded.
+  const positions = addressPositions(report).slice(0, 5000).filter((p) => {
     if (exclude.has(p.address) || isRobot(p.address)) return false;
     const line = lineAt(report, p.index);
     if (IGNORE_LINE.test(line)) return false;
@@ -109,28 +126,35 @@ export function recipientsInText(report: string, exclude: Set<string>): TextReci
     if (/(?:generated|expanded) (?:from|by)\s*<?$/i.test(before)) return false;
     return true;
   });
-  const order: string[] = [];
-  for (const p of positions) if (!order.includes(p.address)) order.push(p.address);
-  return order.map((address) => {
-    let block = '';
-    for (let i = 0; i < positions.length; i++) {
-      const p = positions[i];
-      if (!p || p.address !== address) continue;
-      let next = report.length;
-      for (let j = i + 1; j < positions.length; j++) {
-        const q = positions[j];
-        if (q && q.address !== address) {
-          next = report.lastIndexOf('\n', q.index) + 1 || q.index;
-          if (next <= p.index) next = q.index;
-          break;
-        }
-      }
-      const lineStart = report.lastIndexOf('\n', p.index) + 1;
-      block += report.slice(lineStart, next) + '\n';
+  // The report is cut into consecutive segments, one per mention (from the mention's line up to
+  // the line of the next mention of a different address); an address's block is its segments.
+  // Linear in the report's length however many times an address is mentioned.
+  const blocks = new Map<string, string[]>();
+  let lengthOf = new Map<string, number>();
+  for (let i = 0; i < positions.length; i++) {
+    const p = positions[i] as { address: string; index: number };
+    const prev = positions[i - 1];
+    if (prev && prev.address === p.address) continue;
+    let j = i + 1;
+    while (j < positions.length && (positions[j] as { address: string }).address === p.address) j++;
+    const q = positions[j];
+    let next = report.length;
+    if (q) {
+      next = lineStartOf(report, q.index);
+      if (next <= p.index) next = q.index;
     }
-    return { address, block };
-  });
+    const lineStart = lineStartOf(report, p.index);
+    const used = lengthOf.get(p.address) ?? 0;
+    if (used >= MAX_BLOCK) continue;
+    const segment = report.slice(lineStart, Math.min(next, lineStart + MAX_BLOCK - used));
+    blocks.set(p.address, [...(blocks.get(p.address) ?? []), segment]);
+    lengthOf = lengthOf.set(p.address, used + segment.length);
+  }
+  return [...blocks].map(([address, segments]) => ({ address, block: segments.join('\n') + '\n' }));
 }
+
+/** Longest text kept per recipient: diagnostics are short; the rest is boilerplate or a runaway report. */
+const MAX_BLOCK = 8000;
 
 /** The SMTP command a failure answered, as reported in the text. */
 export function commandIn(text: string): string {
@@ -178,6 +202,6 @@ export function remoteHostIn(text: string): string {
   const m =
     /\bhost\s+([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?\s*\[[0-9a-f.:]+\]/i.exec(text) ??
     /\b(?:remote (?:host|server)|mx|server)\s*(?:said|is|:)?\s*\(?([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\b/i.exec(text) ??
-    /([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?\s*\[[0-9.]+\]/i.exec(text);
+    /(?<![a-z0-9.-])([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?\s*\[[0-9.]+\]/i.exec(text);
   return m?.[1]?.toLowerCase() ?? '';
 }
