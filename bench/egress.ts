@@ -13,7 +13,7 @@ if (process.argv[2] === '--sink') {
   const sink = await SmtpSink.start({ capture: false, starttls: process.argv[3] === '1' });
   process.send?.({ port: sink.port });
   process.on('message', (m) => {
-    if (m === 'count') process.send?.({ messages: sink.counters.messages, maxConcurrent: sink.counters.maxConcurrentConnections });
+    if (m === 'count') process.send?.({ messages: sink.counters.messages, maxConcurrent: sink.counters.maxConcurrentConnections, cpu: process.cpuUsage() });
     if (m === 'stop') void sink.close().then(() => process.exit(0));
   });
 } else {
@@ -36,6 +36,8 @@ if (process.argv[2] === '--sink') {
     : async (rcpt: string) => (await transport.sendMail({ envelope: { from: 'b@bank.test', to: [rcpt] }, raw: message })).accepted.length === 1;
   const warm = async () => { await sendOne('w@example.test'); };
   await Promise.all(Array.from({ length: connections }, warm));
+  child.send('count');
+  const sinkCpu0 = await new Promise<NodeJS.CpuUsage>((resolve) => child.once('message', (m: { cpu: NodeJS.CpuUsage }) => resolve(m.cpu)));
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const worker = async () => {
@@ -49,12 +51,13 @@ if (process.argv[2] === '--sink') {
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   child.send('count');
-  const seen = await new Promise<{ messages: number; maxConcurrent: number }>((resolve) => child.once('message', (m: { messages: number; maxConcurrent: number }) => resolve(m)));
+  const seen = await new Promise<{ messages: number; maxConcurrent: number; cpu: NodeJS.CpuUsage }>((resolve) => child.once('message', (m: { messages: number; maxConcurrent: number; cpu: NodeJS.CpuUsage }) => resolve(m)));
+  const sinkCpuMs = (seen.cpu.user + seen.cpu.system - sinkCpu0.user - sinkCpu0.system) / 1000;
   console.log(JSON.stringify({
     mode, messages: total, bytes: message.length, connections, tls, rset, delivered, other,
     perSecond: Math.round(total / secs),
     cpuMsPerMessage: Number(((cpu.user + cpu.system) / 1000 / total).toFixed(4)),
-    sinkMessages: seen.messages, sinkMaxConcurrent: seen.maxConcurrent,
+    sinkMessages: seen.messages, sinkMaxConcurrent: seen.maxConcurrent, sinkCpuMsPerMessage: Number((sinkCpuMs / total).toFixed(4)),
   }));
   await egress.close();
   transport.close();

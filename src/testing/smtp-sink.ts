@@ -1,4 +1,4 @@
-import type net from 'node:net';
+import net from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { generate } from 'selfsigned';
@@ -47,8 +47,9 @@ export interface SinkCounters {
   messages: number;
   recipients: number;
   rejectedRecipients: number;
+  /** Message bytes; the count-only responder counts them as on the wire (dot-stuffed, with the final dot). */
   bytes: number;
-  /** Counted only with `traceCommands` and on unencrypted sessions. */
+  /** Counted with `traceCommands` on unencrypted sessions, and always by the count-only responder. */
   rsets: number;
   drops: number;
 }
@@ -99,6 +100,22 @@ function smtpError(code: number, text: string): Error {
   return Object.assign(new Error(text), { responseCode: code });
 }
 
+const CRLF = Buffer.from('\r\n');
+const DATA_END = Buffer.from('\r\n.\r\n');
+
+/**
+ * Offset just past the end-of-data marker in `chunk` (searching from `pos`), or -1. `tail`
+ * holds the last data bytes before `pos` (CRLF at the start of DATA), so a marker split
+ * across reads is found too.
+ */
+export function findDataEnd(chunk: Buffer, pos: number, tail: Buffer): number {
+  const head = Buffer.concat([tail, chunk.subarray(pos, pos + 4)]);
+  const i = head.indexOf(DATA_END);
+  if (i >= 0 && i < tail.length) return pos + i + DATA_END.length - tail.length;
+  const j = chunk.indexOf(DATA_END, pos);
+  return j < 0 ? -1 : j + DATA_END.length;
+}
+
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class SmtpSink {
@@ -110,7 +127,8 @@ export class SmtpSink {
   defaultBehaviour: SinkBehaviour;
   readonly #opts: SmtpSinkOptions;
   readonly #sockets = new Map<string, net.Socket>();
-  #server!: SMTPServer;
+  #server: SMTPServer | null = null;
+  #fast: net.Server | null = null;
   #waiters: { n: number; resolve: () => void }[] = [];
 
   private constructor(opts: SmtpSinkOptions) {
@@ -155,7 +173,13 @@ export class SmtpSink {
 
   async close(): Promise<void> {
     for (const s of this.#sockets.values()) s.destroy();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const server = this.#server ?? this.#fast;
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  }
+
+  /** Whether this sink runs the minimal count-only responder (see #listenFast). */
+  get fast(): boolean {
+    return this.#fast !== null;
   }
 
   behaviourFor(address: string): SinkBehaviour {
@@ -164,6 +188,9 @@ export class SmtpSink {
   }
 
   async #listen(): Promise<void> {
+    const o = this.#opts;
+    const plainAccept = (o.default === undefined || o.default === 'accept') && !o.rules && !o.greeting && !o.traceCommands && o.maxMessageBytes === undefined;
+    if (o.capture === false && o.starttls === false && plainAccept) return this.#listenFast();
     const tlsOn = this.#opts.starttls ?? true;
     const cert = tlsOn ? await testCertificate() : undefined;
     const server = new SMTPServer({
@@ -217,6 +244,98 @@ export class SmtpSink {
       });
     });
     this.port = (net0.address() as net.AddressInfo).port;
+  }
+
+  /**
+   * Count-only sinks that accept everything (the benchmark's) skip smtp-server: a minimal
+   * responder that batches its replies per read costs a fraction of the CPU, which matters
+   * when sink and sender share two cores. It speaks EHLO/HELO, PIPELINING, MAIL, RCPT, DATA,
+   * RSET, NOOP and QUIT; anything else gets 502.
+   */
+  async #listenFast(): Promise<void> {
+    const server = net.createServer((socket) => this.#fastSession(socket));
+    this.#fast = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, this.host, () => resolve());
+    });
+    this.port = (server.address() as net.AddressInfo).port;
+  }
+
+  #fastSession(socket: net.Socket): void {
+    const c = this.counters;
+    c.connections++;
+    c.activeConnections++;
+    if (c.activeConnections > c.maxConcurrentConnections) c.maxConcurrentConnections = c.activeConnections;
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.#sockets.set(key, socket);
+    socket.setNoDelay(true);
+    socket.on('error', () => {});
+    socket.once('close', () => {
+      c.activeConnections--;
+      this.#sockets.delete(key);
+    });
+    const name = this.#opts.name ?? 'sink.fanout.test';
+    let inData = false;
+    let rcpts = 0;
+    let partial = '';
+    let tail = CRLF;
+    let bytes = 0;
+    socket.write(`220 ${name} ESMTP Fanout test sink\r\n`);
+    socket.on('data', (chunk: Buffer) => {
+      let out = '';
+      let pos = 0;
+      while (pos < chunk.length) {
+        if (inData) {
+          const end = findDataEnd(chunk, pos, tail);
+          if (end < 0) {
+            bytes += chunk.length - pos;
+            tail = Buffer.concat([tail, chunk.subarray(Math.max(pos, chunk.length - 4))]).subarray(-4);
+            break;
+          }
+          bytes += end - pos;
+          pos = end;
+          inData = false;
+          c.messages++;
+          c.recipients += rcpts;
+          c.bytes += bytes;
+          rcpts = 0;
+          out += '250 2.0.0 Ok: queued\r\n';
+          continue;
+        }
+        const nl = chunk.indexOf(0x0a, pos);
+        if (nl < 0) {
+          partial += chunk.toString('latin1', pos);
+          if (partial.length > 4096) socket.destroy();
+          break;
+        }
+        const line = partial + chunk.toString('latin1', pos, nl > pos && chunk[nl - 1] === 0x0d ? nl - 1 : nl);
+        partial = '';
+        pos = nl + 1;
+        switch (line.slice(0, 4).toUpperCase()) {
+          case 'EHLO': out += `250-${name}\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE 104857600\r\n250 ENHANCEDSTATUSCODES\r\n`; break;
+          case 'HELO': out += `250 ${name}\r\n`; break;
+          case 'MAIL': rcpts = 0; out += '250 2.1.0 Ok\r\n'; break;
+          case 'RCPT': rcpts++; out += '250 2.1.5 Ok\r\n'; break;
+          case 'DATA':
+            if (rcpts === 0) out += '503 5.5.1 Error: need RCPT command\r\n';
+            else {
+              inData = true;
+              tail = CRLF;
+              bytes = 0;
+              out += '354 End data with <CR><LF>.<CR><LF>\r\n';
+            }
+            break;
+          case 'RSET': rcpts = 0; c.rsets++; out += '250 2.0.0 Ok\r\n'; break;
+          case 'NOOP': out += '250 2.0.0 Ok\r\n'; break;
+          case 'QUIT':
+            socket.end(`${out}221 2.0.0 Bye\r\n`);
+            return;
+          default: out += '502 5.5.2 Error: command not recognized\r\n';
+        }
+      }
+      if (out) socket.write(out);
+    });
   }
 
   #onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {

@@ -154,6 +154,9 @@ interface Session {
   lastUsed: number;
   /** Set per message: cork the socket from the body's start to the terminating dot. */
   corkBody: boolean;
+  /** QUIT sent, socket not closed yet: still a connection as far as the site can tell. */
+  retiring: boolean;
+  closed: boolean;
 }
 
 interface Waiting {
@@ -195,6 +198,7 @@ export class EgressPool {
   #waiting: Waiting[] = [];
   #waitHead = 0;
   #opening = 0;
+  #retiring = 0;
   #timer: NodeJS.Timeout | null = null;
   #closing = false;
   lastActive: number;
@@ -218,7 +222,7 @@ export class EgressPool {
   }
 
   get sessions(): number {
-    return this.#sessions.size + this.#opening;
+    return this.#sessions.size + this.#opening + this.#retiring;
   }
 
   get queued(): number {
@@ -289,7 +293,7 @@ export class EgressPool {
       const limits = this.throttle.limits();
       const session = this.#idle.pop();
       if (!session) {
-        const room = limits.maxConnections - this.#sessions.size - this.#opening;
+        const room = limits.maxConnections - this.#sessions.size - this.#opening - this.#retiring;
         const want = this.queued - this.#opening;
         for (let i = 0; i < Math.min(room, want); i++) void this.#open();
         return;
@@ -377,7 +381,7 @@ export class EgressPool {
     }) as Conn;
     return new Promise((resolve, reject) => {
       let settled = false;
-      const session: Session = { conn, host: h.host, tls: false, sent: 0, busy: false, dead: false, lastUsed: this.#now(), corkBody: false };
+      const session: Session = { conn, host: h.host, tls: false, sent: 0, busy: false, dead: false, lastUsed: this.#now(), corkBody: false, retiring: false, closed: false };
       this.#tune(session);
       conn.on('error', (err: SmtpError) => {
         session.dead = true;
@@ -388,6 +392,13 @@ export class EgressPool {
       });
       conn.once('end', () => {
         session.dead = true;
+        session.closed = true;
+        if (session.retiring) {
+          session.retiring = false;
+          this.#retiring--;
+          // Its slot is free now.
+          if (this.queued > 0) setImmediate(() => this.#pump());
+        }
         if (!settled) {
           settled = true;
           reject(Object.assign(new Error('connection closed during setup'), { code: 'ECONNECTION' }));
@@ -543,6 +554,10 @@ export class EgressPool {
 
   #retire(s: Session): void {
     s.dead = true;
+    if (!s.closed && !s.retiring) {
+      s.retiring = true;
+      this.#retiring++;
+    }
     this.#forget(s);
     try {
       s.conn.quit();
