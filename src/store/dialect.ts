@@ -34,6 +34,9 @@ export function openDialect(location: StoreLocation): OpenedDialect {
   const engine = engineOf(location);
   if (engine === 'postgres') {
     const pool = new pg.Pool({ connectionString: location.databaseUrl!, max: 10 });
+    // An idle connection that PostgreSQL closes (restart, fail-over, a dropped test database)
+    // must not take the process down; the pool opens a new one on the next query.
+    pool.on('error', () => {});
     return { engine, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pgPool: pool };
   }
   fs.mkdirSync(location.dataDir, { recursive: true });
