@@ -45,6 +45,14 @@ const EXAMPLES: [Reason, string][] = [
   ['systemerror', '451 Could not load DRD for domain'],
   ['networkerror', '554 5.4.6 Hop count exceeded - possible mail loop'],
   ['syntaxerror', '501 5.5.4 Syntax error in parameters'],
+  // Chinese providers often answer in Chinese.
+  ['userunknown', '550 收件人不存在'],
+  ['mailboxfull', '552 邮箱空间已满'],
+  ['suspend', '550 该账号已被冻结'],
+  ['spamdetected', '554 邮件被判定为垃圾邮件'],
+  ['toomanyconn', '451 发送频率过高，请稍后再试'],
+  ['filtered', '550 收件人设置了拒收'],
+  ['mesgtoobig', '552 邮件大小超过限制'],
 ];
 
 test('every text rule reason has examples and each example is classified by its reason', () => {
@@ -69,6 +77,8 @@ test('provider codes decide before the general wording', () => {
   assert.equal(matchProvider('smtp-in.orange.fr', '550 Client host blocked for spamming issues. OFR006_102')?.reason, 'blocked');
   assert.equal(matchProvider('mx.cloudfilter.net', '550 5.1.0 sender rejected. https://www.cox.com/ AUP#CDRBL')?.reason, 'blocked');
   assert.equal(matchProvider('mx.example.org', 'no provider here'), null);
+  assert.equal(matchProvider('163mx01.mxmail.netease.com', '554 DT:SPM 163 smtp3, content denied')?.reason, 'spamdetected');
+  assert.equal(matchProvider('mx.126.com', '451 RP:QRC 126 smtp, too many mails')?.reason, 'toomanyconn');
   for (const p of PROVIDER_RULES) assert.ok(p.rules.length > 0, p.provider);
 });
 

@@ -30,6 +30,7 @@ export const TEXT_RULES: TextRule[] = [
   {
     reason: 'mailboxfull',
     patterns: [
+      '(?:邮箱|信箱)(?:空间|容量)?(?:已满|不足)', '超出(?:邮箱)?(?:容量|配额)',
       'mail ?box (?:is )?(?:full|over ?quota|exceeded)', 'mailbox (?:size )?limit', 'over ?quota', 'quota (?:exceeded|violation|full)',
       'exceeded (?:the |their |his |her |its )?(?:storage|quota|disk)', '(?:storage|disk) (?:quota|space) (?:exceeded|full)',
       'mailbox has exceeded', 'user has exceeded',
@@ -42,6 +43,7 @@ export const TEXT_RULES: TextRule[] = [
   {
     reason: 'mesgtoobig',
     patterns: [
+      '邮件(?:大小|尺寸)超(?:过|出)', 'mailsize limit',
       'message (?:is |was )?too (?:big|large|long)', 'message size (?:exceeds|is larger|too)', 'exceeds? (?:the )?(?:maximum |max )?(?:allowed )?(?:message )?size',
       'size (?:limit )?exceeded', 'message length exceeds', 'mail size limit', 'email (?:is )?too large', 'larger than (?:the )?(?:maximum|max|allowed)',
       'maximum (?:message )?size', 'message exceeds (?:the )?(?:local|fixed|global)? ?(?:size|limit)',
@@ -54,6 +56,7 @@ export const TEXT_RULES: TextRule[] = [
   {
     reason: 'suspend',
     patterns: [
+      '(?:帐号|账号|账户|帐户|邮箱|用户)(?:已经|已|被){0,2}(?:冻结|停用|禁用|注销|锁定)',
       '(?:account|mailbox)\\b.{0,40}\\b(?:is|has been) (?:disabled|suspended|inactive|deactivated)',
       'temporar(?:y|ily) locked',
       'account (?:has been |is |was )?(?:disabled|suspended|deactivated|inactive|frozen|locked|expired|blocked)',
@@ -67,6 +70,7 @@ export const TEXT_RULES: TextRule[] = [
   {
     reason: 'userunknown',
     patterns: [
+      '(?:收件人|用户|帐号|账号|账户|帐户|邮箱|邮件地址|地址)(?:名)?不存在', '无此用户', '查无此人',
       'invalid (?:final )?delivery userid',
       'user ?(?:name )?(?:is )?unknown', 'unknown (?:user|recipient|e-?mail address|address|local[- ]part|mailbox|account|alias)', 'no such (?:user|mailbox|recipient|address|account|local user|person)',
       'user(?:name)? (?:was )?not found', '(?:user|mailbox|recipient|address|account|e-?mail address|addressee)(?: name)? (?:does ?n[o\']t|does not|doesn\'t) exist',
@@ -88,12 +92,14 @@ export const TEXT_RULES: TextRule[] = [
     // Spam verdicts on the content, said before anything else: such reports also give advice (SPF,
     // DNS) in passing, and a listed URL in the body is not a listed sending host.
     reason: 'spamdetected',
-    patterns: ['rejected (?:due to|as|for) spam', 'spam classification', 'blacklisted (?:url|link|domain in)', '\\buribl\\b', '\\bsurbl\\b'],
+    patterns: [
+      '垃圾邮件','rejected (?:due to|as|for) spam', 'spam classification', 'blacklisted (?:url|link|domain in)', '\\buribl\\b', '\\bsurbl\\b'],
   },
   {
     // Hosting panels word "user or domain unknown" with a list of maybes that mentions blacklists.
     reason: 'hostunknown',
-    patterns: ['account or domain may not exist'],
+    patterns: [
+      '域名不存在','account or domain may not exist'],
   },
   {
     // A sender address on a blocklist is the sender being refused, not the sending host.
@@ -174,6 +180,7 @@ export const TEXT_RULES: TextRule[] = [
   {
     reason: 'filtered',
     patterns: [
+      '拒收',
       'recipient preferences',
       'filtered', 'content filter', 'rejected by (?:the )?(?:recipient|user)', '(?:recipient|user) has (?:blocked|rejected|refused)',
       'not authorized to (?:receive|send to)', 'blocked by (?:the )?(?:recipient|user)', 'user refuses', 'refused by (?:the )?recipient', 'recipient (?:refuses|rejected your)',
@@ -250,6 +257,7 @@ export const TEXT_RULES: TextRule[] = [
   },  {
     reason: 'toomanyconn',
     patterns: [
+      '(?:发送|发信|连接|投递)(?:频率|次数|速度)(?:过高|过快|超过|超限|受限)',
       'too many recipients',
       'too many (?:connections|concurrent|simultaneous|sessions|smtp sessions)', 'connection (?:rate|limit|count)', 'rate limit', 'throttl', 'too (?:many|much) (?:mail|messages) (?:from|in)',
       'exceeded (?:the )?(?:rate|connection)', 'too fast', 'slow down', 'try again later with fewer', 'too many messages (?:in|per) (?:this )?(?:session|connection)',
@@ -379,6 +387,18 @@ export const PROVIDER_RULES: ProviderRule[] = [
     provider: 'facebook',
     host: 'facebook\\.com',
     rules: [{ reason: 'filtered', patterns: ['refused due to recipient preferences'] }],
+  },
+  {
+    // NetEase (163.com, 126.com, yeah.net) puts a class:code tag in its replies ("554 DT:SPM",
+    // "451 RP:QRC"); the tag says what happened whatever the sentence around it.
+    provider: 'netease',
+    host: '163\\.com|126\\.com|yeah\\.net|netease|\\b(?:dt|hl|mi|rp):[a-z]{3}\\b',
+    rules: [
+      { reason: 'spamdetected', patterns: ['\\bdt:spm\\b'] },
+      { reason: 'authfailure', patterns: ['\\bmi:(?:spf|dma)\\b'] },
+      { reason: 'toomanyconn', patterns: ['\\brp:(?:drc|ccl|trc|qrc)\\b', '\\bhl:(?:icc|ifc)\\b', '\\bmi:(?:sfq|dmc|ccl)\\b'] },
+      { reason: 'blocked', patterns: ['\\bhl:(?:rep|mep|irc)\\b', '\\bmi:cel\\b', '\\bip:b\\w*'] },
+    ],
   },
   {
     // Cox answers with "CXxxxx" error codes.
