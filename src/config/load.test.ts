@@ -46,3 +46,14 @@ test('printed configuration masks the database password', () => {
   const c = loadConfig({ file: null, env: { FANOUT_DATABASE_URL: 'postgres://u:secret@db:5432/fanout' } });
   assert.doesNotMatch(JSON.stringify(printableConfig(c)), /secret/);
 });
+
+test('the domains section feeds the DNS records every sending domain must publish', async () => {
+  const { recordOptionsFromConfig } = await import('../domains/config.ts');
+  const dir = tmp();
+  const file = path.join(dir, 'c.json');
+  fs.writeFileSync(file, JSON.stringify({ delivery: { heloName: 'mta1.bank.example' }, domains: { bounceHost: 'bounce.bank.example', dmarcRua: 'dmarc@bank.example' } }));
+  const opts = recordOptionsFromConfig(loadConfig({ file, env: {} }));
+  assert.equal(opts.mxHost, 'bounce.bank.example');
+  assert.equal(opts.dmarcRua, 'dmarc@bank.example');
+  assert.equal(recordOptionsFromConfig(loadConfig({ file: null, env: {} })).mxHost, 'fanout.local');
+});

@@ -49,6 +49,16 @@ export const SecurityConfigSchema = Type.Object({
   secureCookies: Type.Boolean({ default: false }),
 }, { ...closed, default: {} });
 
+/** What the DNS records a sending domain must publish point at. */
+export const DomainRecordsConfigSchema = Type.Object({
+  /** Host that receives bounces for return-path domains (their MX); default: delivery.heloName. */
+  bounceHost: Type.Union([Type.String(), Type.Null()], { default: null }),
+  /** An SPF include for a relay or provider in front of Fanout, e.g. spf.bank.example. */
+  spfInclude: Type.Union([Type.String(), Type.Null()], { default: null }),
+  /** Address for DMARC aggregate reports (rua=mailto:...). */
+  dmarcRua: Type.Union([Type.String(), Type.Null()], { default: null }),
+}, { ...closed, default: {} });
+
 export const ConfigSchema = Type.Object({
   dataDir: Type.String({ default: './data' }),
   databaseUrl: Type.Union([Type.String(), Type.Null()], { default: null }),
@@ -62,6 +72,7 @@ export const ConfigSchema = Type.Object({
   bounce: BounceListenerConfigSchema,
   security: SecurityConfigSchema,
   delivery: DeliveryConfigSchema,
+  domains: DomainRecordsConfigSchema,
 }, { ...closed, default: {} });
 
 export type FanoutConfig = Static<typeof ConfigSchema>;

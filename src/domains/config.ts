@@ -7,6 +7,7 @@ export interface RecordConfig {
     heloName: string;
     egress?: { sourceIps?: string[] };
   };
+  domains?: { bounceHost: string | null; spfInclude: string | null; dmarcRua: string | null };
 }
 
 /**
@@ -23,5 +24,11 @@ export function recordOptionsFromConfig(config: RecordConfig): RecordOptions {
       return false;
     }
   });
-  return { mxHost: config.delivery.heloName, ...(sendingIps.length ? { sendingIps } : {}) };
+  const d = config.domains;
+  return {
+    mxHost: d?.bounceHost ?? config.delivery.heloName,
+    ...(sendingIps.length ? { sendingIps } : {}),
+    ...(d?.spfInclude ? { spfInclude: d.spfInclude } : {}),
+    ...(d?.dmarcRua ? { dmarcRua: d.dmarcRua } : {}),
+  };
 }
