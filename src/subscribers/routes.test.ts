@@ -142,3 +142,29 @@ describeEachEngine('double opt-in confirmation', (get) => {
     assert.equal((await app.inject({ method: 'GET', url: new URL(expired).pathname })).statusCode, 400);
   });
 });
+
+describeEachEngine('import upload over a real socket', (get) => {
+  test('a refused file is answered with a problem, not a reset connection; a good one imports', async () => {
+    const { store, dataDir } = get();
+    const app = await buildHttpApp({ store, config: testConfig(dataDir) }, [authRoutes, userRoutes, subscriberRoutes]);
+    await makeTenant(store, 'tn_sock');
+    const acc = await createAccount(store, system, { tenantId: 'tn_sock', name: 'crm-sock', password: 'a-long-password-1' });
+    const key = (await createApiKey(store, system, { tenantId: 'tn_sock', accountId: acc.id })).key;
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+      const list = await (await fetch(`${base}/api/v1/tenants/tn_sock/lists`, { method: 'POST', headers, body: JSON.stringify({ name: 'sock' }) })).json() as { id: string };
+      const start = async () => (await (await fetch(`${base}/api/v1/tenants/tn_sock/lists/${list.id}/imports`, { method: 'POST', headers, body: JSON.stringify({ format: 'csv' }) })).json() as { id: string }).id;
+      // Header refused at once while a 2 MB body is still arriving.
+      const bad = `name,city\n${'张三,上海\n'.repeat(150_000)}`;
+      const refused = await fetch(`${base}/api/v1/tenants/tn_sock/imports/${await start()}/file`, { method: 'PUT', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' }, body: bad });
+      assert.equal(refused.status, 400);
+      assert.match(((await refused.json()) as { detail: string }).detail, /no email column/);
+      const good = await fetch(`${base}/api/v1/tenants/tn_sock/imports/${await start()}/file`, { method: 'PUT', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' }, body: 'email\na@x.test\nb@x.test\n' });
+      assert.equal(good.status, 200);
+      assert.equal(((await good.json()) as { imported: number }).imported, 2);
+    } finally {
+      await app.close();
+    }
+  });
+});

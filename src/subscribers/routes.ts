@@ -84,10 +84,17 @@ function fileRoutes(app: FastifyInstance, { store }: HttpDeps): void {
     if (!body || typeof (body as { pipe?: unknown }).pipe !== 'function') {
       throw invalid(`send the file as the request body with Content-Type ${job.format === 'csv' ? 'text/csv' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'}`, [{ field: 'body', message: 'no file' }]);
     }
-    return importSubscribers(store, actor, {
-      tenantId: req.params.tenantId, listId: job.listId, importId: job.id, format: job.format as 'csv' | 'xlsx', fileName: job.fileName,
-      source: body as unknown as Readable, status: req.query.status,
-    });
+    const source = body as unknown as Readable;
+    try {
+      return await importSubscribers(store, actor, {
+        tenantId: req.params.tenantId, listId: job.listId, importId: job.id, format: job.format as 'csv' | 'xlsx', fileName: job.fileName,
+        source, status: req.query.status,
+      });
+    } catch (err) {
+      // A refused file: read the rest of the upload away so the client, still sending, gets the answer.
+      source.resume();
+      throw err;
+    }
   });
 }
 

@@ -111,7 +111,8 @@ const isBlank = (item: { fields: string[] }) => item.fields.every((x) => !x.trim
  * quoting, invalid UTF-8 past the first batch) are reported with line numbers and skipped.
  * A file that cannot be imported at all (empty, no email column, not CSV text, not UTF-8 in its
  * first batch, unreadable XLSX) is refused with a validation AppError before anything is
- * written. One operation-log entry records the import as a whole.
+ * written. One operation-log entry records the import as a whole. The source is left as it is
+ * when the import stops early (not destroyed): the caller drains or closes it.
  */
 export async function importSubscribers(store: Store, actor: Actor, opts: ImportOptions): Promise<ImportReport> {
   const started = Date.now();
@@ -158,7 +159,10 @@ export async function importSubscribers(store: Store, actor: Actor, opts: Import
   };
 
   const onBytes = (n: number) => { progress.bytesRead += n; };
-  const records: AsyncGenerator<RecordItem[]> = opts.format === 'xlsx' ? readXlsxRecords(opts.source, onBytes) : readCsvRecords(opts.source, onBytes);
+  // Stopping early must not destroy the source: an HTTP upload's socket still has to carry the answer.
+  const records: AsyncGenerator<RecordItem[]> = opts.format === 'xlsx'
+    ? readXlsxRecords(opts.source, onBytes)
+    : readCsvRecords(opts.source.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>, onBytes);
   try {
     let cols: ColumnMap | null = null;
     for await (const items of records) {
@@ -192,7 +196,6 @@ export async function importSubscribers(store: Store, actor: Actor, opts: Import
     await flush();
   } catch (err) {
     await records.return(undefined).catch(() => undefined);
-    opts.source.destroy();
     const message = err instanceof Error ? err.message : String(err);
     await finish(store, actor, list.name, importId, opts, progress, errors, 'failed', committedBatches === 0 ? message : `stopped after ${progress.rowsRead} rows: ${message}`);
     if (err instanceof AppError) throw err;
