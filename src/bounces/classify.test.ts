@@ -143,6 +143,12 @@ test('an ordinary message is not mistaken for a bounce', () => {
   assert.equal(r.recipients.length, 0);
 });
 
+test('a person\'s reply that names other addresses suppresses nobody', () => {
+  const r = classifyMessage('From: Alice <alice@bank.example>\nTo: b-1xyz@bounces.news.example\nSubject: Re: your newsletter\n\nPlease write to bob@bank.example instead, or carol@bank.example.\n');
+  assert.equal(r.kind, 'unrecognised');
+  assert.deepEqual(r.recipients, []);
+});
+
 test('malformed input never throws and reports nothing it cannot see', () => {
   const inputs: (string | Buffer)[] = [
     '',

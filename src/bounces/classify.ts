@@ -158,6 +158,9 @@ function extractFrom(root: MimePart, report: string, original: MimePart | null, 
   }
 
   const failedHeader = headerAll(root.headers, 'x-failed-recipients').flatMap(addressesIn);
+  // Free text is only read for failed addresses when the message presents itself as a bounce:
+  // a person's mail that happens to name addresses must not suppress anyone.
+  if (failedHeader.length === 0 && !presentsAsBounce(root)) return { kind: 'unrecognised', original, findings: [] };
   const exclude = senderAddresses(root, original);
   let named = recipientsInText(report, exclude);
   if (named.length === 0) {
@@ -180,6 +183,17 @@ function extractFrom(root: MimePart, report: string, original: MimePart | null, 
   }
   const findings = named.map((t) => fromText(t.address, t.block || report, report));
   return { kind: findings.length > 0 ? 'bounce' : 'unrecognised', original, findings };
+}
+
+const BOUNCE_SUBJECT = /undeliver|undelivered|returned mail|return(?:ed)? to sender|delivery (?:status|failure|notification|problem|has failed|failed)|failure notice|mail delivery (?:failed|failure|system)|not delivered|could not be delivered|nondeliverable|non-delivery|delivery error|mail system error|rejected|warning: could not send|loop (?:alert|detected)|退信|未送达|投递失败|发送失败|配信不能|送信エラー|不達|エラー/i;
+
+/** Whether a message says, in its headers, that it is a delivery report. */
+function presentsAsBounce(root: MimePart): boolean {
+  if (root.params['report-type'] !== undefined) return true;
+  const from = `${header(root.headers, 'from') ?? ''} ${header(root.headers, 'return-path') ?? ''} ${header(root.headers, 'sender') ?? ''}`;
+  if (/mailer-daemon|post[ ._-]?master|mail[ ._-]?delivery|mail[ ._-]?administrator|<>|system administrator|[\w.]-admin@|owner-[\w.-]+@/i.test(from)) return true;
+  if (/^auto-(?:generated|replied)/i.test(header(root.headers, 'auto-submitted') ?? '')) return true;
+  return BOUNCE_SUBJECT.test(header(root.headers, 'subject') ?? '');
 }
 
 function looksLikeBounce(part: MimePart): boolean {
