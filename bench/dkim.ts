@@ -21,11 +21,14 @@ const msgs = Array.from({ length: n }, (_, i) => message(i));
 
 async function measure(name: string, run: () => Promise<void>): Promise<void> {
   const cpu0 = process.cpuUsage();
+  const main0 = process.threadCpuUsage();
   const t0 = performance.now();
   await run();
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  console.log(`${name.padEnd(44)} ${String(Math.round((n / ms) * 1000)).padStart(6)} signatures/s   ${(ms / n).toFixed(3)} ms wall each   ${((cpu.user + cpu.system) / 1000 / n).toFixed(3)} ms CPU each (all threads)`);
+  const main = process.threadCpuUsage(main0);
+  const each = (u: NodeJS.CpuUsage) => ((u.user + u.system) / 1000 / n).toFixed(3);
+  console.log(`${name.padEnd(44)} ${String(Math.round((n / ms) * 1000)).padStart(6)} signatures/s   ${(ms / n).toFixed(3)} ms wall   CPU each: ${each(cpu)} ms all threads, ${each(main)} ms main thread`);
 }
 
 console.log(`${n} messages of ${msgs[0]!.length} bytes, ${os.availableParallelism()} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);

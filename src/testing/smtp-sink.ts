@@ -23,6 +23,8 @@ export type SinkBehaviour =
   | 'full-552'
   /** Reads part of the DATA, then drops the connection without a reply. */
   | 'drop-data'
+  /** Drops the connection at RCPT without a reply (a stale session the server already closed). */
+  | 'drop-rcpt'
   /** Answers RCPT and the end of DATA after a delay, then behaves as `then` (accept). */
   | { slowMs: number; then?: SinkBehaviour }
   /** Any reply at RCPT, or at the end of DATA for the whole message. */
@@ -79,7 +81,7 @@ function testCertificate(): Promise<{ key: string; cert: string }> {
   return certPromise;
 }
 
-const REPLY: Record<Exclude<SinkBehaviour, object | 'accept' | 'drop-data'>, { code: number; text: string; stage: 'rcpt' | 'data'; close?: boolean }> = {
+const REPLY: Record<Exclude<SinkBehaviour, object | 'accept' | 'drop-data' | 'drop-rcpt'>, { code: number; text: string; stage: 'rcpt' | 'data'; close?: boolean }> = {
   'close-421': { code: 421, text: '4.7.0 Too many connections, try again later', stage: 'rcpt', close: true },
   'defer-450': { code: 450, text: '4.2.1 Mailbox temporarily unavailable', stage: 'rcpt' },
   'ratelimit-451': { code: 451, text: '4.7.1 Rate limit exceeded, try again later', stage: 'rcpt' },
@@ -350,6 +352,11 @@ export class SmtpSink {
 
   async #onRcpt(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): Promise<void> {
     const b = this.behaviourFor(address.address);
+    if (b === 'drop-rcpt') {
+      this.counters.drops++;
+      this.#sockets.get(`${session.remoteAddress}:${session.remotePort}`)?.destroy();
+      return;
+    }
     if (typeof b === 'object' && 'slowMs' in b) await delay(b.slowMs);
     const reply = replyOf(b);
     if (reply && reply.stage === 'rcpt') {

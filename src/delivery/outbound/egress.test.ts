@@ -40,7 +40,7 @@ describe('egress against the scriptable sink', () => {
       traceCommands: true,
       rules: {
         unknown: 'unknown-550', busy: 'defer-450', rate: 'ratelimit-451', closer: 'close-421', full: 'full-552', dropper: 'drop-data',
-        slow: { slowMs: 300 }, yahoo: { code: 421, enhanced: '4.7.0', text: '[TSS04] Messages temporarily deferred due to unexpected volume' },
+        slow: { slowMs: 300 }, vanish: 'drop-rcpt', yahoo: { code: 421, enhanced: '4.7.0', text: '[TSS04] Messages temporarily deferred due to unexpected volume' },
       },
     });
     egress = new Egress({ heloName: 'out.bank.test', connectTimeoutMs: 2000, greetingTimeoutMs: 2000, socketTimeoutMs: 3000 });
@@ -151,6 +151,21 @@ describe('egress against the scriptable sink', () => {
     const r = await egress.send({ ...j, recipients: ['ok@example.test'] });
     assert.equal(r.perRecipient[0]?.outcome, 'delivered');
     assert.equal(sink.counters.connections, 1);
+  });
+
+  it('a kept session found dead before any reply is replaced once, transparently', async () => {
+    sink.reset();
+    const j = job(['ok@example.test']);
+    await egress.send(j);
+    assert.equal(sink.counters.connections, 1);
+    // The sink drops the kept session at RCPT without a word: the job moves to a new session,
+    // where the same happens, and only then is it deferred.
+    const r = await egress.send({ ...j, recipients: ['vanish@example.test'] });
+    assert.deepEqual(outcomes(r), ['vanish@example.test deferred - -']);
+    assert.equal(sink.counters.connections, 2, 'one fresh session was tried');
+    assert.equal(sink.counters.drops, 2);
+    const r2 = await egress.send(j);
+    assert.equal(r2.perRecipient[0]?.outcome, 'delivered');
   });
 
   it('honours messagesPerConnection', async () => {

@@ -162,6 +162,8 @@ interface Session {
 interface Waiting {
   job: EgressJob;
   resolve(r: AttemptResult): void;
+  /** Already moved once off a kept session that turned out to be dead. */
+  moved?: boolean;
 }
 
 function outcomeFor(code: number | null, enhancedStatus: string | null, text: string): RecipientOutcome {
@@ -461,6 +463,16 @@ export class EgressPool {
     s.corkBody = Buffer.isBuffer(job.message) && job.message.length <= 4 * 1024 * 1024;
     const envelope = { from: job.mailFrom, to: job.recipients, size: Buffer.isBuffer(job.message) ? job.message.length : undefined };
     const done = (err: SmtpError | null, info?: SendInfo) => {
+      if (err && this.#staleSession(s, w, err)) {
+        // The server had closed this kept session (idle timeout) before it answered anything
+        // in this transaction, so nothing was accepted: run the job on a fresh session.
+        w.moved = true;
+        this.#retire(s);
+        if (this.#waitHead > 0) this.#waiting[--this.#waitHead] = w;
+        else this.#waiting.unshift(w);
+        this.#pump();
+        return;
+      }
       s.sent++;
       const result = err ? this.#fromError(s, job, err) : this.#fromInfo(s, job, info!);
       let delivered = 0;
@@ -497,6 +509,13 @@ export class EgressPool {
       if (rsetErr) done(rsetErr as SmtpError);
       else conn.send(envelope, job.message, done);
     });
+  }
+
+  #staleSession(s: Session, w: Waiting, err: SmtpError): boolean {
+    if (w.moved || s.sent === 0 || err.responseCode || err.code === 'EENVELOPE' || err.code === 'EMESSAGE' || err.code === 'ESTREAM') return false;
+    if (!Buffer.isBuffer(w.job.message)) return false; // a stream may be partly consumed
+    const env = s.conn._envelope || {};
+    return !env.accepted?.length && !env.rejected?.length;
   }
 
   #fromInfo(s: Session, job: EgressJob, info: SendInfo): AttemptResult {
