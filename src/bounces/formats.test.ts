@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { classifyMessage } from './classify.ts';
+
+// Shapes of bounces the corpus has few of: Chinese enterprise mail systems (Coremail-style
+// Chinese reports), Office 365, QQ and NetEase as relayed by Postfix.
+const coremail = `From: postmaster@bank.example
+To: news@sender.example
+Subject: =?UTF-8?B?57O757uf6YCA5L+h?=
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: 8bit
+
+很抱歉您发送的邮件被退回，以下是该邮件的相关信息：
+
+被退回的邮件：
+主题: 对账单
+收件人: zhang.san@bank.example
+
+退信原因：收件人不存在 (550 5.1.1 User not found)
+
+----- 原始邮件 -----
+From: news@sender.example
+To: zhang.san@bank.example
+Subject: 对账单
+`;
+const o365 = `From: Microsoft Outlook <postmaster@contoso.example>
+To: news@sender.example
+Subject: Undeliverable: Statement
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+--b
+Content-Type: text/plain; charset=us-ascii
+
+Your message to lee@contoso.example couldn't be delivered.
+lee wasn't found at contoso.example.
+
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns;BN8PR.prod.outlook.com
+Received-From-MTA: dns;x.example
+
+Final-Recipient: rfc822;lee@contoso.example
+Action: failed
+Status: 5.1.10
+Diagnostic-Code: smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient lee@contoso.example not found by SMTP address lookup
+
+--b--
+`;
+const qq = `From: MAILER-DAEMON@sender.example (Mail Delivery System)
+To: news@sender.example
+Subject: Undelivered Mail Returned to Sender
+
+<wang@qq.com>: host mx3.qq.com[203.205.219.57] said: 550 Mailbox not found.
+    http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000728
+    (in reply to RCPT TO command)
+`;
+const netease = `From: MAILER-DAEMON@sender.example (Mail Delivery System)
+To: news@sender.example
+Subject: Undelivered Mail Returned to Sender
+
+<li@163.com>: host 163mx01.mxmail.netease.com[220.181.14.141] said: 554 DT:SPM
+    163 mx14,QMCowECpG3x, Mail content denied. http://mail.163.com/help/help_spam_16.htm
+    (in reply to end of DATA command)
+`;
+
+const cases: [string, string, [string, string, string, string, boolean]][] = [
+  ['a Chinese-language report', coremail, ['zhang.san@bank.example', '5.1.1', '550', 'userunknown', true]],
+  ['an Office 365 DSN', o365, ['lee@contoso.example', '5.1.10', '550', 'userunknown', true]],
+  ['QQ mailbox not found', qq, ['wang@qq.com', '5.0.911', '550', 'userunknown', true]],
+  ['NetEase spam tag', netease, ['li@163.com', '5.0.980', '554', 'spamdetected', false]],
+];
+
+for (const [name, message, expected] of cases) {
+  test(name, () => {
+    const r = classifyMessage(message);
+    assert.equal(r.kind, 'bounce');
+    assert.deepEqual(r.recipients.map((x) => [x.recipient, x.status, x.replyCode, x.reason, x.hardBounce]), [expected]);
+  });
+}
