@@ -23,7 +23,8 @@ process.on('SIGTERM', () => {
   void (async () => {
     await delivery.stop();
     await store.close();
-    process.stdout.write(`${JSON.stringify({ stopped: true, peakRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+    const usage = process.resourceUsage();
+    process.stdout.write(`${JSON.stringify({ stopped: true, peakRssBytes: usage.maxRSS * 1024, cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000) })}\n`);
     process.exit(0);
   })();
 });

@@ -103,7 +103,9 @@ export class DeliveryQueue {
         .select(['id', 'tenant_id', 'account_id', 'mail_from', 'from_domain', 'body'])
         .where('id', 'in', ids.slice(i, i + 500)).execute();
       for (const r of rows) {
-        out.set(r.id, { id: r.id, tenantId: r.tenant_id, accountId: r.account_id, mailFrom: r.mail_from, fromDomain: r.from_domain, body: Buffer.from(r.body) });
+        // Both drivers return a Buffer of its own (not a slice of a shared pool): no copy.
+        const body = Buffer.isBuffer(r.body) ? r.body : Buffer.from(r.body);
+        out.set(r.id, { id: r.id, tenantId: r.tenant_id, accountId: r.account_id, mailFrom: r.mail_from, fromDomain: r.from_domain, body });
       }
     }
     return out;
@@ -175,7 +177,7 @@ export class DeliveryQueue {
   async releaseOwned(now: number): Promise<number> {
     const res = await this.store.db.updateTable('delivery_recipients')
       .set({ lease_owner: null, lease_expires_at: null, next_attempt_at: now })
-      .where('lease_owner', '=', this.owner).where('state', '=', 'queued').executeTakeFirst();
+      .where('state', '=', 'queued').where('lease_owner', '=', this.owner).executeTakeFirst();
     return Number(res.numUpdatedRows);
   }
 

@@ -116,8 +116,10 @@ export async function writeMessages(trx: Tx, items: EnqueueItem[], options: Writ
       from_domain: domainOf(it.mailFrom), body: it.raw, size: it.raw.length, header_message_id: it.headerMessageId ?? null,
       source: it.source ?? 'api', recipient_count: it.recipients.length, created_at: now,
     });
-    const recipientIds = it.recipients.map((r) => {
-      const id = r.id ?? newId('rc', now);
+    // Recipient ids extend the message id (unique already): no more random bytes per recipient.
+    const stem = `rc_${messageId.slice(messageId.indexOf('_') + 1)}`;
+    const recipientIds = it.recipients.map((r, n) => {
+      const id = r.id ?? `${stem}.${n}`;
       const reason = suppressed[i]!.get(r.email);
       recipients.push({
         id, message_id: messageId, tenant_id: it.tenantId, account_id: it.accountId, lane: it.lane, recipient: r.email,

@@ -9,9 +9,13 @@ export class Batcher<T> {
   #running = false;
   #idle: (() => void)[] = [];
 
-  constructor(write: (items: T[]) => Promise<void>, max = 1000) {
+  readonly #delayMs: number;
+
+  /** `delayMs`: how long the first item waits for company (0: the next turn of the event loop). */
+  constructor(write: (items: T[]) => Promise<void>, max = 1000, delayMs = 0) {
     this.#write = write;
     this.#max = max;
+    this.#delayMs = delayMs;
   }
 
   add(item: T): Promise<void> {
@@ -19,7 +23,8 @@ export class Batcher<T> {
       this.#pending.push({ item, done: (err) => (err === undefined ? resolve() : reject(err)) });
       if (!this.#running) {
         this.#running = true;
-        setImmediate(() => void this.#drain());
+        if (this.#delayMs > 0) setTimeout(() => void this.#drain(), this.#delayMs);
+        else setImmediate(() => void this.#drain());
       }
     });
   }

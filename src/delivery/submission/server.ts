@@ -72,6 +72,7 @@ interface SessionState {
 }
 
 const DOMAIN_CACHE_MS = 5000;
+const ACCOUNT_CACHE_MS = 1000;
 
 function isLoopback(ip: string): boolean {
   const plain = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
@@ -91,6 +92,7 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
   const sessions = new Map<string, SessionState>();
   const domains = new Map<string, { at: number; info: SendingDomainInfo | null }>();
   const tenantLanes = new Map<string, { at: number; lane: Lane }>();
+  const accounts = new Map<string, { at: number; account: Promise<SendingAccount | null> }>();
   const insecure = options.allowInsecureAuth ?? 'loopback';
   const maxRecipients = options.maxRecipients ?? 1000;
   const log = options.logger;
@@ -121,6 +123,17 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
     const lane: Lane = t?.account_type === 'bulk' ? 'bulk' : 'transactional';
     tenantLanes.set(tenantId, { at: Date.now(), lane });
     return lane;
+  };
+
+  // The account as of at most a second ago: a hold or a disabled account takes effect within
+  // a second, and the store is not asked once per message. Quota is reserved atomically at
+  // commit whatever this snapshot says.
+  const freshAccount = (id: string): Promise<SendingAccount | null> => {
+    const hit = accounts.get(id);
+    if (hit && Date.now() - hit.at < ACCOUNT_CACHE_MS) return hit.account;
+    const account = getAccount(store.db, id).catch(() => null);
+    accounts.set(id, { at: Date.now(), account });
+    return account;
   };
 
   const holdConnection = (s: SessionState, account: SendingAccount): void => {
@@ -168,7 +181,7 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
     const domain = await sendingDomain(fromDomain);
     let account: SendingAccount | null;
     if (s.account) {
-      account = await getAccount(store.db, s.account.id).catch(() => null);
+      account = await freshAccount(s.account.id);
     } else {
       // Without AUTH only the client addresses an account lists may submit: never an open relay.
       const candidates = await accountsForClientIp(store, ip);

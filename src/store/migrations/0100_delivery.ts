@@ -44,7 +44,8 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .columns(['state', 'lane', 'next_attempt_at']).execute();
   await db.schema.createIndex('delivery_recipients_message').on('delivery_recipients').columns(['message_id']).execute();
   await db.schema.createIndex('delivery_recipients_account_state').on('delivery_recipients').columns(['account_id', 'state']).execute();
-  await db.schema.createIndex('delivery_recipients_lease').on('delivery_recipients').columns(['lease_owner']).execute();
+  // No index on lease_owner: every claim rewrites it, and the one query by owner (a node
+  // returning its leases at start and stop) reaches the queued rows through the due index.
 
   await withAutoId(engine, db.schema.createTable('delivery_events'))
     .addColumn('at', 'bigint', (c) => c.notNull())

@@ -1,0 +1,202 @@
+// End-to-end delivery benchmark: SMTP submission with AUTH into Fanout (a child process, SQLite
+// store, DKIM on), delivered by its sender to a loopback sink (another child process), measured
+// from the first submission to the last delivery; compared with the bare ceiling of Postfix's
+// smtp-source into the same sink.
+// Usage: npm run bench:delivery -- [messages=20000] [sessions=20]
+import { execFileSync, fork, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SmtpSink } from '../src/testing/smtp-sink.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+function ask(child: ChildProcess, what: string): Promise<{ messages: number }> {
+  return new Promise((resolve) => {
+    child.once('message', (m: { messages: number }) => resolve(m));
+    child.send(what);
+  });
+}
+
+/** One pipelined SMTP client session (PIPELINING: MAIL, RCPT and DATA in one write). */
+class Session {
+  readonly #socket: net.Socket;
+  #buf = '';
+  #waiters: ((reply: string) => void)[] = [];
+
+  constructor(socket: net.Socket) {
+    this.#socket = socket;
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => {
+      this.#buf += d;
+      for (;;) {
+        const m = /^(\d{3}) [^\r\n]*\r\n/m.exec(this.#buf);
+        if (!m) break;
+        const reply = this.#buf.slice(0, m.index + m[0].length);
+        this.#buf = this.#buf.slice(m.index + m[0].length);
+        this.#waiters.shift()?.(reply);
+      }
+    });
+  }
+
+  static open(port: number): Promise<Session> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(new Session(s)));
+      s.once('error', reject);
+    });
+  }
+
+  replies(n: number): Promise<string[]> {
+    return Promise.all(Array.from({ length: n }, () => new Promise<string>((r) => this.#waiters.push(r))));
+  }
+
+  async send(text: string, replies: number): Promise<string[]> {
+    const p = this.replies(replies);
+    this.#socket.write(text);
+    return p;
+  }
+
+  end(): void {
+    this.#socket.end('QUIT\r\n');
+  }
+}
+
+function message(i: number, from: string, to: string): string {
+  const head = `From: Statements <${from}>\r\nTo: <${to}>\r\nSubject: Your statement ${i}\r\nDate: ${new Date().toUTCString()}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n`;
+  const line = 'Dear client, your monthly statement is ready in online banking.\r\n';
+  return head + line.repeat(Math.ceil((2048 - head.length) / line.length));
+}
+
+async function submitAll(port: number, user: string, pass: string, from: string, total: number, sessions: number): Promise<{ ok: number; refused: string[] }> {
+  let next = 0;
+  let ok = 0;
+  const refused: string[] = [];
+  const run = async () => {
+    const s = await Session.open(port);
+    await s.replies(1);
+    await s.send('EHLO bench.client\r\n', 1);
+    const auth = await s.send(`AUTH PLAIN ${Buffer.from(`\u0000${user}\u0000${pass}`).toString('base64')}\r\n`, 1);
+    if (!auth[0]!.startsWith('235')) throw new Error(`AUTH failed: ${auth[0]}`);
+    while (next < total) {
+      const i = next++;
+      const to = `client${i}@dest.bench.test`;
+      const r = await s.send(`MAIL FROM:<${from}>\r\nRCPT TO:<${to}>\r\nDATA\r\n`, 3);
+      if (!r[2]!.startsWith('354')) {
+        refused.push(r.join(' | ').trim());
+        continue;
+      }
+      const [done] = await s.send(`${message(i, from, to)}.\r\n`, 1);
+      if (done!.startsWith('250')) ok++;
+      else refused.push(done!.trim());
+    }
+    s.end();
+  };
+  await Promise.all(Array.from({ length: sessions }, run));
+  return { ok, refused };
+}
+
+async function main(): Promise<void> {
+  const total = Number(process.argv[2] ?? 20000);
+  const sessions = Number(process.argv[3] ?? 20);
+  const sinkChild = fork(fileURLToPath(import.meta.url), ['--sink']);
+  const sinkPort = await new Promise<number>((resolve) => sinkChild.once('message', (m: { port: number }) => resolve(m.port)));
+
+  // 1. The ceiling: Postfix's smtp-source into the same sink, same message size.
+  const smtpSource = ['/usr/sbin/smtp-source', '/usr/bin/smtp-source'].find((p) => fs.existsSync(p));
+  let ceiling: number | null = null;
+  if (smtpSource) {
+    const t0 = performance.now();
+    execFileSync(smtpSource, ['-s', '20', '-l', '2048', '-m', String(total), '-f', 'bench@source.test', '-t', 'sink@dest.bench.test', `127.0.0.1:${sinkPort}`], { stdio: 'ignore' });
+    const secs = (performance.now() - t0) / 1000;
+    const got = (await ask(sinkChild, 'count')).messages;
+    ceiling = got / secs;
+    console.log(`ceiling: smtp-source -s 20 -l 2048 -m ${total} → ${got} messages in ${secs.toFixed(2)} s = ${Math.round(ceiling)} msg/s`);
+  } else {
+    console.log('ceiling: smtp-source not found (run scripts/setup-postfix.sh as root); ratio not computed');
+  }
+  await ask(sinkChild, 'reset');
+
+  // 2. Fanout: a fresh data folder, a tenant, a domain with its DKIM key and an account.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-bench-'));
+  const { Store } = await import('../src/store/store.ts');
+  const { makeSender } = await import('../src/delivery/queue/fixtures.ts');
+  const store = Store.open({ dataDir });
+  await store.migrate();
+  const f = await makeSender(store, { name: 'bench-statements', domain: 'statements.bank.test', accountType: 'transactional', maxConnections: 1000, messagesPerMinute: 10_000_000 });
+  await store.close();
+
+  const env = { ...process.env, FANOUT_DATA_DIR: dataDir, FANOUT_SMTP_PORT: '0', FANOUT_ROUTES: `*=127.0.0.1:${sinkPort}`, FANOUT_NODE_ID: 'bench' } as Record<string, string>;
+  delete env.FANOUT_DATABASE_URL;
+  // BENCH_PROFILE=<dir> writes a V8 CPU profile of the Fanout process there.
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const fanout = spawn(process.execPath, [...profile, path.join(HERE, '../src/testing/delivery-node.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  fanout.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  while (!/"smtpPort":(\d+)/.test(out)) {
+    if (fanout.exitCode !== null) throw new Error(`Fanout did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const port = Number(/"smtpPort":(\d+)/.exec(out)![1]);
+
+  const t0 = performance.now();
+  const submitting = submitAll(port, f.account.name, f.password, `statements@${f.domain}`, total, sessions);
+  let tSubmitted = 0;
+  void submitting.then(() => (tSubmitted = performance.now()));
+  let delivered: number;
+  for (;;) {
+    delivered = (await ask(sinkChild, 'count')).messages;
+    if (delivered >= total) break;
+    if (fanout.exitCode !== null) throw new Error('Fanout exited during the run');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const t1 = performance.now();
+  const submitted = await submitting;
+  const secs = (t1 - t0) / 1000;
+  const rate = total / secs;
+
+  fanout.kill('SIGTERM');
+  await new Promise((r) => fanout.once('exit', r));
+  const peak = /"peakRssBytes":(\d+)/.exec(out);
+  // CPU of the whole Fanout process (all threads) per message, start-up included: a figure
+  // that, unlike messages/s, does not depend on what else the machine is running.
+  const cpu = /"cpuMs":(\d+)/.exec(out);
+  sinkChild.send('stop');
+  fs.rmSync(dataDir, { recursive: true, force: true });
+
+  const result = {
+    messages: total, sessions, messageBytes: Buffer.byteLength(message(0, `statements@${f.domain}`, 'client0@dest.bench.test')),
+    submitted: submitted.ok, refused: submitted.refused.length, delivered,
+    submitSeconds: Number(((tSubmitted - t0) / 1000).toFixed(2)), endToEndSeconds: Number(secs.toFixed(2)),
+    perSecond: Math.round(rate), ceilingPerSecond: ceiling === null ? null : Math.round(ceiling),
+    ratio: ceiling === null ? null : Number((rate / ceiling).toFixed(3)),
+    fanoutPeakRssMiB: peak ? Math.round(Number(peak[1]) / 1048576) : null,
+    fanoutCpuMsPerMessage: cpu ? Number((Number(cpu[1]) / total).toFixed(3)) : null,
+    cpus: os.cpus().length, loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+  };
+  if (submitted.refused.length) console.log('refused (first 3):', submitted.refused.slice(0, 3));
+  console.log(`fanout: ${total} messages, SMTP AUTH submission → DKIM-signed delivery, first submission to last delivery ${secs.toFixed(2)} s = ${Math.round(rate)} msg/s${ceiling ? `, ${(rate / ceiling).toFixed(3)} of the ceiling` : ''}; peak RSS ${result.fanoutPeakRssMiB} MiB`);
+  console.log(JSON.stringify(result));
+}
+
+if (process.argv[2] === '--sink') {
+  // The test sink leaves smtp-server's reverse DNS look-up of each client on; without DNS here
+  // every new connection waits its 1.5 s time-out, which would cap the smtp-source ceiling
+  // (a connection per message) far below the machine's. Answer it at once in this process.
+  const dns = (await import('node:dns')).default;
+  dns.reverse = ((_ip: string, cb: (err: Error | null, hostnames: string[]) => void) => cb(null, [])) as typeof dns.reverse;
+  const sink = await SmtpSink.start({ capture: false, starttls: false });
+  process.send?.({ port: sink.port });
+  process.on('message', (m) => {
+    if (m === 'count') process.send?.({ messages: sink.counters.messages });
+    if (m === 'reset') {
+      sink.reset();
+      process.send?.({ messages: 0 });
+    }
+    if (m === 'stop') void sink.close().then(() => process.exit(0));
+  });
+} else {
+  await main();
+}
