@@ -38,6 +38,9 @@ export interface SinkMessage {
   recipients: string[];
   raw: Buffer;
   secure: boolean;
+  /** The client's address (the egress source IP) and the name it gave in EHLO/HELO. */
+  remoteAddress: string;
+  heloName: string;
   receivedAt: number;
 }
 
@@ -410,6 +413,8 @@ export class SmtpSink {
             recipients: rcpts,
             raw: Buffer.concat(chunks, bytes),
             secure: session.secure,
+            remoteAddress: session.remoteAddress,
+            heloName: session.hostNameAppearsAs,
             receivedAt: Date.now(),
           });
         }

@@ -312,6 +312,22 @@ describe('egress: TLS, MX order and routes', () => {
     }
   });
 
+  it('binds to the job\'s source IP and introduces itself with the configured EHLO name', async () => {
+    const sink = await SmtpSink.start({ starttls: false });
+    const e = new Egress({ heloName: 'mta7.bank.test' });
+    try {
+      const base = { site: 'src-ip', hosts: [{ host: LOOP, port: sink.port }], mailFrom: 'a@bank.test', recipients: ['ok@example.test'], message: message() };
+      await e.send({ ...base, sourceIp: '127.0.0.3' });
+      await e.send({ ...base, sourceIp: '127.0.0.4' });
+      assert.deepEqual(sink.messages.map((m) => m.remoteAddress), ['127.0.0.3', '127.0.0.4']);
+      assert.deepEqual(sink.messages.map((m) => m.heloName), ['mta7.bank.test', 'mta7.bank.test']);
+      assert.equal(sink.counters.connections, 2, 'one pool per (source IP, site)');
+    } finally {
+      await e.close();
+      await sink.close();
+    }
+  });
+
   it('no host reachable: every recipient deferred, with the reason', async () => {
     const e = new Egress({ heloName: 'out.bank.test', connectTimeoutMs: 1000 });
     try {
