@@ -84,6 +84,11 @@ hi
 `;
   const r = classifyMessage(msg);
   assert.deepEqual(r.recipients.map((x) => [x.recipient, x.reason, x.hardBounce]), [['nobody@far.example', 'userunknown', true]]);
+  // qmail's "does not like recipient" says the refusal came at RCPT TO: a 5.2.1 there is still an unknown user.
+  const disabled = classifyMessage(msg.replace('550 5.1.1', '550 5.2.1'));
+  assert.equal(disabled.recipients[0]?.reason, 'userunknown');
+  const noStage = classifyMessage(msg.replace('550 5.1.1', '550 5.2.1').replace('192.0.2.9 does not like recipient.\n', ''));
+  assert.equal(noStage.recipients[0]?.reason, 'suspend');
 });
 
 test('an ARF complaint gives feedback for each original recipient', () => {

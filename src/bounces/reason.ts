@@ -143,6 +143,8 @@ export function decideReason(f: Finding): Reason {
   // filter (mobile carriers and appliances answer this way) unless the status insists.
   if (reason === 'userunknown' && STATUS_REASONS[status] !== 'userunknown' && f.command === 'DATA') return 'filtered';
   if (reason === 'userunknown' && f.agent && STATUS_REASONS[status] !== 'userunknown' && f.command !== 'RCPT') return 'filtered';
+  // "User unknown" with "mailbox disabled" (5.2.1) is a disabled mailbox unless it was the answer to RCPT TO.
+  if (reason === 'userunknown' && status === '5.2.1' && f.command !== 'RCPT') return 'suspend';
   // "User unknown" under a security/policy status (5.7.x) is a policy filter speaking, not a missing mailbox.
   if (reason === 'userunknown' && status.startsWith('5.7.') && f.command !== 'RCPT') return 'filtered';
   // Refused at MAIL FROM: whatever the words, it is the sender that was not accepted.

@@ -108,6 +108,11 @@ test('adjustments: user unknown after DATA is a filter, a temporary host lookup 
   assert.equal(decideReason(finding({ diagnostic: '550 Unknown user a@b.example' })), 'userunknown');
 });
 
+test('"user unknown" with the mailbox-disabled status is a suspension unless it answered RCPT TO', () => {
+  assert.equal(decideReason(finding({ status: '5.2.1', diagnostic: '550 5.2.1 <a@b.example>... User Unknown' })), 'suspend');
+  assert.equal(decideReason(finding({ status: '5.2.1', diagnostic: '550 5.2.1 <a@b.example>... User Unknown', command: 'RCPT' })), 'userunknown');
+});
+
 test('a specific status wins over a catch-all phrase', () => {
   assert.equal(decideReason(finding({ status: '4.4.3', diagnostic: 'Unable to contact LDAP server. This message has been in the queue too long.' })), 'systemerror');
 });

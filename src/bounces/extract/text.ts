@@ -167,11 +167,17 @@ export function commandIn(text: string): string {
     /\[(rcpt_to|mail_from|data|end_of_data|helo|ehlo|connect)\]/i.exec(text) ??
     /\b(?:in|after) (rcpt|mail|data|helo|ehlo) command\b/i.exec(text) ??
     />>> (rcpt to|mail from|data|helo|ehlo)\b/i.exec(text) ??
+    // qmail names the stage in fixed sentences.
+    /does not like (recipient)\b/i.exec(text) ??
+    /but (sender) was rejected/i.exec(text) ??
+    /but my (name) was rejected/i.exec(text) ??
+    /failed on (data) command/i.exec(text) ??
     /smtp command:?\s*(rcpt to|mail from|data|helo|ehlo)\b/i.exec(text);
   if (!m?.[1]) return '';
   const c = m[1].toLowerCase();
-  if (c.includes('rcpt')) return 'RCPT';
-  if (c.includes('mail')) return 'MAIL';
+  if (c.includes('rcpt') || c === 'recipient') return 'RCPT';
+  if (c.includes('mail') || c === 'sender') return 'MAIL';
+  if (c === 'name') return 'HELO';
   if (c.includes('data')) return 'DATA';
   if (c.includes('helo') || c.includes('ehlo') || c.includes('lhlo')) return 'HELO';
   if (c.includes('connect')) return 'CONN';
