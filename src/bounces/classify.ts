@@ -141,7 +141,7 @@ function extractFrom(root: MimePart, report: string, original: MimePart | null, 
 
   // Real delivery-status parts first; DSN fields pasted into a text part only when there are none.
   let dsnParts = walk(root).filter((p) => DSN_TYPES.has(p.type));
-  if (dsnParts.length === 0) dsnParts = walk(root).filter((p) => p.type === 'text/plain' && looksLikeDeliveryStatus(p.rawBody));
+  if (dsnParts.length === 0) dsnParts = walk(root).filter((p) => p.type === 'text/plain' && looksLikeDeliveryStatus(partText(p)));
   const dsn = dsnParts.flatMap((p) => parseDeliveryStatus(partText(p)).recipients);
   if (dsn.length > 0) {
     const addresses = dsn.map((r) => (r.finalRecipient || r.originalRecipient).toLowerCase());

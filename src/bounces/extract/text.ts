@@ -80,7 +80,7 @@ export function reportText(root: MimePart): { report: string; inlineOriginal: st
 }
 
 /** Lines that quote the original's headers or are plainly about the sender rather than the recipient. */
-const IGNORE_LINE = /^[ \t>]*(?:from|reply-to|sender|return-path|subject|sent|date|message-id|received|envelope-from|x-[\w-]+|in-reply-to|references|list-[\w-]+|dkim-signature)\s*:/i;
+const IGNORE_LINE = /^[ \t>]*(?:from|to|cc|reply-to|sender|return-path|subject|sent|date|message-id|received|envelope-from|x-[\w-]+|in-reply-to|references|list-[\w-]+|dkim-signature)\s*:/i;
 
 /**
  * Where the line holding `index` starts, looking back at most `limit` characters: a report that
@@ -124,6 +124,10 @@ export function recipientsInText(report: string, exclude: Set<string>): TextReci
     if (/message-?id\W{0,3}<?$/i.test(before)) return false;
     // "(generated from x)" names the alias that led to the recipient, not another recipient.
     if (/(?:generated|expanded) (?:from|by)\s*<?$/i.test(before)) return false;
+    // Help desks the report points to: "please contact <x>", "<x> へご連絡ください".
+    if (/(?:contact|send (?:e-?mail|mail|a message) to|write to|reach us at|questions? to|e-?mail us at)\s*(?:us at\s*)?<?$/i.test(before)) return false;
+    const after = report.slice(p.index + p.address.length, p.index + p.address.length + 12);
+    if (/^>?\s*(?:へ|まで|にご連絡|にお問い合わせ)/.test(after)) return false;
     return true;
   });
   // The report is cut into consecutive segments, one per mention (from the mention's line up to
