@@ -97,6 +97,21 @@ describe('DKIM signing', () => {
         }
       });
 
+      it('a bad message fails alone: the others signed in the same turn still succeed', async () => {
+        const key = { domain: 'bank.test', selector: 's1', privateKeyPem: rsa };
+        const results = await Promise.allSettled([
+          signer.sign(message(' one'), key),
+          signer.sign(Buffer.from('Subject: no from\r\n\r\nx\r\n'), key),
+          signer.sign(message(' three'), key),
+        ]);
+        assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+        assert.match(String((results[1] as PromiseRejectedResult).reason), /no From header/);
+        for (const r of [results[0], results[2]]) {
+          const [v] = await verify((r as PromiseFulfilledResult<Buffer>).value, records);
+          assert.equal(v?.status.result, 'pass');
+        }
+      });
+
       it('picks up a rotated key for the same selector', async () => {
         const rotated = rsaKey();
         const signed = await signer.sign(message(), { domain: 'bank.test', selector: 's1', privateKeyPem: rotated });

@@ -23,9 +23,18 @@ interface Pending {
   reject(err: Error): void;
 }
 
+interface Queued {
+  id: number;
+  keyId: number;
+  message: Buffer;
+}
+
 interface Slot {
   worker: Worker;
   dead: boolean;
+  /** Requests of the current event-loop turn, posted together by #flush. */
+  queued: Queued[];
+  queuedBytes: number;
   pending: Map<number, Pending>;
   keys: Set<number>;
 }
@@ -85,14 +94,32 @@ export class DkimSigner {
       slot.keys.add(cached.keyId);
     }
     const id = this.#nextId++;
-    // A Buffer from the shared pool is a view into a larger ArrayBuffer, which structured
-    // clone would copy whole; send exactly the message's bytes.
-    const bytes = message.byteOffset === 0 && message.byteLength === message.buffer.byteLength ? message : new Uint8Array(message);
     return new Promise<string>((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref();
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ type: 'sign', id, keyId: cached.keyId, message: bytes, signTime, headerList: this.#headerList } satisfies WorkerRequest);
+      if (slot.queued.length === 0) setImmediate(() => this.#flush(slot, signTime));
+      slot.queued.push({ id, keyId: cached.keyId, message });
+      slot.queuedBytes += message.length;
+      // Bound the batch so one huge turn does not build one huge buffer.
+      if (slot.queuedBytes > 4 * 1024 * 1024) this.#flush(slot, signTime);
     });
+  }
+
+  /** Posts the slot's queued requests as one message with one transferred buffer. */
+  #flush(slot: Slot, signTime: number): void {
+    const items = slot.queued;
+    if (items.length === 0 || slot.dead) return;
+    slot.queued = [];
+    slot.queuedBytes = 0;
+    const data = Buffer.allocUnsafeSlow(items.reduce((n, q) => n + q.message.length, 0));
+    const ends: number[] = [];
+    let at = 0;
+    for (const q of items) {
+      at += q.message.copy(data, at);
+      ends.push(at);
+    }
+    const req: WorkerRequest = { type: 'batch', ids: items.map((q) => q.id), keyIds: items.map((q) => q.keyId), ends, data: data.buffer as ArrayBuffer, signTime, headerList: this.#headerList };
+    slot.worker.postMessage(req, [data.buffer as ArrayBuffer]);
   }
 
   async close(): Promise<void> {
@@ -123,15 +150,19 @@ export class DkimSigner {
 
   #spawn(): Slot {
     const worker = new Worker(new URL('./worker.ts', import.meta.url));
-    const slot: Slot = { worker, dead: false, pending: new Map(), keys: new Set() };
+    const slot: Slot = { worker, dead: false, queued: [], queuedBytes: 0, pending: new Map(), keys: new Set() };
     worker.unref();
     worker.on('message', (reply: WorkerReply) => {
-      const p = slot.pending.get(reply.id);
-      if (!p) return;
-      slot.pending.delete(reply.id);
+      for (let i = 0; i < reply.ids.length; i++) {
+        const id = reply.ids[i]!;
+        const p = slot.pending.get(id);
+        if (!p) continue;
+        slot.pending.delete(id);
+        const header = reply.headers[i];
+        if (header) p.resolve(header);
+        else p.reject(new DkimError(reply.errors[i] ?? 'DKIM: signing failed'));
+      }
       if (slot.pending.size === 0) worker.unref();
-      if ('error' in reply) p.reject(new DkimError(reply.error));
-      else p.resolve(reply.header);
     });
     const fail = (err: Error) => {
       if (slot.dead) return;
