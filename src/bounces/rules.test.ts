@@ -43,6 +43,8 @@ const EXAMPLES: [Reason, string][] = [
   ['toomanyconn', '421 Too many concurrent SMTP connections from this IP address; please try again later'],
   ['systemfull', '452 4.4.5 Insufficient disk space; try again later'],
   ['systemerror', '451 Could not load DRD for domain'],
+  ['systemerror', 'Loop Alert: Duplicated Message-ID in <a@b.example>'],
+  ['mesgtoobig', 'SMTP error from remote mail server after end of data: 500 Line limit exceeded'],
   ['networkerror', '554 5.4.6 Hop count exceeded - possible mail loop'],
   ['syntaxerror', '501 5.5.4 Syntax error in parameters'],
   // Chinese providers often answer in Chinese.

@@ -43,6 +43,7 @@ export const TEXT_RULES: TextRule[] = [
   {
     reason: 'mesgtoobig',
     patterns: [
+      'line limit exceeded',
       '邮件(?:大小|尺寸)超(?:过|出)', 'mailsize limit',
       'message (?:is |was )?too (?:big|large|long)', 'message size (?:exceeds|is larger|too)', 'exceeds? (?:the )?(?:maximum |max )?(?:allowed )?(?:message )?size',
       'size (?:limit )?exceeded', 'message length exceeds', 'mail size limit', 'email (?:is )?too large', 'larger than (?:the )?(?:maximum|max|allowed)',
@@ -272,6 +273,7 @@ export const TEXT_RULES: TextRule[] = [
   {
     reason: 'systemerror',
     patterns: [
+      'loop alert', 'duplicated message-id', 'loop detected',
       'could not load drd', 'transaction failed', 'queue file write error',
       'system error', 'server (?:configuration|error)', 'internal (?:server )?error', 'local (?:error|configuration)', 'temporary local problem',
       'mail system (?:error|configuration)', 'configuration error', 'routing error', 'service (?:currently )?(?:not available|unavailable)', 'loops? back to myself',
