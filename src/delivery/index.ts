@@ -12,6 +12,10 @@ import { Sender } from './sender/sender.ts';
 import type { SenderDeps } from './sender/sender.ts';
 import { SigningKeys } from './sender/keys.ts';
 import type { SuppressionCheck } from './queue/enqueue.ts';
+import { classifySmtpReply } from '../bounces/index.ts';
+import { suppressionCheck } from '../bounces/suppressions.ts';
+import { verpReturnPath } from '../bounces/verp.ts';
+import { getPlatformSecret } from '../core/secrets.ts';
 
 export { enqueueMessages } from './queue/enqueue.ts';
 export type { EnqueueItem, EnqueueResult } from './queue/enqueue.ts';
@@ -28,9 +32,9 @@ export interface DeliveryStartOptions {
   nodeId?: string;
   /** Allow AUTH without TLS: default only from loopback clients. */
   allowInsecureAuth?: boolean | 'loopback';
-  /** Suppression look-up (bounce capability). */
+  /** Suppression look-up; the bounce capability's list by default, null for none. */
   suppression?: SuppressionCheck | null;
-  /** VERP return path and reply classifier (bounce capability). */
+  /** VERP return path and reply classifier; the bounce capability's by default. */
   returnPath?: SenderDeps['returnPath'];
   classify?: SenderDeps['classify'];
   /** Sender tuning (tests and the benchmark). */
@@ -67,7 +71,9 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
       staticRoutes: d.routes, mxCacheSeconds: d.dns.mxCacheSeconds, maxCacheSeconds: d.dns.maxCacheSeconds,
       negativeCacheSeconds: d.dns.negativeCacheSeconds, temporaryFailureCacheSeconds: d.dns.temporaryFailureCacheSeconds, timeoutMs: d.dns.timeoutMs,
     });
-    sender = new Sender(store, { resolver, egress, signer, keys: new SigningKeys(store), returnPath: options.returnPath, classify: options.classify }, {
+    const returnPath = options.returnPath ?? verpReturnPath(await getPlatformSecret(store));
+    const classify = options.classify ?? ((r: { replyCode: number | null; status: string | null; text: string }) => classifySmtpReply(r));
+    sender = new Sender(store, { resolver, egress, signer, keys: new SigningKeys(store), returnPath, classify }, {
       nodeId: options.nodeId ?? process.env.FANOUT_NODE_ID ?? os.hostname(), retry: d.retry, sourceIp: d.egress.sourceIps[0], logger: log,
       ...options.senderTuning,
     });
@@ -78,7 +84,8 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
     try {
       const s = config.smtp;
       submission = await startSubmissionServer(store, {
-        ...s, dataDir: config.dataDir, allowInsecureAuth: options.allowInsecureAuth, suppression: options.suppression, logger: log,
+        ...s, dataDir: config.dataDir, allowInsecureAuth: options.allowInsecureAuth,
+        suppression: options.suppression === undefined ? suppressionCheck : options.suppression, logger: log,
         onCommitted: sender ? () => sender?.wake() : undefined,
       });
     } catch (err) {

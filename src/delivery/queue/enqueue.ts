@@ -97,10 +97,19 @@ async function reserveAll(trx: Tx, items: EnqueueItem[], counts: number[], now: 
 export async function writeMessages(trx: Tx, items: EnqueueItem[], options: WriteOptions = {}): Promise<ItemOutcome[]> {
   const now = options.now ?? Date.now();
   items.forEach((it, i) => validateItem(it, i));
-  const suppressed: Map<string, string>[] = [];
-  for (const it of items) {
-    suppressed.push(options.suppression ? await options.suppression(trx, it.tenantId, it.recipients.map((r) => r.email)) : new Map());
+  // One suppression look-up per tenant for the whole batch, not one per message.
+  const byTenant = new Map<string, Map<string, string>>();
+  if (options.suppression) {
+    const emails = new Map<string, Set<string>>();
+    for (const it of items) {
+      const set = emails.get(it.tenantId) ?? new Set<string>();
+      for (const r of it.recipients) set.add(r.email);
+      emails.set(it.tenantId, set);
+    }
+    for (const [tenantId, set] of emails) byTenant.set(tenantId, await options.suppression(trx, tenantId, [...set]));
   }
+  const none = new Map<string, string>();
+  const suppressed = items.map((it) => byTenant.get(it.tenantId) ?? none);
   const counts = items.map((it, i) => it.recipients.filter((r) => !suppressed[i]!.has(r.email)).length);
   const verdicts = await reserveAll(trx, items, counts, now);
 
@@ -116,10 +125,10 @@ export async function writeMessages(trx: Tx, items: EnqueueItem[], options: Writ
       from_domain: domainOf(it.mailFrom), body: it.raw, size: it.raw.length, header_message_id: it.headerMessageId ?? null,
       source: it.source ?? 'api', recipient_count: it.recipients.length, created_at: now,
     });
-    // Recipient ids extend the message id (unique already): no more random bytes per recipient.
-    const stem = `rc_${messageId.slice(messageId.indexOf('_') + 1)}`;
-    const recipientIds = it.recipients.map((r, n) => {
-      const id = r.id ?? `${stem}.${n}`;
+    // Plain platform ids: the compact VERP form (b-1..., within the 64-octet local part)
+    // packs exactly a msg_ and an rc_ id.
+    const recipientIds = it.recipients.map((r) => {
+      const id = r.id ?? newId('rc', now);
       const reason = suppressed[i]!.get(r.email);
       recipients.push({
         id, message_id: messageId, tenant_id: it.tenantId, account_id: it.accountId, lane: it.lane, recipient: r.email,

@@ -11,6 +11,8 @@ import type { SenderFixture } from '../queue/fixtures.ts';
 import { sampleMessage } from '../submission/smtp-client.ts';
 import type { Lane } from '../tables.ts';
 import { startTestSender, until } from './harness.ts';
+import { decodeVerp, verpReturnPath } from '../../bounces/verp.ts';
+import { getPlatformSecret } from '../../core/secrets.ts';
 import type { Harness } from './harness.ts';
 
 const MINUTE = 60_000;
@@ -51,16 +53,22 @@ describeEachEngine('sender', (get) => {
     await sink.close();
   });
 
-  test('250: delivered once per recipient, DKIM-signed (relaxed/relaxed), events with reply, MX host and site', async () => {
+  test('250: delivered once per recipient, DKIM-signed (relaxed/relaxed), VERP return path, events with reply, MX host and site', async () => {
     const { store } = get();
+    const secret = await getPlatformSecret(store);
     const [res] = await enqueueMessages(store, [item(f, ['alice@example.org', 'bob@example.net'])]);
-    h = await startTestSender(store, sink.port);
+    h = await startTestSender(store, sink.port, { returnPath: verpReturnPath(secret) });
     await sink.waitForMessages(2);
     await until(async () => (await rowOf(store, res!.recipientIds[1]!)).state === 'delivered' && (await rowOf(store, res!.recipientIds[0]!)).state === 'delivered');
     for (const m of sink.messages) {
       assert.equal(m.recipients.length, 1);
       const head = m.raw.toString('latin1').split('\r\n\r\n')[0]!;
       assert.match(head, /^DKIM-Signature: v=1; a=rsa-sha256; c=relaxed\/relaxed; d=notices\.bank\.test;/);
+      // One return path per (message, recipient), on the domain's return-path domain.
+      assert.match(m.mailFrom, /@bounces\.notices\.bank\.test$/);
+      const ref = decodeVerp(m.mailFrom, secret);
+      assert.equal(ref?.messageId, res!.messageId);
+      assert.equal(ref?.recipientId, res!.recipientIds[m.recipients[0] === 'alice@example.org' ? 0 : 1]);
     }
     const ev = await eventsFor(store, 'alice@example.org');
     assert.equal(ev.length, 1);

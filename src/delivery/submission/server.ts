@@ -8,6 +8,7 @@ import type { SendingAccount } from '../../accounts/service.ts';
 import { canSendFrom, findSendingDomain } from '../../domains/service.ts';
 import type { SendingDomainInfo } from '../../domains/service.ts';
 import { newId } from '../../core/ids.ts';
+import { AppError } from '../../core/errors.ts';
 import type { Store } from '../../store/store.ts';
 import type { Lane } from '../tables.ts';
 import { domainOf } from '../queue/enqueue.ts';
@@ -236,6 +237,7 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
         headerMessageId: prepared.headerMessageId, source: 'smtp',
       });
     } catch (err) {
+      if (err instanceof AppError && err.kind === 'validation') throw new Reply(554, `5.6.0 ${err.message}`);
       log?.error({ err }, 'storing a submitted message failed');
       throw new Reply(451, '4.3.0 Temporary failure storing the message, try again later');
     }
