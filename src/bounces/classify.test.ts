@@ -199,6 +199,8 @@ test('classifySmtpReply uses the same rules as the DSN classifier', () => {
   const noStatus = classifySmtpReply({ replyCode: 421, text: 'Too many concurrent SMTP connections' });
   assert.deepEqual(noStatus, { reason: 'toomanyconn', hardBounce: false, status: '4.0.945' });
   assert.equal(classifySmtpReply({ replyCode: 250, text: '250 2.0.0 Ok: queued' }).reason, 'delivered');
+  // An unexplained temporary refusal (greylisting) is not an expiry: only the queue expires mail.
+  assert.deepEqual(classifySmtpReply({ replyCode: 451, text: '451 Please try again later' }), { reason: 'onhold', hardBounce: false, status: '4.0.901' });
   // The delivery engine passes null for what it does not know.
   assert.deepEqual(classifySmtpReply({ replyCode: null, status: null, text: '550 5.1.1 no such user' }), { reason: 'userunknown', hardBounce: true, status: '5.1.1' });
 });

@@ -31,8 +31,9 @@ export function classifySmtpReply(reply: SmtpReply): ReplyClassification {
     recipient: '',
     status,
     replyCode: code,
-    // A reply to a delivery attempt that is not 2xx is a failure; 2xx means it was accepted.
-    action: code.startsWith('2') ? 'delivered' : temporary ? 'delayed' : 'failed',
+    // A reply to a delivery attempt that is not 2xx is a failure of that attempt (temporary or
+    // not); "delayed" would make an unexplained 4xx look like an expiry, which only the queue decides.
+    action: code.startsWith('2') ? 'delivered' : 'failed',
     diagnostic: text,
     context: '',
     remoteHost: '',
