@@ -291,6 +291,50 @@ describe('egress: TLS, MX order and routes', () => {
     }
   });
 
+  for (const mode of ['refused', 'broken'] as const) {
+    it(`a server whose STARTTLS is ${mode} still gets the mail in plaintext (opportunistic TLS)`, async () => {
+      // A hand-written server: advertises STARTTLS, then refuses it (454) or answers 220 and
+      // sends bytes that are no TLS handshake. Plain sessions are served normally.
+      let sessions = 0;
+      let delivered = 0;
+      const server = net.createServer((sock) => {
+        sessions++;
+        let inData = false;
+        sock.on('error', () => {});
+        sock.write('220 broken-tls.test ESMTP\r\n');
+        sock.on('data', (d) => {
+          for (const line of d.toString('latin1').split('\r\n').filter(Boolean)) {
+            if (inData) {
+              if (line === '.') { inData = false; delivered++; sock.write('250 2.0.0 Ok\r\n'); }
+              continue;
+            }
+            const verb = line.slice(0, 4).toUpperCase();
+            if (verb === 'EHLO') sock.write('250-broken-tls.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n');
+            else if (verb === 'STAR') {
+              if (mode === 'refused') sock.write('454 4.7.0 TLS not available due to local problem\r\n');
+              else sock.end('220 2.0.0 Ready to start TLS\r\nthis is not a TLS handshake\r\n');
+            } else if (verb === 'DATA') { inData = true; sock.write('354 go ahead\r\n'); }
+            else if (verb === 'QUIT') sock.end('221 2.0.0 Bye\r\n');
+            else sock.write('250 2.0.0 Ok\r\n');
+          }
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, LOOP, r));
+      const e = new Egress({ heloName: 'out.bank.test', connectTimeoutMs: 3000 });
+      try {
+        const port = (server.address() as net.AddressInfo).port;
+        const r = await e.send({ site: `tls-${mode}`, hosts: [{ host: LOOP, port }], mailFrom: 'a@bank.test', recipients: ['ok@example.test'], message: message() });
+        assert.deepEqual(outcomes(r), ['ok@example.test delivered 250 2.0.0']);
+        assert.equal(r.tls, false);
+        assert.equal(delivered, 1);
+        assert.equal(sessions, mode === 'refused' ? 1 : 2, mode === 'broken' ? 'reconnected without STARTTLS' : 'carried on in the same session');
+      } finally {
+        await e.close();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    });
+  }
+
   it('tries MX hosts in order: past a dead host and a 421 greeting to the first that works', async () => {
     const refusing = await SmtpSink.start({ starttls: false, greeting: { code: 421, text: '4.3.2 Service shutting down' } });
     const good = await SmtpSink.start({ starttls: false, host: '127.0.0.2' });

@@ -88,6 +88,7 @@ interface EnvelopeState {
 }
 interface SmtpError extends Error {
   code?: string;
+  duringStartTls?: boolean;
   response?: string;
   responseCode?: number;
   command?: string;
@@ -102,6 +103,7 @@ interface SendInfo {
 }
 type Conn = SMTPConnection & {
   _envelope?: EnvelopeState | false;
+  upgrading?: boolean;
   secure: boolean;
   // nodemailer internals used to pipeline RSET with the next envelope (see #run); the
   // package is pinned to an exact version and the egress tests cover this path.
@@ -328,7 +330,7 @@ export class EgressPool {
         break;
       } catch (err) {
         lastError = err as SmtpError;
-        if (lastError.code === 'ETLS') {
+        if (lastError.code === 'ETLS' || lastError.duringStartTls) {
           // Opportunistic TLS: a failed handshake must not stop delivery; retry in the clear.
           try {
             session = await this.#connect(h, true);
@@ -381,8 +383,13 @@ export class EgressPool {
       logger: false,
       debug: false,
     }) as Conn;
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve, done) => {
       let settled = false;
+      // Marks failures that happened inside a STARTTLS upgrade, so #open can retry in the clear.
+      const reject = (err: SmtpError) => {
+        if (conn.upgrading && !conn.secure) err.duringStartTls = true;
+        done(err);
+      };
       const session: Session = { conn, host: h.host, tls: false, sent: 0, busy: false, dead: false, lastUsed: this.#now(), corkBody: false, retiring: false, closed: false };
       this.#tune(session);
       conn.on('error', (err: SmtpError) => {
@@ -547,8 +554,8 @@ export class EgressPool {
       // The message source failed, not the server: the session cannot carry on mid-DATA.
       shared = { outcome: 'deferred', replyCode: null, enhancedStatus: null, text: describe(err, 'reading the message failed') };
     } else {
-      const stage = err.command === 'DATA' || s.conn._envelope ? 'connection lost during the transaction' : 'connection lost';
-      shared = { outcome: 'deferred', replyCode: null, enhancedStatus: null, text: describe(err, `${stage} with ${s.host}`) };
+      const stage = err.code === 'ETIMEDOUT' ? `no answer from ${s.host} in time` : `connection lost during the transaction with ${s.host}`;
+      shared = { outcome: 'deferred', replyCode: null, enhancedStatus: null, text: describe(err, stage) };
     }
     const perRecipient = job.recipients.map((recipient): RecipientResult => {
       const e = rejected.get(recipient);
