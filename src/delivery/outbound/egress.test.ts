@@ -372,6 +372,23 @@ describe('egress: TLS, MX order and routes', () => {
     }
   });
 
+  it('a message over the size the server announces fails at once without being sent', async () => {
+    const sink = await SmtpSink.start({ starttls: false, maxMessageBytes: 1024 });
+    const e = new Egress({ heloName: 'out.bank.test' });
+    try {
+      const big = Buffer.concat([message(), Buffer.alloc(4096, 'x'), Buffer.from('\r\n')]);
+      const r = await e.send({ site: 'size', hosts: [{ host: LOOP, port: sink.port }], mailFrom: 'a@bank.test', recipients: ['ok@example.test'], message: big });
+      assert.deepEqual(outcomes(r), ['ok@example.test failed - 5.3.4']);
+      assert.match(r.perRecipient[0]!.text, /larger than the server accepts/);
+      assert.equal(sink.counters.messages, 0);
+      const ok = await e.send({ site: 'size', hosts: [{ host: LOOP, port: sink.port }], mailFrom: 'a@bank.test', recipients: ['ok@example.test'], message: message() });
+      assert.equal(ok.perRecipient[0]?.outcome, 'delivered', 'the session is still good');
+    } finally {
+      await e.close();
+      await sink.close();
+    }
+  });
+
   it('no host reachable: every recipient deferred, with the reason', async () => {
     const e = new Egress({ heloName: 'out.bank.test', connectTimeoutMs: 1000 });
     try {

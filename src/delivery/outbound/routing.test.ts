@@ -170,6 +170,8 @@ describe('routing rules without DNS', () => {
   it('address literals route to the address', async () => {
     const r = new RouteResolver({ staticRoutes: {}, resolver: failing, port: 2525 });
     assert.deepEqual((await r.resolve('[127.0.0.1]')).hosts, [{ host: '127.0.0.1', port: 2525 }]);
+    assert.deepEqual((await r.resolve('[IPv6:::1]')).hosts, [{ host: '::1', port: 2525 }]);
+    await assert.rejects(r.resolve('[999.1.1.1]'), /not a domain name/);
   });
 
   it('shuffles equal priorities but keeps priority order', async () => {

@@ -96,7 +96,11 @@ export function normaliseDomain(domain: string): string {
       throw new RouteConfigError(`"${domain}" is not a domain name`);
     }
   }
-  if (d.startsWith('[') && d.endsWith(']') && net.isIP(d.slice(1, -1))) return d;
+  if (d.startsWith('[') && d.endsWith(']')) {
+    // RFC 5321 4.1.3 address literals: [192.0.2.1] or [IPv6:2001:db8::1].
+    const inner = d.slice(1, -1).replace(/^ipv6:/, '');
+    if (net.isIP(inner)) return `[${inner}]`;
+  }
   if (!DOMAIN.test(d)) throw new RouteConfigError(`"${domain}" is not a domain name`);
   return d;
 }
