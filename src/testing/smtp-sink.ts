@@ -63,6 +63,8 @@ export interface SmtpSinkOptions {
   host?: string;
   /** Behaviour by full address or by local part; the default applies to the rest. */
   rules?: Record<string, SinkBehaviour>;
+  /** Replies to MAIL FROM by envelope sender (full address); the reply of the behaviour is used. */
+  senderRules?: Record<string, SinkBehaviour>;
   default?: SinkBehaviour;
   /** Keep received messages (default true). false: count only, for the benchmark. */
   capture?: boolean;
@@ -194,7 +196,7 @@ export class SmtpSink {
 
   async #listen(): Promise<void> {
     const o = this.#opts;
-    const plainAccept = (o.default === undefined || o.default === 'accept') && !o.rules && !o.greeting && !o.traceCommands && o.maxMessageBytes === undefined;
+    const plainAccept = (o.default === undefined || o.default === 'accept') && !o.rules && !o.senderRules && !o.greeting && !o.traceCommands && o.maxMessageBytes === undefined;
     if (o.capture === false && o.starttls === false && plainAccept) return this.#listenFast();
     const tlsOn = this.#opts.starttls ?? true;
     const cert = tlsOn ? await testCertificate() : undefined;
@@ -215,7 +217,11 @@ export class SmtpSink {
         this.counters.tlsSessions++;
         cb();
       },
-      onMailFrom: (_a: SMTPServerAddress, _s: SMTPServerSession, cb: (err?: Error | null) => void) => cb(),
+      onMailFrom: (address: SMTPServerAddress, _s: SMTPServerSession, cb: (err?: Error | null) => void) => {
+        const b = this.#opts.senderRules?.[address.address.toLowerCase()];
+        const reply = b ? replyOf(b) : null;
+        cb(reply ? smtpError(reply.code, reply.text) : null);
+      },
       onRcptTo: (address, session, cb) => void this.#onRcpt(address, session, cb),
       onData: (stream, session, cb) => this.#onData(stream, session, cb),
       onClose: () => {

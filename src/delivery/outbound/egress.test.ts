@@ -42,6 +42,10 @@ describe('egress against the scriptable sink', () => {
         unknown: 'unknown-550', busy: 'defer-450', rate: 'ratelimit-451', closer: 'close-421', full: 'full-552', dropper: 'drop-data',
         slow: { slowMs: 300 }, vanish: 'drop-rcpt', yahoo: { code: 421, enhanced: '4.7.0', text: '[TSS04] Messages temporarily deferred due to unexpected volume' },
       },
+      senderRules: {
+        'busy-sender@bank.test': { code: 451, enhanced: '4.3.0', text: 'Sender temporarily refused' },
+        'banned@bank.test': { code: 553, enhanced: '5.7.1', text: 'Sender address rejected' },
+      },
     });
     egress = new Egress({ heloName: 'out.bank.test', connectTimeoutMs: 2000, greetingTimeoutMs: 2000, socketTimeoutMs: 3000 });
   });
@@ -71,6 +75,13 @@ describe('egress against the scriptable sink', () => {
   it('every recipient refused: per-recipient replies are kept', async () => {
     const r = await egress.send(job(['unknown@example.test', 'busy@example.test']));
     assert.deepEqual(outcomes(r), ['unknown@example.test failed 550 5.1.1', 'busy@example.test deferred 450 4.2.1']);
+  });
+
+  it('a refused MAIL FROM decides for every recipient (not the pipelined RCPT replies after it)', async () => {
+    const t = await egress.send(job(['ok@example.test', 'ok2@example.test'], { mailFrom: 'busy-sender@bank.test' }));
+    assert.deepEqual(outcomes(t), ['ok@example.test deferred 451 4.3.0', 'ok2@example.test deferred 451 4.3.0']);
+    const p = await egress.send(job(['ok@example.test'], { mailFrom: 'banned@bank.test' }));
+    assert.deepEqual(outcomes(p), ['ok@example.test failed 553 5.7.1']);
   });
 
   it('450 defers, and the schedule retries in 5 minutes; past the maximum age it expires', async () => {

@@ -557,8 +557,11 @@ export class EgressPool {
       const stage = err.code === 'ETIMEDOUT' ? `no answer from ${s.host} in time` : `connection lost during the transaction with ${s.host}`;
       shared = { outcome: 'deferred', replyCode: null, enhancedStatus: null, text: describe(err, stage) };
     }
+    // A refused MAIL FROM decides for everyone: the RCPT replies after it (pipelined) only
+    // say "need MAIL first" and must not turn a temporary refusal into 5xx failures.
+    const senderRefused = err.command === 'MAIL FROM';
     const perRecipient = job.recipients.map((recipient): RecipientResult => {
-      const e = rejected.get(recipient);
+      const e = senderRefused ? undefined : rejected.get(recipient);
       // A recipient refused at RCPT keeps that answer; the others share the transaction's fate.
       if (e?.response) return fromReply(recipient, e.response);
       return { recipient, ...shared };
