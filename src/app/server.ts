@@ -12,7 +12,6 @@ import { startBounceListener } from '../bounces/listener.ts';
 import { verpReturnPath } from '../bounces/verp.ts';
 import { CampaignRunner } from '../campaigns/runner.ts';
 import { startDelivery } from '../delivery/index.ts';
-import { suppressionFor } from '../messages/suppression.ts';
 import { createLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 
@@ -58,8 +57,6 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
     if (roles.has('sender') || roles.has('smtp')) {
       const delivery = await startDelivery(store, config, {
         logger, nodeId, sender: roles.has('sender'), submission: roles.has('smtp'),
-        // SMTP submission is bulk or transactional by account; suppression is checked per lane.
-        suppression: suppressionFor('transactional'),
         returnPath: verpReturnPath(secret),
         classify: (reply) => classifySmtpReply({ replyCode: reply.replyCode ?? undefined, status: reply.status ?? undefined, text: reply.text }),
       });

@@ -12,6 +12,8 @@ import { recordBounceEvent } from './events.ts';
 import type { BounceEventInput, SoftBouncePolicy } from './events.ts';
 import type { BounceReport, ClassifiedRecipient } from './types.ts';
 import { decodeVerp, looksLikeVerp } from './verp.ts';
+import { applyUnsubscribe } from '../tracking/unsubscribe.ts';
+import { UNSUBSCRIBE_MAILBOX, unsubscribeRefFromMail } from './unsubscribe-mail.ts';
 import type { VerpRef } from './verp.ts';
 
 /** Local parts that receive complaints and abuse reports on every domain Fanout serves. */
@@ -20,6 +22,7 @@ export const COMPLAINT_MAILBOXES = new Set(['abuse', 'postmaster', 'fbl', 'feedb
 export type RecipientDecision =
   | { ok: true; tenantId: string; kind: 'verp'; ref: VerpRef }
   | { ok: true; tenantId: string; kind: 'complaint-mailbox' }
+  | { ok: true; tenantId: string; kind: 'unsubscribe' }
   | { ok: false; why: 'foreign-domain' | 'unknown-mailbox' | 'forged-verp' | 'malformed' };
 
 /** The tenant whose sending or return-path domain `domain` is, or null. */
@@ -38,6 +41,7 @@ export async function decideRecipient(store: Store, secret: Buffer, address: str
   const tenantId = await tenantOfDomain(store, domain);
   if (!tenantId) return { ok: false, why: 'foreign-domain' };
   if (COMPLAINT_MAILBOXES.has(local)) return { ok: true, tenantId, kind: 'complaint-mailbox' };
+  if (local === UNSUBSCRIBE_MAILBOX) return { ok: true, tenantId, kind: 'unsubscribe' };
   if (!looksLikeVerp(a)) return { ok: false, why: 'unknown-mailbox' };
   const ref = decodeVerp(a, secret);
   if (!ref) return { ok: false, why: 'forged-verp' };
@@ -57,6 +61,8 @@ export interface InboundResult {
   parseStatus: 'classified' | 'unrecognised' | 'unparseable';
   kind: BounceReport['kind'];
   events: { recipient: string; reason: string; hard: boolean; linkedBy: string; suppressed: string | null; messageId: string | null; recipientId: string | null }[];
+  /** Set when the mail was a mailto unsubscribe carrying a valid signed token. */
+  unsubscribed?: string;
 }
 
 interface Link {
@@ -134,5 +140,14 @@ export async function processInbound(store: Store, secret: Buffer, input: Inboun
       events.push({ recipient: r.recipient, reason: r.reason, hard: r.hardBounce, linkedBy: link.by, suppressed, messageId: link.messageId, recipientId: link.recipientId });
     }
   });
-  return { inboundId, parseStatus, kind: report.kind, events };
+  const result: InboundResult = { inboundId, parseStatus, kind: report.kind, events };
+  for (const d of decisions) {
+    if (!d.ok || d.kind !== 'unsubscribe') continue;
+    const ref = unsubscribeRefFromMail(input.raw, secret, d.tenantId);
+    if (ref) {
+      await applyUnsubscribe(store, ref, 'mailto', input.remoteIp);
+      result.unsubscribed = ref.e;
+    }
+  }
+  return result;
 }

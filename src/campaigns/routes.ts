@@ -8,7 +8,7 @@ import { actorOf, requireRole, tenantScope } from '../http/auth.ts';
 import type { Principal } from '../http/auth.ts';
 import { closed, IdParams } from '../http/schemas.ts';
 import { sendMessages } from '../messages/service.ts';
-import { suppressionFor } from '../messages/suppression.ts';
+import { suppressionCheck } from '../bounces/suppressions.ts';
 import { approveCampaign, cancelCampaign, createCampaign, getCampaign, listCampaigns, pauseCampaign, rejectCampaign, resumeCampaign, submitCampaign } from './service.ts';
 import { createTemplate, getTemplate, getTemplateRow, listTemplates, previewStoredTemplate, updateTemplate } from './templates.ts';
 
@@ -76,7 +76,7 @@ export const campaignRoutes: RouteModule = (app, { store, config }) => {
     const t = await getTemplateRow(store.db, tenantScope(p), req.params.id);
     const account = await getAccount(store.db, req.body.accountId);
     if (account.tenantId !== t.tenant_id) throw invalid('accountId is not a sending account of the template\'s tenant', [{ field: '/body/accountId', message: 'unknown account' }]);
-    const { response } = await sendMessages(store, { tenantId: t.tenant_id, accountId: account.id, actor: actorOf(req), maxMessageBytes: config.smtp.maxMessageBytes, suppression: suppressionFor }, {
+    const { response } = await sendMessages(store, { tenantId: t.tenant_id, accountId: account.id, actor: actorOf(req), maxMessageBytes: config.smtp.maxMessageBytes, suppression: suppressionCheck }, {
       from: req.body.from, subject: `[TEST] ${t.subject}`, html: t.html ?? undefined, text: t.text ?? undefined, mjml: t.mjml ?? undefined,
       stream: 'transactional', recipients: [{ email: req.body.to, vars: req.body.vars ?? {} }],
     });

@@ -4,13 +4,14 @@ import { getPlatformSecret } from '../core/secrets.ts';
 import { writeMessages } from '../delivery/queue/enqueue.ts';
 import type { EnqueueItem, QuotaRefusal } from '../delivery/queue/enqueue.ts';
 import { newMessageIdHeader, parseFrom } from '../messages/compose.ts';
-import { suppressionFor } from '../messages/suppression.ts';
+import { suppressionCheck } from '../bounces/suppressions.ts';
 import type { Store } from '../store/store.ts';
 import { memberPage } from '../subscribers/subscribers.ts';
 import { buildMime, compileTemplate, renderMessage } from '../templates/render.ts';
 import type { CompiledTemplate } from '../templates/render.ts';
 import { unsubscribeHeaders } from '../tracking/headers.ts';
-import { addTracking, unsubscribeUrl } from '../tracking/links-signed.ts';
+import { addTracking, unsubscribeTargets } from '../tracking/links-signed.ts';
+import { findSendingDomain } from '../domains/service.ts';
 import type { CampaignTable } from './tables.ts';
 
 export interface CampaignRunnerOptions {
@@ -154,6 +155,7 @@ export class CampaignRunner {
     const secret = await getPlatformSecret(this.#store);
     const base = this.#opts.publicUrl.replace(/\/$/, '');
     const from = parseFrom(c.from_address);
+    const returnPathDomain = (await findSendingDomain(db, from.domain))?.returnPathDomain ?? null;
     const items: EnqueueItem[] = [];
     const plan: { subscriberId: number; state: string; item: number | null }[] = [];
     for (const r of batch) {
@@ -177,7 +179,7 @@ export class CampaignRunner {
       const raw = await buildMime({
         from: from.name ? `"${from.name.replace(/["\\]/g, '\\$&')}" <${from.address}>` : from.address, to: r.email,
         subject: rendered.subject, html, text: rendered.text, messageId: messageRef,
-        headers: { ...unsubscribeHeaders({ httpsUrl: unsubscribeUrl(base, secret, ref) }), 'X-Fanout-Campaign': c.id },
+        headers: { ...unsubscribeHeaders(unsubscribeTargets(base, secret, ref, returnPathDomain)), 'X-Fanout-Campaign': c.id },
       });
       plan.push({ subscriberId: r.subscriber_id, state: 'queued', item: items.length });
       items.push({ tenantId: c.tenant_id, accountId: c.account_id, lane: 'bulk', mailFrom: from.address, recipients: [{ email: r.email }], raw, headerMessageId: messageRef, source: 'campaign' });
@@ -188,7 +190,7 @@ export class CampaignRunner {
       await this.#store.transaction(async (trx) => {
         const live = await trx.selectFrom('campaigns').select(['status', 'lease_owner']).where('id', '=', c.id).executeTakeFirstOrThrow();
         if (live.status !== 'running' || live.lease_owner !== this.#opts.nodeId) throw new StopBatch();
-        const outcomes = items.length ? await writeMessages(trx, items, { now, suppression: suppressionFor('bulk') }) : [];
+        const outcomes = items.length ? await writeMessages(trx, items, { now, suppression: suppressionCheck }) : [];
         const refused = outcomes.find((o): o is QuotaRefusal => !o.ok);
         if (refused) throw new QuotaStop(refused.message);
         let enqueued = 0;

@@ -7,8 +7,8 @@ import type { RouteModule } from '../http/app.ts';
 import { actorOf, requireRole, tenantScope } from '../http/auth.ts';
 import { closed, IdParams } from '../http/schemas.ts';
 import { getAccount } from '../accounts/service.ts';
-import { addTracking, unsubscribeUrl } from '../tracking/links-signed.ts';
-import { suppressionFor } from './suppression.ts';
+import { addTracking, unsubscribeTargets } from '../tracking/links-signed.ts';
+import { suppressionCheck } from '../bounces/suppressions.ts';
 import { unsubscribeHeaders } from '../tracking/headers.ts';
 import { sendMessages } from './service.ts';
 import type { SendRequest } from './service.ts';
@@ -77,9 +77,9 @@ export const messageRoutes: RouteModule = (app, { store, config }) => {
     const base = config.http.publicUrl.replace(/\/$/, '');
     const { response, replayed } = await sendMessages(store, {
       tenantId: p.tenantId, accountId: p.accountId, actor: actorOf(req), maxMessageBytes: config.smtp.maxMessageBytes,
-      bulkHeaders: ({ email, messageRef }) => unsubscribeHeaders({ httpsUrl: unsubscribeUrl(base, secret, { t: p.tenantId, e: email, m: messageRef }) }),
+      bulkHeaders: ({ email, messageRef, returnPathDomain }) => unsubscribeHeaders(unsubscribeTargets(base, secret, { t: p.tenantId, e: email, m: messageRef }, returnPathDomain)),
       trackHtml: account.tracking ? (html, { email, messageRef }) => addTracking(html, base, secret, { t: p.tenantId, e: email, m: messageRef }) : null,
-      suppression: suppressionFor,
+      suppression: suppressionCheck,
     }, await withTemplate(store.db, p.tenantId, req.body), req.headers['idempotency-key']);
     if (replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(replayed ? 200 : 202).send(response);

@@ -58,7 +58,7 @@ describeEachEngine('HTTP send API', (get) => {
     assert.match(mail.html || '', /本期应还 1,024.00 元/);
     assert.match(mail.text || '', /尊敬的 张三/);
     const rawHeaders = Buffer.from(row.body).toString('latin1').split('\r\n\r\n')[0]!.replace(/\r\n\s+/g, ' ');
-    assert.match(rawHeaders, /^List-Unsubscribe: <https:\/\/mail\.bank\.example\/u\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+>$/m);
+    assert.match(rawHeaders, /^List-Unsubscribe: <https:\/\/mail\.bank\.example\/u\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+>, <mailto:unsubscribe@bounces\.bank\.example\.com\?subject=unsubscribe%20[A-Za-z0-9_.-]+>$/m);
     assert.match(rawHeaders, /^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
     assert.equal(mail.headers.get('x-fanout-tags'), 'statement');
     const second = await simpleParser(Buffer.from((await store.db.selectFrom('delivery_messages').select('body').where('id', '=', messages[1].messageId).executeTakeFirstOrThrow()).body));

@@ -61,10 +61,10 @@ export interface SendContext {
   accountId: string;
   actor: Actor;
   /** Headers added to bulk mail (List-Unsubscribe), made per recipient. */
-  bulkHeaders?: (recipient: { email: string; messageRef: string }) => Record<string, string>;
+  bulkHeaders?: (recipient: { email: string; messageRef: string; returnPathDomain: string }) => Record<string, string>;
   /** Adds open and click tracking to a recipient's HTML; absent when tracking is off. */
   trackHtml?: ((html: string, recipient: { email: string; messageRef: string }) => string) | null;
-  suppression?: ((lane: 'transactional' | 'bulk') => SuppressionCheck) | null;
+  suppression?: SuppressionCheck | null;
   maxMessageBytes: number;
 }
 
@@ -138,7 +138,7 @@ export async function sendMessages(store: Store, ctx: SendContext, request: Send
     const messageIdHeader = newMessageIdHeader(from.domain);
     const headers: Record<string, string> = { ...(request.headers ?? {}) };
     if (request.tags?.length) headers['X-Fanout-Tags'] = request.tags.join(', ');
-    if (lane === 'bulk' && ctx.bulkHeaders) Object.assign(headers, ctx.bulkHeaders({ email: emails[i]!, messageRef: messageIdHeader }));
+    if (lane === 'bulk' && ctx.bulkHeaders) Object.assign(headers, ctx.bulkHeaders({ email: emails[i]!, messageRef: messageIdHeader, returnPathDomain: domain.returnPathDomain }));
     const tracked = (request.tracking ?? lane === 'bulk') && ctx.trackHtml && rendered.html !== null;
     if (tracked) rendered.html = ctx.trackHtml!(rendered.html!, { email: emails[i]!, messageRef: messageIdHeader });
     const own = (r.attachments ?? []).map((a, j) => decodeAttachment(a, `/body/recipients/${i}/attachments/${j}`, uploads));
@@ -160,7 +160,7 @@ export async function sendMessages(store: Store, ctx: SendContext, request: Send
         // Claims the key first: a concurrent retry with the same key fails on the primary key.
         await trx.insertInto('idempotency_keys').values({ tenant_id: ctx.tenantId, key: idempotencyKey, request_hash: requestHash, response: '{}', created_at: Date.now() }).execute();
       }
-      const outcomes = await writeMessages(trx, items, { suppression: ctx.suppression ? ctx.suppression(lane) : null });
+      const outcomes = await writeMessages(trx, items, { suppression: ctx.suppression ?? null });
       const refused = outcomes.find((o): o is QuotaRefusal => !o.ok);
       if (refused) throw new AppError(refused.reason === 'quota_exceeded' ? 'quota_exceeded' : 'forbidden', refused.message);
       const messages: SentRecipient[] = [];

@@ -1,12 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import type { Actor } from '../audit/log.ts';
 import { getPlatformSecret } from '../core/secrets.ts';
 import type { RouteModule } from '../http/app.ts';
 import type { Store } from '../store/store.ts';
-import { unsubscribe } from '../subscribers/subscribers.ts';
-import { suppress } from '../bounces/suppressions.ts';
+import { applyUnsubscribe } from './unsubscribe.ts';
 import { verifyToken } from './tokens.ts';
 import type { RecipientRef } from './links-signed.ts';
 import { unsubscribePage } from './pages.ts';
@@ -20,19 +18,6 @@ async function record(store: Store, req: FastifyRequest, kind: string, ref: Reci
     at: Date.now(), tenant_id: ref.t, kind, email: ref.e, message_id: ref.m ?? null, campaign_id: ref.c ?? null, url,
     user_agent: (req.headers['user-agent'] ?? '').slice(0, 500) || null, ip: req.ip,
   }).execute();
-}
-
-/**
- * Takes the recipient off the list the mail came from (or every list for non-list mail) and
- * onto the tenant's suppression list for bulk mail, in one transaction.
- */
-export async function applyUnsubscribe(store: Store, ref: RecipientRef, source: string, clientIp: string): Promise<void> {
-  const actor: Actor = { operator: `recipient:${ref.e}`, clientIp, role: 'system', tenantId: ref.t };
-  await store.transaction(async (trx) => {
-    await unsubscribe(trx, actor, { tenantId: ref.t, email: ref.e, listId: ref.l ?? null, source });
-    if (!ref.l) await suppress(trx, { tenantId: ref.t, address: ref.e, reason: 'unsubscribe', source, evidence: { campaign: ref.c ?? null, message: ref.m ?? null } });
-    await trx.insertInto('tracking_events').values({ at: Date.now(), tenant_id: ref.t, kind: 'unsubscribe', email: ref.e, message_id: ref.m ?? null, campaign_id: ref.c ?? null, url: null, user_agent: null, ip: clientIp }).execute();
-  });
 }
 
 const lang = (req: FastifyRequest): 'zh-CN' | 'en' => (/^\s*en/i.test(String(req.headers['accept-language'] ?? '')) ? 'en' : 'zh-CN');

@@ -63,6 +63,15 @@ export function validateItem(item: EnqueueItem, index = 0): void {
 }
 
 /**
+ * An unsubscribe stops marketing, not a bank's statements or one-time codes: transactional
+ * mail skips only the addresses that bounced hard, complained or were suppressed by hand.
+ */
+function laneView(found: Map<string, string>, lane: string): Map<string, string> {
+  if (lane === 'bulk' || found.size === 0) return found;
+  return new Map([...found].filter(([, reason]) => reason !== 'unsubscribe'));
+}
+
+/**
  * Reserves quota for every item, one call per account when the whole group fits, one per
  * item otherwise so that a batch of many submissions refuses only those over the line.
  */
@@ -109,7 +118,7 @@ export async function writeMessages(trx: Tx, items: EnqueueItem[], options: Writ
     for (const [tenantId, set] of emails) byTenant.set(tenantId, await options.suppression(trx, tenantId, [...set]));
   }
   const none = new Map<string, string>();
-  const suppressed = items.map((it) => byTenant.get(it.tenantId) ?? none);
+  const suppressed = items.map((it) => laneView(byTenant.get(it.tenantId) ?? none, it.lane));
   const counts = items.map((it, i) => it.recipients.filter((r) => !suppressed[i]!.has(r.email)).length);
   const verdicts = await reserveAll(trx, items, counts, now);
 
