@@ -2,6 +2,7 @@ import { accountRoutes } from '../accounts/routes.ts';
 import { operationLogRoutes } from '../audit/routes.ts';
 import { messageRoutes } from '../messages/routes.ts';
 import { campaignRoutes } from '../campaigns/routes.ts';
+import { deliveryRoutes } from '../delivery/routes.ts';
 import { domainRoutes } from '../domains/routes.ts';
 import { tenantRoutes } from '../tenants/routes.ts';
 import { authRoutes, userRoutes } from '../users/routes.ts';
@@ -21,6 +22,7 @@ export const routeModules: RouteModule[] = [
   operationLogRoutes,
   messageRoutes,
   campaignRoutes,
+  deliveryRoutes,
   suppressionRoutes,
   subscriberRoutes,
 ];
