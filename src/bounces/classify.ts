@@ -75,7 +75,7 @@ function senderAddresses(root: MimePart, original: MimePart | null): Set<string>
   return out;
 }
 
-function fromDsn(r: DsnRecipient, blocks: Map<string, string>, report: string): Finding {
+function fromDsn(r: DsnRecipient, blocks: Map<string, string>, report: string, reportingMta: string): Finding {
   const recipient = (r.finalRecipient.includes('@') ? r.finalRecipient : r.originalRecipient || r.finalRecipient).toLowerCase();
   const block = blocks.get(recipient) ?? '';
   // Sendmail keeps only the first line of a multi-line reply ("550-5.7.1 ..."); the rest is in the transcript.
@@ -93,6 +93,7 @@ function fromDsn(r: DsnRecipient, blocks: Map<string, string>, report: string): 
     diagnostic,
     context: (block + '\n' + report).slice(0, MAX_BLOCK),
     remoteHost: r.remoteMta || remoteHostIn(diagnostic),
+    reportingHost: reportingMta,
     command: commandIn(block) || commandIn(diagnostic),
     diagnosticType: r.diagnosticType,
   };
@@ -142,12 +143,15 @@ function extractFrom(root: MimePart, report: string, original: MimePart | null, 
   // Real delivery-status parts first; DSN fields pasted into a text part only when there are none.
   let dsnParts = walk(root).filter((p) => DSN_TYPES.has(p.type));
   if (dsnParts.length === 0) dsnParts = walk(root).filter((p) => p.type === 'text/plain' && looksLikeDeliveryStatus(partText(p)));
-  const dsn = dsnParts.flatMap((p) => parseDeliveryStatus(partText(p)).recipients);
+  const dsn = dsnParts.flatMap((p) => {
+    const parsed = parseDeliveryStatus(partText(p));
+    return parsed.recipients.map((r) => ({ r, reportingMta: parsed.reportingMta }));
+  });
   if (dsn.length > 0) {
-    const addresses = dsn.map((r) => (r.finalRecipient || r.originalRecipient).toLowerCase());
+    const addresses = dsn.map(({ r }) => (r.finalRecipient || r.originalRecipient).toLowerCase());
     const blocks = blocksFor(report, addresses, senderAddresses(root, original));
     // Not de-duplicated: a digest of several bounces lists the same address once per bounce.
-    const findings = dsn.map((r) => fromDsn(r, blocks, report));
+    const findings = dsn.map(({ r, reportingMta }) => fromDsn(r, blocks, report, reportingMta));
     const allDelivered = findings.every((f) => f.action === 'delivered' || f.action === 'relayed' || f.action === 'expanded');
     return { kind: allDelivered ? 'delivery' : 'bounce', original, findings };
   }
@@ -201,8 +205,40 @@ function looksLikeBounce(part: MimePart): boolean {
   return part.params['report-type'] !== undefined || /mailer-daemon|postmaster/i.test(from);
 }
 
-/** Classifies one raw message (bytes as received). Never throws on malformed input. */
+/**
+ * Mailbox files (and some forwarding setups) hold several messages one after another, each
+ * introduced by an mbox "From " line; a server that copies a bounce to the postmaster produces
+ * such pairs. Splits `raw` into its messages, or returns it whole when it is a single one.
+ */
+export function splitMailbox(raw: Buffer | string): (Buffer | string)[] {
+  const text = typeof raw === 'string' ? raw : raw.toString('latin1');
+  if (!text.startsWith('From ')) return [raw];
+  const starts: number[] = [0];
+  for (const m of text.matchAll(MBOX_SEPARATOR)) if (m.index > 0) starts.push(m.index + 1);
+  if (starts.length === 1) return [raw];
+  return starts.map((s, i) => {
+    const part = text.slice(s, starts[i + 1] ?? text.length);
+    return typeof raw === 'string' ? part : Buffer.from(part, 'latin1');
+  });
+}
+
+/** An mbox separator: "From " at a line start, an address or name, and a ctime-style date. */
+const MBOX_SEPARATOR = /\nFrom \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d \d{4}\r?\n(?=[\w-]+:)/g;
+
+/**
+ * Classifies one raw message (bytes as received). Never throws on malformed input. A mailbox of
+ * several bounces gives the recipients of each in turn; the first one describes the message.
+ */
 export function classifyMessage(raw: Buffer | string): BounceReport {
+  const messages = splitMailbox(raw);
+  if (messages.length === 1) return classifyOne(raw);
+  const reports = messages.map(classifyOne);
+  const first = reports.find((r) => r.recipients.length > 0) ?? reports[0];
+  if (!first) return classifyOne(raw);
+  return { ...first, recipients: reports.flatMap((r) => r.recipients), damaged: reports.some((r) => r.damaged) };
+}
+
+function classifyOne(raw: Buffer | string): BounceReport {
   let root: MimePart;
   try {
     root = parseMessage(raw);

@@ -78,3 +78,41 @@ for (const [name, message, expected] of cases) {
     assert.deepEqual(r.recipients.map((x) => [x.recipient, x.status, x.replyCode, x.reason, x.hardBounce]), [expected]);
   });
 }
+
+// A mailbox file holding a bounce and the copy the reporting server sent to its postmaster:
+// each message is read, and the recipient is reported once per bounce.
+const postfixBounce = (to: string, subject: string) => `Date: Mon,  6 Jan 2025 10:00:00 +0000 (UTC)
+From: MAILER-DAEMON@relay.sender.example (Mail Delivery System)
+Subject: ${subject}
+To: ${to}
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B1.relay"
+
+--B1.relay
+Content-Type: text/plain
+
+<kim@mailbox.example>: host mx.mailbox.example[192.0.2.7] said: 550 5.1.1
+    <kim@mailbox.example>: Recipient address rejected: User unknown (in reply to RCPT TO command)
+
+--B1.relay
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; relay.sender.example
+
+Final-Recipient: rfc822; kim@mailbox.example
+Action: failed
+Status: 5.1.1
+Remote-MTA: dns; mx.mailbox.example
+Diagnostic-Code: smtp; 550 5.1.1 <kim@mailbox.example>: Recipient address rejected: User unknown
+
+--B1.relay--
+`;
+const mailbox = `From MAILER-DAEMON  Mon Jan  6 10:00:00 2025\n${postfixBounce('news@sender.example', 'Undelivered Mail Returned to Sender')}From double-bounce@relay.sender.example  Mon Jan  6 10:00:00 2025\n${postfixBounce('postmaster@sender.example', 'Postmaster Copy: Undelivered Mail')}`;
+
+test('a mailbox of two copies of one bounce gives the recipient once per copy', () => {
+  const r = classifyMessage(mailbox);
+  assert.equal(r.kind, 'bounce');
+  assert.deepEqual(r.recipients.map((x) => [x.recipient, x.reason]), [['kim@mailbox.example', 'userunknown'], ['kim@mailbox.example', 'userunknown']]);
+  // A single message that merely quotes a "From " line in its body is not split.
+  assert.equal(classifyMessage(postfixBounce('news@sender.example', 'Undelivered')).recipients.length, 1);
+});

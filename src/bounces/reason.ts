@@ -1,4 +1,4 @@
-import { GATEWAY_SIGNATURES, PROVIDER_RULES, STATUS_REASONS, TEXT_RULES, WEAK_STATUS_REASONS } from './rules.ts';
+import { GATEWAY_SIGNATURES, PROVIDER_RULES, PROVIDER_STAGES, STATUS_REASONS, TEXT_RULES, WEAK_STATUS_REASONS } from './rules.ts';
 import type { TextRule } from './rules.ts';
 import type { Finding, Reason } from './types.ts';
 
@@ -18,6 +18,13 @@ function compile(rules: TextRule[]): CompiledRule[] {
 
 const TEXT = compile(TEXT_RULES);
 const PROVIDERS = PROVIDER_RULES.map((p) => ({ provider: p.provider, host: new RegExp(p.host, 'i'), rules: compile(p.rules) }));
+
+const STAGES = PROVIDER_STAGES.map((p) => ({ ...p, hostRe: new RegExp(p.host, 'i') }));
+
+/** A provider's stage-dependent answer for `status` given at `command`, or null. */
+export function matchProviderStage(host: string, status: string, command: string): Reason | null {
+  return STAGES.find((p) => p.hostRe.test(host) && p.status === status && p.command === command)?.reason ?? null;
+}
 
 const GATEWAYS = GATEWAY_SIGNATURES.map((g) => ({ agent: g.agent, re: new RegExp(g.pattern, 'im') }));
 
@@ -166,9 +173,12 @@ function decideBase(f: Finding): Decided {
   const diag = normaliseText(f.diagnostic);
   const context = normaliseText(f.context);
 
-  const hosts = `${f.remoteHost} ${f.recipient.slice(f.recipient.indexOf('@') + 1)}`;
+  // The host that answered, or when the report does not name one, the host that wrote it.
+  const hosts = `${f.remoteHost || f.reportingHost || ''} ${f.recipient.slice(f.recipient.indexOf('@') + 1)}`;
   const provider = matchProvider(hosts, diag ? diag : context) ?? (diag ? matchProvider(hosts, context) : null);
   if (provider) return { reason: provider.reason, by: 'provider' };
+  const staged = matchProviderStage(hosts, status, f.command);
+  if (staged) return { reason: staged, by: 'provider' };
 
   const byDiag = firstMatch(TEXT, diag);
   const strong = STATUS_REASONS[status];

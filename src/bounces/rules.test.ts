@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TEXT_RULES, PROVIDER_RULES, STATUS_REASONS } from './rules.ts';
-import { matchText, matchProvider, decideReason, isHardBounce, findStatus, findReplyCode } from './reason.ts';
+import { matchText, matchProvider, matchProviderStage, decideReason, isHardBounce, findStatus, findReplyCode } from './reason.ts';
 import type { Finding, Reason } from './types.ts';
 
 // Phrases as real servers write them, one or more per rule: each must be classified by that
@@ -82,6 +82,42 @@ test('provider codes decide before the general wording', () => {
   assert.equal(matchProvider('163mx01.mxmail.netease.com', '554 DT:SPM 163 smtp3, content denied')?.reason, 'spamdetected');
   assert.equal(matchProvider('mx.126.com', '451 RP:QRC 126 smtp, too many mails')?.reason, 'toomanyconn');
   for (const p of PROVIDER_RULES) assert.ok(p.rules.length > 0, p.provider);
+});
+
+test('Spectrum AUP codes decide by number, with or without a direction prefix', () => {
+  const say = (code: string) => matchProvider('mx.charter.net', `550 5.1.0 sender rejected. See https://www.spectrum.net/support for more information. ${code}`)?.reason;
+  assert.equal(say('AUP#In-1320'), 'toomanyconn');
+  assert.equal(say('AUP#O-1010'), 'rejected');
+  assert.equal(say('AUP#I-1000'), 'blocked');
+  assert.equal(say('AUP#I-1120'), 'requireptr');
+  assert.equal(say('AUP#1530'), 'mesgtoobig');
+  assert.equal(say('AUP#In-1170'), 'policyviolation');
+});
+
+test('Mimecast gateway sentences', () => {
+  const mc = (text: string) => matchProvider('eu-smtp-inbound-2.mimecast.com', text)?.reason;
+  assert.equal(mc('554 Host network not allowed - https://community.mimecast.com/docs/DOC-1369#554 [AbCdEf.eu123]'), 'policyviolation');
+  assert.equal(mc('554 email rejected due to security policies - MCSpamSignature.xx.1.9'), 'virusdetected');
+  assert.equal(mc('550 Invalid Recipient - https://community.mimecast.com/docs/DOC-1369#550'), 'userunknown');
+  assert.equal(mc('550 Envelope blocked - User Entry - https://community.mimecast.com/docs/DOC-1369#550'), 'rejected');
+  assert.equal(mc('550 Rejected by header based Anti-Spoofing policy: a@b.example'), 'policyviolation');
+});
+
+test('AOL relays: a broken MX answer means the domain takes no mail', () => {
+  assert.equal(matchProvider('omr-m12.mx.aol.com', 'Name service error for name=nowhere.example type=MX: Malformed or unexpected name server reply')?.reason, 'notaccept');
+  assert.equal(matchProvider('omr-m12.mx.aol.com', 'Host or domain name not found. Name service error for name=nowhere.example type=A: Host not found')?.reason, 'hostunknown');
+  // Another relay saying the same is a DNS problem, not a verdict on the domain.
+  assert.equal(decideReason(finding({ status: '5.4.4', remoteHost: '', reportingHost: 'mail.example.net', diagnostic: 'Name service error for name=nowhere.example type=MX: Malformed or unexpected name server reply' })), 'networkerror');
+  // The reporting host speaks for the answer when no remote host is named.
+  assert.equal(decideReason(finding({ status: '5.4.4', reportingHost: 'omr-m12.mx.aol.com', diagnostic: 'Name service error for name=nowhere.example type=MX: Malformed or unexpected name server reply' })), 'notaccept');
+});
+
+test('NTT docomo: "Unknown user" at RCPT TO is a missing mailbox, after DATA the sender was refused', () => {
+  assert.equal(matchProviderStage('mfsmax.docomo.ne.jp', '5.0.0', 'RCPT'), 'userunknown');
+  assert.equal(matchProviderStage('mfsmax.docomo.ne.jp', '5.0.0', 'DATA'), 'rejected');
+  assert.equal(matchProviderStage('mx.example.jp', '5.0.0', 'DATA'), null);
+  assert.equal(decideReason(finding({ remoteHost: 'mfsmax.docomo.ne.jp', status: '5.0.0', command: 'DATA', diagnostic: '550 Unknown user a@docomo.example' })), 'rejected');
+  assert.equal(matchProvider('mfsmax.docomo.ne.jp', '552 Too much mail data')?.reason, 'mailboxfull');
 });
 
 function finding(over: Partial<Finding>): Finding {

@@ -351,6 +351,9 @@ export const GATEWAY_SIGNATURES: { agent: string; pattern: string }[] = [
  * MTA name (and the diagnostic, which usually names it); `rules` then work as TEXT_RULES do but
  * take precedence for that provider.
  */
+/** Spectrum's "AUP#" code prefix: an optional direction word and dash before the number. */
+const AUP = 'aup#[a-z]*-?';
+
 export interface ProviderRule {
   provider: string;
   host: string;
@@ -435,14 +438,80 @@ export const PROVIDER_RULES: ProviderRule[] = [
     ],
   },
   {
-    // Spectrum / Charter: "AUP#nnnn" codes.
+    // Spectrum / Charter end refusals with "AUP#" and a four-digit code, often after a direction
+    // letter ("AUP#I-1000" inbound, "AUP#O-1010" outbound, "AUP#In-1310"); the number decides,
+    // in ranges as the provider documents them, whatever the sentence before it says.
     provider: 'spectrum',
-    host: 'charter\\.net|rr\\.com|spectrum|aup#',
+    host: 'charter\\.net|spectrum\\.net|\\baup#[a-z]*-?1\\d{3}\\b',
     rules: [
-      { reason: 'blocked', patterns: ['aup#(?:1000|1010|1020|1030|1040|1090|1500|1520|1530|1540|1550|1560|1570|1580|1590)\\b'] },
-      { reason: 'toomanyconn', patterns: ['aup#(?:1260|1270|1280|1290)\\b'] },
-      { reason: 'policyviolation', patterns: ['aup#(?:1100|1110|1120|1130|1140|1150|1160|1170|1180|1190|1200|1210)\\b'] },
-      { reason: 'userunknown', patterns: ['aup#(?:5000|5010)'] },
+      { reason: 'blocked', patterns: [`${AUP}(?:1000|120\\d|1210|12[2-4]\\d|1250)\\b`] },
+      { reason: 'rejected', patterns: [`${AUP}(?:1010|10[2-7]\\d|1080|1500|1520)\\b`] },
+      { reason: 'systemerror', patterns: [`${AUP}1090\\b`] },
+      { reason: 'requireptr', patterns: [`${AUP}(?:11[0-4]\\d|1150)\\b`] },
+      { reason: 'policyviolation', patterns: [`${AUP}(?:11[6-8]\\d|1190|1560)\\b`] },
+      { reason: 'networkerror', patterns: [`${AUP}1260\\b`] },
+      // Connection limits (1300-1340) and sending-rate limits (1350-1490, 1540, 1550, 1580).
+      { reason: 'toomanyconn', patterns: [`${AUP}(?:1[34]\\d\\d|1540|1550|1580)\\b`] },
+      { reason: 'mesgtoobig', patterns: [`${AUP}1530\\b`] },
     ],
   },
+  {
+    // Mimecast gateways answer with fixed sentences from their published code list.
+    provider: 'mimecast',
+    host: 'mimecast\\.com',
+    rules: [
+      { reason: 'virusdetected', patterns: ['email rejected due to security policies'] },
+      { reason: 'authfailure', patterns: ['(?:spf|dkim|dmarc) sender invalid'] },
+      { reason: 'badreputation', patterns: ['ip reputation - \\(?reject', 'internal resources are temporarily unavailable'] },
+      { reason: 'blocked', patterns: ['ip temporarily blacklisted', 'recipient temporarily unavailable'] },
+      { reason: 'mesgtoobig', patterns: ['maximum email size exceeded'] },
+      { reason: 'networkerror', patterns: ['mail loop detected'] },
+      { reason: 'norelaying', patterns: ['open relay not allowed'] },
+      { reason: 'notaccept', patterns: ['account inbounds disabled'] },
+      {
+        reason: 'policyviolation',
+        patterns: ['anti-spoofing policy', 'content examination policy', 'host network not allowed'],
+      },
+      {
+        reason: 'rejected',
+        patterns: ['envelope blocked', 'block policy for (?:header from|envelope from)', 'manually blocked senders'],
+      },
+      { reason: 'securityerror', patterns: ['this route requires (?:encryption|tls|high-strength)', 'incorrect authentication data'] },
+      { reason: 'systemerror', patterns: ['unable to process (?:connection|command|an email)', 'message ended early'] },
+      { reason: 'toomanyconn', patterns: ['account service is temporarily unavailable', 'exceeding outbound thread limit'] },
+      { reason: 'userunknown', patterns: ['invalid recipient', 'invalid address'] },
+    ],
+  },
+  {
+    // AOL's outbound relays report DNS failures for the recipient domain in their own terms: a
+    // malformed answer to the MX query means the domain cannot take mail at all.
+    provider: 'aol',
+    host: '\\baol\\.com\\b',
+    rules: [
+      { reason: 'notaccept', patterns: ['type=mx: malformed or unexpected name server reply'] },
+      { reason: 'hostunknown', patterns: ['host or domain name not found'] },
+    ],
+  },
+  {
+    // NTT docomo's inbound servers say "Unknown user" both for a missing mailbox and for the
+    // recipient's own reception filter; only the stage tells them apart (see PROVIDER_STAGES).
+    provider: 'nttdocomo',
+    host: 'mfsmax\\.docomo\\.ne\\.jp',
+    rules: [
+      { reason: 'mailboxfull', patterns: ['552 too much mail data'] },
+      { reason: 'toomanyconn', patterns: ['552 too many recipients'] },
+      { reason: 'syntaxerror', patterns: ['503 bad sequence of commands', '504 command parameter not implemented'] },
+    ],
+  },
+];
+
+/**
+ * Providers whose generic answers mean different things at different SMTP stages. Used when the
+ * provider's own phrases (PROVIDER_RULES) did not decide; `status` is the reported status code.
+ */
+export const PROVIDER_STAGES: { provider: string; host: string; status: string; command: string; reason: Reason }[] = [
+  // Refused at RCPT TO: the mailbox is not there. Refused after DATA: the recipient's filter
+  // turned the sender away.
+  { provider: 'nttdocomo', host: 'mfsmax\\.docomo\\.ne\\.jp', status: '5.0.0', command: 'RCPT', reason: 'userunknown' },
+  { provider: 'nttdocomo', host: 'mfsmax\\.docomo\\.ne\\.jp', status: '5.0.0', command: 'DATA', reason: 'rejected' },
 ];

@@ -28,6 +28,8 @@ export interface Finding {
   context: string;
   /** Remote host that answered, when the report names it. */
   remoteHost: string;
+  /** The MTA that wrote the report (DSN Reporting-MTA), when known. */
+  reportingHost?: string;
   /** SMTP command the failure answered (RCPT, MAIL, DATA, HELO, CONN), or ''. */
   command: string;
   /** DSN Diagnostic-Code type (smtp, x-unix, ...), lower-cased, or ''. */
