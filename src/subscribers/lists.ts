@@ -14,15 +14,26 @@ export interface ListView {
   name: string;
   description: string | null;
   doubleOptIn: boolean;
+  /** The hosted subscribe form and the sender of its confirmation mail. */
+  form: FormSettings;
   createdAt: number;
   updatedAt: number;
   counts: Record<MemberStatus, number>;
+}
+
+export interface FormSettings {
+  enabled: boolean;
+  /** Sending account of the double opt-in confirmation mail. */
+  accountId: string | null;
+  /** Its From, e.g. "信用卡中心 <news@cards.bank.example>" (a sending domain of the tenant). */
+  from: string | null;
 }
 
 export interface ListInput {
   name?: string;
   description?: string | null;
   doubleOptIn?: boolean;
+  form?: Partial<FormSettings>;
 }
 
 function checkName(name: unknown): string {
@@ -31,9 +42,11 @@ function checkName(name: unknown): string {
   return name.trim();
 }
 
+const emptyCounts = () => Object.fromEntries(MEMBER_STATUSES.map((s) => [s, 0])) as Record<MemberStatus, number>;
+
 async function countsOf(db: Executor, listIds: string[]): Promise<Map<string, Record<MemberStatus, number>>> {
   const out = new Map<string, Record<MemberStatus, number>>();
-  for (const id of listIds) out.set(id, Object.fromEntries(MEMBER_STATUSES.map((s) => [s, 0])) as Record<MemberStatus, number>);
+  for (const id of listIds) out.set(id, emptyCounts());
   if (!listIds.length) return out;
   const rows = await db.selectFrom('list_members').select(['list_id', 'status']).select((eb) => eb.fn.countAll<number>().as('n'))
     .where('list_id', 'in', listIds).groupBy(['list_id', 'status']).execute();
@@ -47,6 +60,7 @@ async function countsOf(db: Executor, listIds: string[]): Promise<Map<string, Re
 function view(row: SubscriberListTable, counts: Record<MemberStatus, number>): ListView {
   return {
     id: row.id, tenantId: row.tenant_id, name: row.name, description: row.description, doubleOptIn: row.double_opt_in === 1,
+    form: { enabled: row.form_enabled === 1, accountId: row.sender_account_id, from: row.sender_from },
     createdAt: row.created_at, updatedAt: row.updated_at, counts,
   };
 }
@@ -56,6 +70,28 @@ export async function requireList(db: Executor, tenantId: string, listId: string
   const row = await db.selectFrom('subscriber_lists').selectAll().where('id', '=', listId).where('tenant_id', '=', tenantId).executeTakeFirst();
   if (!row) throw notFound('list');
   return row;
+}
+
+/**
+ * Applies form settings to a row. A double opt-in list's form mails a confirmation, so it
+ * needs a sending account of the tenant and a From address before it can be switched on.
+ */
+async function applyForm(db: Executor, row: SubscriberListTable, form: Partial<FormSettings> | undefined): Promise<void> {
+  if (form) {
+    if (form.enabled !== undefined) row.form_enabled = form.enabled ? 1 : 0;
+    if (form.accountId !== undefined) row.sender_account_id = form.accountId?.trim() || null;
+    if (form.from !== undefined) row.sender_from = form.from?.trim() || null;
+  }
+  if (row.sender_account_id) {
+    const acc = await db.selectFrom('sending_accounts').select('id').where('id', '=', row.sender_account_id).where('tenant_id', '=', row.tenant_id).executeTakeFirst();
+    if (!acc) throw invalid('form.accountId is not a sending account of this tenant', [{ field: 'form.accountId', message: 'unknown account' }]);
+  }
+  if (row.sender_from && (row.sender_from.length > 320 || !/@[^@\s>]+\.[^@\s>]+>?$/.test(row.sender_from))) {
+    throw invalid('form.from must be an address such as "Name <news@bank.example>"', [{ field: 'form.from', message: 'invalid' }]);
+  }
+  if (row.form_enabled && row.double_opt_in && (!row.sender_account_id || !row.sender_from)) {
+    throw invalid('a double opt-in form mails a confirmation: set form.accountId and form.from first', [{ field: 'form', message: 'sender missing' }]);
+  }
 }
 
 async function assertNameFree(db: Executor, tenantId: string, name: string, exceptId?: string): Promise<void> {
@@ -74,12 +110,13 @@ export async function createList(s: StoreOrTx, actor: Actor, input: ListInput & 
     const now = Date.now();
     const row: SubscriberListTable = {
       id: newId('ls', now), tenant_id: input.tenantId, name, description: input.description?.trim() || null,
-      double_opt_in: input.doubleOptIn ? 1 : 0, created_at: now, updated_at: now,
+      double_opt_in: input.doubleOptIn ? 1 : 0, form_enabled: 0, sender_account_id: null, sender_from: null, created_at: now, updated_at: now,
     };
+    await applyForm(trx, row, input.form);
     await trx.insertInto('subscriber_lists').values(row).execute();
     await recordOperation(trx, actor, {
       operation: 'list.create', objectType: 'list', objectId: row.id, tenantId: row.tenant_id,
-      description: `created list ${name}`, details: { name, doubleOptIn: input.doubleOptIn === true },
+      description: `created list ${name}`, details: { name, doubleOptIn: input.doubleOptIn === true, form: view(row, emptyCounts()).form },
     });
     return view(row, (await countsOf(trx, [row.id])).get(row.id)!);
   });
@@ -96,11 +133,17 @@ export async function updateList(s: StoreOrTx, actor: Actor, input: ListInput & 
     }
     if (input.description !== undefined) next.description = input.description?.trim() || null;
     if (input.doubleOptIn !== undefined) next.double_opt_in = input.doubleOptIn ? 1 : 0;
-    await trx.updateTable('subscriber_lists').set({ name: next.name, description: next.description, double_opt_in: next.double_opt_in, updated_at: next.updated_at })
-      .where('id', '=', row.id).execute();
+    await applyForm(trx, next, input.form);
+    await trx.updateTable('subscriber_lists').set({
+      name: next.name, description: next.description, double_opt_in: next.double_opt_in, form_enabled: next.form_enabled,
+      sender_account_id: next.sender_account_id, sender_from: next.sender_from, updated_at: next.updated_at,
+    }).where('id', '=', row.id).execute();
     await recordOperation(trx, actor, {
       operation: 'list.update', objectType: 'list', objectId: row.id, tenantId: row.tenant_id, description: `updated list ${next.name}`,
-      details: { before: { name: row.name, description: row.description, doubleOptIn: row.double_opt_in === 1 }, after: { name: next.name, description: next.description, doubleOptIn: next.double_opt_in === 1 } },
+      details: {
+        before: { name: row.name, description: row.description, doubleOptIn: row.double_opt_in === 1, form: view(row, emptyCounts()).form },
+        after: { name: next.name, description: next.description, doubleOptIn: next.double_opt_in === 1, form: view(next, emptyCounts()).form },
+      },
     });
     return view(next, (await countsOf(trx, [row.id])).get(row.id)!);
   });

@@ -30,6 +30,11 @@ const ListBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
   description: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
   doubleOptIn: Type.Optional(Type.Boolean()),
+  form: Type.Optional(Type.Object({
+    enabled: Type.Optional(Type.Boolean()),
+    accountId: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+    from: Type.Optional(Type.Union([Type.String({ maxLength: 320 }), Type.Null()])),
+  }, closed)),
 }, closed);
 const ListPatch = Type.Partial(ListBody, closed);
 const MembersQuery = Type.Object({ status: Type.Optional(Status), after: Type.Optional(Type.Integer({ minimum: 0 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }, closed);

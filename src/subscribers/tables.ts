@@ -10,6 +10,11 @@ export interface SubscriberListTable {
   description: string | null;
   /** 1: subscriptions through the API or hosted form stay unconfirmed until the mailed link is clicked. */
   double_opt_in: number;
+  /** 1: the hosted subscribe form at /s/<list id> accepts sign-ups. */
+  form_enabled: number;
+  /** The sending account and From address of the double opt-in confirmation mail. */
+  sender_account_id: string | null;
+  sender_from: string | null;
   created_at: number;
   updated_at: number;
 }
