@@ -12,6 +12,8 @@ import { startBounceListener } from '../bounces/listener.ts';
 import { verpReturnPath } from '../bounces/verp.ts';
 import { CampaignRunner } from '../campaigns/runner.ts';
 import { startDelivery } from '../delivery/index.ts';
+import { queuedMailFromDomain } from '../delivery/queue/domain-usage.ts';
+import { registerDomainUsageCheck } from '../domains/service.ts';
 import { createLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 
@@ -50,6 +52,8 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
   }
 
   const components: Component[] = [];
+  const unregister = registerDomainUsageCheck(queuedMailFromDomain);
+  components.push({ name: 'domain usage check', stop: async () => unregister() });
   const roles = new Set(config.roles);
   let http: FastifyInstance | null = null;
   const nodeId = process.env.FANOUT_NODE_ID ?? os.hostname();

@@ -28,6 +28,14 @@ describeEachEngine('delivery log and queue control over HTTP', (get) => {
     const sent = await app.inject({ method: 'POST', url: '/api/v1/messages', headers: { authorization: `Bearer ${key}` }, payload: { from: 'news@retail.example', subject: 'Hi', text: 'x', stream: 'bulk', recipients: [{ email: 'a@x.example' }, { email: 'b@x.example' }] } });
     assert.equal(sent.statusCode, 202, sent.body);
 
+    const { registerDomainUsageCheck } = await import('../domains/service.ts');
+    const { queuedMailFromDomain } = await import('./queue/domain-usage.ts');
+    const unregister = registerDomainUsageCheck(queuedMailFromDomain);
+    const domainId = (await root.request('GET', '/api/v1/domains')).json().items.find((d: { domain: string }) => d.domain === 'retail.example').id;
+    const refused = await root.request('DELETE', `/api/v1/domains/${domainId}`);
+    assert.equal(refused.statusCode, 409, refused.body);
+    assert.match(refused.json().detail, /2 queued recipient/);
+    unregister();
     const queue = (await root.request('GET', '/api/v1/delivery/queue')).json();
     assert.deepEqual(queue.lanes.map((l: { lane: string; queued: number }) => [l.lane, l.queued]), [['bulk', 2]]);
 
