@@ -1,12 +1,19 @@
 import net from 'node:net';
-import type { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { RouteHost } from './routing.ts';
-import { parseSmtpReply, classifyThrottle } from './replies.ts';
+import { parseSmtpReply } from './replies.ts';
+import { EgressInputError, describe, isProtocolReply, resultFromError, resultFromInfo, validateJob } from './attempt.ts';
+import type { AttemptResult, EgressJob } from './attempt.ts';
+import { tuneDataPath } from './smtp-client.ts';
+import type { Conn, SendInfo, SmtpError } from './smtp-client.ts';
 import { ShapingTable } from './shaping.ts';
 import type { SiteLimits } from './shaping.ts';
 import { SiteThrottle } from './throttle.ts';
 import type { ThrottleOptions, ThrottleSnapshot } from './throttle.ts';
+
+export { EgressInputError, validateJob } from './attempt.ts';
+export type { EgressJob, AttemptResult, RecipientResult, RecipientOutcome } from './attempt.ts';
+export { isCleanSmtpData } from './smtp-client.ts';
 
 /**
  * The SMTP client side. One EgressPool per (source IP, site) keeps reusable sessions to the
@@ -15,34 +22,6 @@ import type { ThrottleOptions, ThrottleSnapshot } from './throttle.ts';
  * outcome. It never throws for what the remote side does: refusals, drops and timeouts come
  * back as outcomes; only malformed jobs are rejected.
  */
-export interface EgressJob {
-  site: string;
-  hosts: RouteHost[];
-  sourceIp?: string;
-  /** Envelope sender; "" for the null sender (bounces). */
-  mailFrom: string;
-  recipients: string[];
-  message: Buffer | Readable;
-}
-
-export type RecipientOutcome = 'delivered' | 'deferred' | 'failed';
-
-export interface RecipientResult {
-  recipient: string;
-  outcome: RecipientOutcome;
-  replyCode: number | null;
-  enhancedStatus: string | null;
-  text: string;
-}
-
-export interface AttemptResult {
-  /** The host that answered; "" when no host could be reached. */
-  mxHost: string;
-  /** Whether the session was encrypted with STARTTLS. */
-  tls: boolean;
-  perRecipient: RecipientResult[];
-}
-
 export interface EgressOptions {
   heloName: string;
   /** Limits for a site; by default the built-in presets matched on the host names. */
@@ -56,94 +35,6 @@ export interface EgressOptions {
   rsetBetweenMessages?: boolean;
   throttle?: Omit<ThrottleOptions, 'now'>;
   now?: () => number;
-}
-
-export class EgressInputError extends Error {
-  override name = 'EgressInputError';
-}
-
-const ADDRESS = /^[^\s<>\r\n@]+@[^\s<>\r\n@]+$/;
-
-export function validateJob(job: EgressJob): void {
-  if (!job || typeof job !== 'object') throw new EgressInputError('egress: job must be an object');
-  if (typeof job.site !== 'string' || !job.site) throw new EgressInputError('egress: job.site is required');
-  if (!Array.isArray(job.hosts) || job.hosts.length === 0) throw new EgressInputError(`egress: job for site ${job.site} has no hosts`);
-  for (const h of job.hosts) {
-    if (!h || typeof h.host !== 'string' || !h.host || !Number.isInteger(h.port) || h.port < 1 || h.port > 65535) {
-      throw new EgressInputError(`egress: bad host ${JSON.stringify(h)} for site ${job.site}`);
-    }
-  }
-  if (typeof job.mailFrom !== 'string' || (job.mailFrom !== '' && !ADDRESS.test(job.mailFrom))) throw new EgressInputError(`egress: bad envelope sender ${JSON.stringify(job.mailFrom)}`);
-  if (!Array.isArray(job.recipients) || job.recipients.length === 0) throw new EgressInputError('egress: job has no recipients');
-  for (const r of job.recipients) if (typeof r !== 'string' || !ADDRESS.test(r)) throw new EgressInputError(`egress: bad recipient ${JSON.stringify(r)}`);
-  if (!Buffer.isBuffer(job.message) && !(job.message && typeof (job.message as Readable).pipe === 'function')) throw new EgressInputError('egress: message must be a Buffer or a Readable');
-  if (job.sourceIp !== undefined && !net.isIP(job.sourceIp)) throw new EgressInputError(`egress: sourceIp ${JSON.stringify(job.sourceIp)} is not an IP address`);
-}
-
-/** What nodemailer's connection carries about the transaction; read after failures. */
-interface EnvelopeState {
-  accepted?: string[];
-  rejected?: string[];
-  rejectedErrors?: SmtpError[];
-}
-interface SmtpError extends Error {
-  code?: string;
-  duringStartTls?: boolean;
-  response?: string;
-  responseCode?: number;
-  command?: string;
-  recipient?: string;
-  rejectedErrors?: SmtpError[];
-}
-interface SendInfo {
-  accepted: string[];
-  rejected: string[];
-  rejectedErrors?: SmtpError[];
-  response: string;
-}
-type Conn = SMTPConnection & {
-  _envelope?: EnvelopeState | false;
-  upgrading?: boolean;
-  secure: boolean;
-  // nodemailer internals used to pipeline RSET with the next envelope (see #run); the
-  // package is pinned to an exact version and the egress tests cover this path.
-  _supportedExtensions?: string[];
-  _socket?: net.Socket | false | null;
-  _responseActions?: ((str: string) => void)[];
-  _sendCommand?: (cmd: string) => void;
-  _onError?: (err: Error, type: string, data: string | false, command: string) => void;
-  _createSendStream?: (callback: unknown) => DataStreamLike;
-};
-
-/** nodemailer's DataStream (dot-stuffing, CRLF) as seen from here. */
-interface DataStreamLike {
-  _transform(chunk: Buffer, encoding: string, done: () => void): void;
-  _flush(done: () => void): void;
-  push(chunk: Buffer): boolean;
-  lastByte: number | false;
-  inByteCount: number;
-  outByteCount: number;
-}
-
-/**
- * True when a chunk needs no dot-stuffing and no line-ending repair: every LF follows a CR,
- * every CR precedes an LF, and no line starts with ".". Found with native indexOf calls
- * (a few per line) instead of nodemailer's byte-by-byte loop.
- */
-export function isCleanSmtpData(chunk: Buffer, lastByte: number | false): boolean {
-  if (chunk.length === 0) return true;
-  if (chunk[0] === 0x2e && (lastByte === false || lastByte === 0x0a)) return false;
-  if (chunk[0] === 0x0a && lastByte !== 0x0d) return false;
-  if (lastByte === 0x0d && chunk[0] !== 0x0a) return false;
-  for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) {
-    if (i > 0 && chunk[i - 1] !== 0x0d) return false;
-    if (chunk[i + 1] === 0x2e) return false;
-  }
-  for (let i = chunk.indexOf(0x0d); i >= 0; i = chunk.indexOf(0x0d, i + 1)) {
-    // A CR as the chunk's last byte is judged with the next chunk (lastByte above).
-    if (i + 1 < chunk.length && chunk[i + 1] !== 0x0a) return false;
-  }
-  return true;
 }
 
 interface Session {
@@ -166,27 +57,6 @@ interface Waiting {
   resolve(r: AttemptResult): void;
   /** Already moved once off a kept session that turned out to be dead. */
   moved?: boolean;
-}
-
-function outcomeFor(code: number | null, enhancedStatus: string | null, text: string): RecipientOutcome {
-  if (code === null) return 'deferred';
-  if (code >= 200 && code < 300) return 'delivered';
-  if (code >= 500) {
-    // Some providers (QQ "550 Ip frequency limited") refuse a rate with 5xx: a throttle, not a verdict.
-    return classifyThrottle(code, enhancedStatus, text) === 'none' ? 'failed' : 'deferred';
-  }
-  return 'deferred';
-}
-
-function fromReply(recipient: string, raw: string): RecipientResult {
-  const r = parseSmtpReply(raw);
-  return { recipient, outcome: outcomeFor(r.code, r.enhancedStatus, r.text), replyCode: r.code, enhancedStatus: r.enhancedStatus, text: r.text };
-}
-
-function describe(err: SmtpError, stage: string): string {
-  const code = err.code ?? 'ERROR';
-  const why = (err.message || code).replace(/\s+/g, ' ').slice(0, 300);
-  return `${stage}: ${why} (${code})`;
 }
 
 export class EgressPool {
@@ -391,7 +261,7 @@ export class EgressPool {
         done(err);
       };
       const session: Session = { conn, host: h.host, tls: false, sent: 0, busy: false, dead: false, lastUsed: this.#now(), corkBody: false, retiring: false, closed: false };
-      this.#tune(session);
+      tuneDataPath(conn, () => session.corkBody);
       conn.on('error', (err: SmtpError) => {
         session.dead = true;
         if (!settled) {
@@ -428,40 +298,6 @@ export class EgressPool {
     });
   }
 
-  /**
-   * Per-session tuning of nodemailer's DATA path (instance properties only, nothing global):
-   * clean chunks skip the byte-by-byte escaping loop, and for Buffer messages the socket is
-   * corked until the terminating dot so body and terminator leave in one write.
-   */
-  #tune(session: Session): void {
-    const conn = session.conn;
-    const original = conn._createSendStream;
-    if (!original) return;
-    conn._createSendStream = function (this: Conn, callback: unknown): DataStreamLike {
-      const ds = original.call(this, callback);
-      const proto = Object.getPrototypeOf(ds) as DataStreamLike;
-      ds._transform = function (this: DataStreamLike, chunk: Buffer, encoding: string, done: () => void) {
-        if (!Buffer.isBuffer(chunk) || !isCleanSmtpData(chunk, this.lastByte)) return proto._transform.call(this, chunk, encoding, done);
-        this.inByteCount += chunk.length;
-        this.outByteCount += chunk.length;
-        this.lastByte = chunk[chunk.length - 1]!;
-        this.push(chunk);
-        done();
-      };
-      const socket = this._socket;
-      if (session.corkBody && socket) {
-        socket.cork();
-        ds._flush = function (this: DataStreamLike, done: () => void) {
-          proto._flush.call(this, () => {
-            done();
-            socket.uncork();
-          });
-        };
-      }
-      return ds;
-    };
-  }
-
   #run(s: Session, w: Waiting): void {
     s.busy = true;
     const job = w.job;
@@ -481,7 +317,8 @@ export class EgressPool {
         return;
       }
       s.sent++;
-      const result = err ? this.#fromError(s, job, err) : this.#fromInfo(s, job, info!);
+      if (err && !isProtocolReply(err)) s.dead = true;
+      const result = err ? resultFromError({ host: s.host, tls: s.tls, envelope: s.conn._envelope }, job, err) : resultFromInfo(s, job, info!);
       let delivered = 0;
       for (const r of result.perRecipient) {
         if (r.outcome === 'delivered') delivered++;
@@ -523,50 +360,6 @@ export class EgressPool {
     if (!Buffer.isBuffer(w.job.message)) return false; // a stream may be partly consumed
     const env = s.conn._envelope || {};
     return !env.accepted?.length && !env.rejected?.length;
-  }
-
-  #fromInfo(s: Session, job: EgressJob, info: SendInfo): AttemptResult {
-    const final = parseSmtpReply(info.response);
-    const rejected = new Map<string, SmtpError>();
-    for (const e of info.rejectedErrors ?? []) if (e.recipient) rejected.set(e.recipient, e);
-    const perRecipient = job.recipients.map((recipient): RecipientResult => {
-      const e = rejected.get(recipient);
-      if (e?.response) return fromReply(recipient, e.response);
-      if (info.accepted.includes(recipient)) return { recipient, outcome: outcomeFor(final.code, final.enhancedStatus, final.text), replyCode: final.code, enhancedStatus: final.enhancedStatus, text: final.text };
-      return { recipient, outcome: 'deferred', replyCode: null, enhancedStatus: null, text: 'no reply for this recipient' };
-    });
-    return { mxHost: s.host, tls: s.tls, perRecipient };
-  }
-
-  #fromError(s: Session, job: EgressJob, err: SmtpError): AttemptResult {
-    const env = s.conn._envelope || {};
-    const rejected = new Map<string, SmtpError>();
-    for (const e of [...(env.rejectedErrors ?? []), ...(err.rejectedErrors ?? [])]) if (e.recipient) rejected.set(e.recipient, e);
-    const protocolReply = err.code === 'EENVELOPE' || err.code === 'EMESSAGE';
-    if (!protocolReply) s.dead = true;
-    let shared: Omit<RecipientResult, 'recipient'>;
-    if (err.code === 'EMESSAGE' && !err.response && /size larger than allowed/i.test(err.message)) {
-      shared = { outcome: 'failed', replyCode: null, enhancedStatus: '5.3.4', text: `message is larger than the server accepts: ${err.message}` };
-    } else if (err.response) {
-      const r = parseSmtpReply(err.response);
-      shared = { outcome: protocolReply ? outcomeFor(r.code, r.enhancedStatus, r.text) : 'deferred', replyCode: r.code, enhancedStatus: r.enhancedStatus, text: r.text };
-    } else if (err.code === 'ESTREAM') {
-      // The message source failed, not the server: the session cannot carry on mid-DATA.
-      shared = { outcome: 'deferred', replyCode: null, enhancedStatus: null, text: describe(err, 'reading the message failed') };
-    } else {
-      const stage = err.code === 'ETIMEDOUT' ? `no answer from ${s.host} in time` : `connection lost during the transaction with ${s.host}`;
-      shared = { outcome: 'deferred', replyCode: null, enhancedStatus: null, text: describe(err, stage) };
-    }
-    // A refused MAIL FROM decides for everyone: the RCPT replies after it (pipelined) only
-    // say "need MAIL first" and must not turn a temporary refusal into 5xx failures.
-    const senderRefused = err.command === 'MAIL FROM';
-    const perRecipient = job.recipients.map((recipient): RecipientResult => {
-      const e = senderRefused ? undefined : rejected.get(recipient);
-      // A recipient refused at RCPT keeps that answer; the others share the transaction's fate.
-      if (e?.response) return fromReply(recipient, e.response);
-      return { recipient, ...shared };
-    });
-    return { mxHost: s.host, tls: s.tls, perRecipient };
   }
 
   #release(s: Session): void {
