@@ -100,6 +100,18 @@ describe('egress against the scriptable sink', () => {
     assert.match(egress.status(j.site)?.lastReason ?? '', /Rate limit exceeded/);
   });
 
+  it('a transaction with many throttled recipients is one signal, not one per recipient', async () => {
+    const e = new Egress({ heloName: 'out.bank.test', throttle: { suspendAfter: 3 } });
+    try {
+      const j = job(Array.from({ length: 10 }, () => 'rate@example.test'));
+      const r = await e.send(j);
+      assert.ok(r.perRecipient.every((p) => p.replyCode === 451));
+      assert.equal(e.status(j.site)?.state, 'slowed', 'ten 451s in one transaction slow the site once; they do not suspend it');
+    } finally {
+      await e.close();
+    }
+  });
+
   it('421 defers every recipient, the sink closes the session, and the next message gets a new one', async () => {
     sink.reset();
     const j = job(['closer@example.test', 'ok@example.test']);

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { RouteHost } from './routing.ts';
-import { parseSmtpReply } from './replies.ts';
+import { classifyThrottle, parseSmtpReply } from './replies.ts';
 import { EgressInputError, describe, isProtocolReply, resultFromError, resultFromInfo, validateJob } from './attempt.ts';
 import type { AttemptResult, EgressJob } from './attempt.ts';
 import { tuneDataPath } from './smtp-client.ts';
@@ -319,11 +319,21 @@ export class EgressPool {
       s.sent++;
       if (err && !isProtocolReply(err)) s.dead = true;
       const result = err ? resultFromError({ host: s.host, tls: s.tls, envelope: s.conn._envelope }, job, err) : resultFromInfo(s, job, info!);
+      // One transaction is one signal to the site, however many recipients it carried.
       let delivered = 0;
+      let signal: 'none' | 'slow' | 'suspend' = 'none';
+      let reason = '';
       for (const r of result.perRecipient) {
         if (r.outcome === 'delivered') delivered++;
-        else if (r.replyCode !== null && r.replyCode >= 400) this.throttle.onReply(r.replyCode, r.enhancedStatus, r.text);
+        else if (r.replyCode !== null && r.replyCode >= 400 && signal !== 'suspend') {
+          const c = classifyThrottle(r.replyCode, r.enhancedStatus, r.text);
+          if (c !== 'none' && c !== signal) {
+            signal = c;
+            reason = `${r.replyCode}${r.enhancedStatus ? ` ${r.enhancedStatus}` : ''} ${r.text}`;
+          }
+        }
       }
+      if (signal !== 'none') this.throttle.onThrottle(signal, reason);
       if (delivered) this.throttle.onSuccess(delivered);
       w.resolve(result);
       if (s.dead || s.sent >= this.throttle.limits().messagesPerConnection || this.#closing) {
