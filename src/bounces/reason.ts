@@ -152,6 +152,10 @@ export function decideReason(f: Finding): Reason {
   if (reason === 'userunknown' && f.agent && STATUS_REASONS[status] !== 'userunknown' && f.command !== 'RCPT') return 'filtered';
   // "User unknown" with "mailbox disabled" (5.2.1) is a disabled mailbox unless it was the answer to RCPT TO.
   if (reason === 'userunknown' && status === '5.2.1' && f.command !== 'RCPT') return 'suspend';
+  // "User unknown" relayed from the remote server's reply, with no bad-mailbox status and not as
+  // the answer to RCPT TO, is a recipient-side filter refusing the message; the report writer's
+  // own verdict on its own mailboxes (no reply code before the words) is believed.
+  if (reason === 'userunknown' && !MAILBOX_STATUSES.has(status) && f.command !== 'RCPT' && f.command !== 'MAIL' && relayedUserUnknown(f)) return 'filtered';
   // "User unknown" under a security/policy status (5.7.x) is a policy filter speaking, not a missing mailbox.
   if (reason === 'userunknown' && status.startsWith('5.7.') && f.command !== 'RCPT') return 'filtered';
   // Refused at MAIL FROM: whatever the words, it is the sender that was not accepted.
@@ -161,6 +165,21 @@ export function decideReason(f: Finding): Reason {
   // A name lookup that failed only for now is a DNS problem, not a domain that does not exist.
   if (reason === 'hostunknown' && (normaliseStatus(f.status).startsWith('4') || f.replyCode.startsWith('4'))) return 'networkerror';
   return reason;
+}
+
+/** Statuses that themselves say the mailbox address is bad (RFC 3463 x.1.0, x.1.1, x.1.3, and 5.1.10). */
+const MAILBOX_STATUSES: ReadonlySet<string> = new Set(['5.1.0', '5.1.1', '5.1.3', '5.1.10', '4.1.0', '4.1.1']);
+
+const REPLY_AT = /(?<![\d.\w-])[45]\d\d(?=[\s:'-])/g;
+
+/** Whether the user-unknown words come after a 4xx/5xx reply code, i.e. quote the remote server's answer. */
+function relayedUserUnknown(f: Finding): boolean {
+  const diag = normaliseText(f.diagnostic);
+  const text = firstMatch(TEXT, diag)?.reason === 'userunknown' ? diag : normaliseText(f.context);
+  for (const m of text.matchAll(REPLY_AT)) {
+    if (firstMatch(TEXT, text.slice(m.index, m.index + 160))?.reason === 'userunknown') return true;
+  }
+  return false;
 }
 
 type Decided = { reason: Reason; by: 'format' | 'provider' | 'text' | 'status' | 'fallback' };
@@ -189,9 +208,12 @@ function decideBase(f: Finding): Decided {
     return { reason: byDiag.reason, by: 'text' };
   }
   if (strong) return { reason: strong, by: 'status' };
+  const weak = WEAK_STATUS_REASONS[status];
+  // A diagnostic of its own that says nothing known (a program's exit code, a bare reply) leaves
+  // the status to speak; the report around it is about the message as a whole.
+  if (weak && /[a-z0-9]/i.test(diag)) return { reason: weak, by: 'status' };
   const byContext = firstMatch(TEXT, context);
   if (byContext) return { reason: byContext.reason, by: 'text' };
-  const weak = WEAK_STATUS_REASONS[status];
   if (weak) return { reason: weak, by: 'status' };
   if (f.command === 'MAIL') return { reason: 'rejected', by: 'fallback' };
   if (f.command === 'HELO' || f.command === 'EHLO' || f.command === 'CONN') return { reason: 'blocked', by: 'fallback' };

@@ -143,7 +143,27 @@ test('adjustments: user unknown after DATA is a filter, a temporary host lookup 
   assert.equal(decideReason(finding({ diagnostic: '550 5.7.1 550 User Unknown: a@b.example', status: '5.7.1' })), 'filtered');
   assert.equal(decideReason(finding({ diagnostic: '550 Unknown user a@b.example', agent: 'mcafee' })), 'filtered');
   assert.equal(decideReason(finding({ diagnostic: '550 Unknown user a@b.example', agent: 'mcafee', command: 'RCPT' })), 'userunknown');
-  assert.equal(decideReason(finding({ diagnostic: '550 Unknown user a@b.example' })), 'userunknown');
+  assert.equal(decideReason(finding({ diagnostic: 'Unknown user: a@b.example' })), 'userunknown');
+});
+
+test('"user unknown" quoted from a remote reply is a filter unless a status or RCPT TO confirms it', () => {
+  assert.equal(decideReason(finding({ diagnostic: 'host mx.b.example[192.0.2.1] said: 550 <a@b.example>: User unknown' })), 'filtered');
+  assert.equal(decideReason(finding({ diagnostic: "5.3.0 - Other mail system problem 550-'Unknown user a@b.example'", status: '5.3.0' })), 'filtered');
+  assert.equal(decideReason(finding({ diagnostic: 'host mx.b.example said: 550 <a@b.example>: User unknown', command: 'RCPT' })), 'userunknown');
+  assert.equal(decideReason(finding({ diagnostic: '550 5.1.1 <a@b.example>: User unknown', status: '5.1.1' })), 'userunknown');
+  assert.equal(decideReason(finding({ diagnostic: '550 #5.1.0 Address rejected: no such user', status: '5.1.0' })), 'userunknown');
+  // The mailbox host's own report, with no reply quoted, is its verdict on its own mailboxes.
+  assert.equal(decideReason(finding({ diagnostic: 'The recipient name is not recognized' })), 'userunknown');
+  // A local delivery agent's word comes before the reply that carried it.
+  assert.equal(decideReason(finding({ diagnostic: 'mail.local: unknown user: a 554 <a@b.example>... Service unavailable', status: '5.5.0' })), 'userunknown');
+});
+
+test('mailbox hosts that speak for their own subscribers', () => {
+  assert.equal(decideReason(finding({ recipient: '5551234567@vtext.com', diagnostic: '550 - Requested action not taken: no such user here' })), 'userunknown');
+  assert.equal(decideReason(finding({ recipient: 'a@ezweb.ne.jp', status: '5.0.0', diagnostic: '550 <a@ezweb.ne.jp>: User unknown' })), 'userunknown');
+  assert.equal(decideReason(finding({ reportingHost: 'BAY004-MC1F22.hotmail.com', status: '5.5.0', diagnostic: '550 Requested action not taken: mailbox unavailable (-1234:5678:-1234)' })), 'userunknown');
+  assert.equal(decideReason(finding({ remoteHost: 'b-example.mail.protection.outlook.com', status: '5.4.1', diagnostic: '550 5.4.1 Recipient address rejected: Access denied. [AM0EUR01FT012.eop-eur01.prod.protection.outlook.com]' })), 'userunknown');
+  assert.equal(decideReason(finding({ status: '5.1.10', diagnostic: '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup' })), 'userunknown');
 });
 
 test('"user unknown" with the mailbox-disabled status is a suspension unless it answered RCPT TO', () => {

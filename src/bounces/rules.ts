@@ -307,7 +307,7 @@ export const TEXT_RULES: TextRule[] = [
  * are deliberately absent: for those the text decides.
  */
 export const STATUS_REASONS: Record<string, Reason> = {
-  '5.1.1': 'userunknown', '4.1.1': 'userunknown', '5.1.3': 'userunknown', 
+  '5.1.1': 'userunknown', '4.1.1': 'userunknown', '5.1.3': 'userunknown', '5.1.10': 'userunknown',
   '5.1.2': 'hostunknown', '4.1.2': 'hostunknown', '5.1.6': 'hasmoved', '5.1.7': 'rejected', '5.1.8': 'rejected', '4.1.8': 'rejected',
   '5.2.1': 'suspend', '5.2.2': 'mailboxfull', '4.2.2': 'mailboxfull', '5.2.3': 'exceedlimit', '4.2.3': 'exceedlimit',
   '5.3.1': 'systemfull', '4.3.1': 'systemfull', '5.3.4': 'mesgtoobig', '4.3.4': 'mesgtoobig', '5.3.5': 'systemerror', '4.3.5': 'systemerror',
@@ -386,7 +386,11 @@ export const PROVIDER_RULES: ProviderRule[] = [
     // reception settings refuse the sender; a missing address gets the address in the reply.
     provider: 'kddi',
     host: 'ezweb\\.ne\\.jp|au\\.com|kddi',
-    rules: [{ reason: 'filtered', patterns: ['\\b550 : user unknown'] }],
+    // A missing address is answered with the address before the words ("<a@ezweb.ne.jp>: User unknown").
+    rules: [
+      { reason: 'filtered', patterns: ['\\b550 : user unknown'] },
+      { reason: 'userunknown', patterns: ['>: user unknown'] },
+    ],
   },
   {
     provider: 'facebook',
@@ -481,6 +485,25 @@ export const PROVIDER_RULES: ProviderRule[] = [
       { reason: 'toomanyconn', patterns: ['account service is temporarily unavailable', 'exceeding outbound thread limit'] },
       { reason: 'userunknown', patterns: ['invalid recipient', 'invalid address'] },
     ],
+  },
+  {
+    // Microsoft (Exchange Online, Outlook.com / Hotmail): directory-based refusals of addresses
+    // that do not exist, in their own words.
+    provider: 'microsoft',
+    host: '\\.outlook\\.com\\b|\\bhotmail\\.com\\b|\\blive\\.com\\b|\\bmsn\\.com\\b',
+    rules: [
+      {
+        reason: 'userunknown',
+        patterns: ['requested action not taken: mailbox unavailable', 'resolver\\.adr\\.recipientnotfound', '5\\.4\\.1 .{0,80}recipient address rejected: access denied'],
+      },
+    ],
+  },
+  {
+    // Verizon Wireless's SMS/MMS gateways (vtext.com, vzwpix.com) know their own subscribers: an
+    // invalid user there is a number that does not exist, whatever stage it was said at.
+    provider: 'verizon',
+    host: '\\b(?:vtext|vzwpix)\\.com\\b',
+    rules: [{ reason: 'userunknown', patterns: ['no such user here', 'no valid recipients for this mm'] }],
   },
   {
     // AOL's outbound relays report DNS failures for the recipient domain in their own terms: a
