@@ -3,6 +3,7 @@ import { operationLogRoutes } from '../audit/routes.ts';
 import { messageRoutes } from '../messages/routes.ts';
 import { campaignRoutes } from '../campaigns/routes.ts';
 import { deliveryRoutes } from '../delivery/routes.ts';
+import { analyticsRoutes } from '../analytics/routes.ts';
 import { domainRoutes } from '../domains/routes.ts';
 import { tenantRoutes } from '../tenants/routes.ts';
 import { authRoutes, userRoutes } from '../users/routes.ts';
@@ -23,6 +24,7 @@ export const routeModules: RouteModule[] = [
   messageRoutes,
   campaignRoutes,
   deliveryRoutes,
+  analyticsRoutes,
   suppressionRoutes,
   subscriberRoutes,
 ];

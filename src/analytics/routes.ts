@@ -1,0 +1,32 @@
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { invalid } from '../core/errors.ts';
+import type { RouteModule } from '../http/app.ts';
+import { requireRole, tenantScope } from '../http/auth.ts';
+import { closed } from '../http/schemas.ts';
+import { failureStatistics } from './failures.ts';
+
+const Query = Type.Object({
+  from: Type.String({ format: 'date-time' }),
+  to: Type.String({ format: 'date-time' }),
+  tenantId: Type.Optional(Type.String({ maxLength: 64 })),
+  timezone: Type.Optional(Type.String({ maxLength: 64, description: 'IANA zone for day boundaries; default the platform time zone' })),
+}, closed);
+
+export const analyticsRoutes: RouteModule = (app, { store, config }) => {
+  app.get<{ Querystring: Static<typeof Query> }>('/stats/failures', {
+    schema: { tags: ['statistics'], summary: '投递失败统计: failures per day, tenant and sending domain, by headline reason', querystring: Query },
+  }, async (req) => {
+    const p = requireRole(req, ['administrator', 'auditor', 'support', 'operator']);
+    const from = Date.parse(req.query.from);
+    const to = Date.parse(req.query.to);
+    if (!(to > from)) throw invalid('to must be after from', [{ field: '/querystring/to', message: 'after from' }]);
+    const timeZone = req.query.timezone ?? config.timezone;
+    try {
+      new Intl.DateTimeFormat('en', { timeZone });
+    } catch {
+      throw invalid(`unknown time zone ${timeZone}`, [{ field: '/querystring/timezone', message: 'IANA time zone' }]);
+    }
+    return { items: await failureStatistics(store.db, { from, to, tenantId: tenantScope(p) ?? req.query.tenantId ?? null, timeZone }) };
+  });
+};
