@@ -221,6 +221,22 @@ describe('egress against the scriptable sink', () => {
     }
   });
 
+  it('holds maxConnections while sessions are replaced after messagesPerConnection', async () => {
+    const own = await SmtpSink.start({ capture: false, starttls: false });
+    const e = new Egress({ heloName: 'out.bank.test', limitsFor: () => ({ maxConnections: 3, messagesPerConnection: 5, messagesPerMinute: 0 }) });
+    try {
+      const j = { ...job(['ok@example.test']), hosts: [{ host: LOOP, port: own.port }] };
+      const results = await Promise.all(Array.from({ length: 60 }, () => e.send(j)));
+      assert.ok(results.every((r) => r.perRecipient[0]?.outcome === 'delivered'));
+      assert.equal(own.counters.messages, 60);
+      assert.equal(own.counters.connections, 12);
+      assert.ok(own.counters.maxConcurrentConnections <= 3, `at most 3 at once, saw ${own.counters.maxConcurrentConnections}`);
+    } finally {
+      await e.close();
+      await own.close();
+    }
+  });
+
   it('holds messagesPerMinute', async () => {
     const e = new Egress({ heloName: 'out.bank.test', limitsFor: () => ({ maxConnections: 5, messagesPerConnection: 100, messagesPerMinute: 240 }) });
     try {

@@ -11,6 +11,8 @@ import type { SiteLimits } from './shaping.ts';
 import { SiteThrottle } from './throttle.ts';
 import type { ThrottleOptions, ThrottleSnapshot } from './throttle.ts';
 
+const RETIRE_GRACE_MS = 50;
+
 export { EgressInputError, validateJob } from './attempt.ts';
 export type { EgressJob, AttemptResult, RecipientResult, RecipientOutcome } from './attempt.ts';
 export { isCleanSmtpData } from './smtp-client.ts';
@@ -274,9 +276,12 @@ export class EgressPool {
         session.closed = true;
         if (session.retiring) {
           session.retiring = false;
-          this.#retiring--;
-          // Its slot is free now.
-          if (this.queued > 0) setImmediate(() => this.#pump());
+          // Our side closes a moment before the server has seen the last FIN; a short grace
+          // keeps a replacement from overlapping it at servers that count connections strictly.
+          setTimeout(() => {
+            this.#retiring--;
+            if (this.queued > 0) this.#pump();
+          }, RETIRE_GRACE_MS).unref();
         }
         if (!settled) {
           settled = true;
