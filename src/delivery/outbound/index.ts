@@ -8,6 +8,5 @@ export { Egress, EgressPool, EgressInputError, validateJob } from './egress.ts';
 export type { EgressJob, EgressOptions, AttemptResult, RecipientResult, RecipientOutcome } from './egress.ts';
 export { parseSmtpReply } from './replies.ts';
 export type { SmtpReply } from './replies.ts';
-export { outboundFromConfig } from './from-config.ts';
 export { decide } from './decision.ts';
 export type { Decision } from './decision.ts';
