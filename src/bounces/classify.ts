@@ -12,7 +12,7 @@ import { addressesIn } from './extract/addresses.ts';
 import { looksLikeDeliveryStatus, parseDeliveryStatus } from './extract/dsn.ts';
 import type { DsnRecipient } from './extract/dsn.ts';
 import { readSesNotification } from './extract/ses.ts';
-import { commandIn, recipientsInText, remoteHostIn, reportText } from './extract/text.ts';
+import { commandIn, recipientsInText, remoteHostIn, reportText, transcriptReply } from './extract/text.ts';
 import type { BounceReport, ClassifiedRecipient, Finding, MessageKind } from './types.ts';
 
 const DSN_TYPES = new Set(['message/delivery-status', 'message/global-delivery-status']);
@@ -94,6 +94,7 @@ function fromDsn(r: DsnRecipient, blocks: Map<string, string>, report: string, r
     context: (block + '\n' + report).slice(0, MAX_BLOCK),
     remoteHost: r.remoteMta || remoteHostIn(diagnostic),
     reportingHost: reportingMta,
+    diagnosticReported: Boolean(r.diagnostic.trim()),
     command: commandIn(block) || commandIn(diagnostic),
     diagnosticType: r.diagnosticType,
   };
@@ -186,6 +187,10 @@ function extractFrom(root: MimePart, report: string, original: MimePart | null, 
     named = addressesIn(headerAll(original.headers, 'to').join(', ')).map((address) => ({ address, block: '' }));
   }
   const findings = named.map((t) => fromText(t.address, t.block || report, report));
+  // One failed address and a session transcript elsewhere in the report: the remote server's
+  // answer there is what the failure was about.
+  const reply = findings.length === 1 ? transcriptReply(report) : '';
+  for (const f of findings) if (reply && !f.diagnostic.includes(reply)) f.diagnostic = `${reply}\n${f.diagnostic}`.slice(0, MAX_BLOCK);
   return { kind: findings.length > 0 ? 'bounce' : 'unrecognised', original, findings };
 }
 

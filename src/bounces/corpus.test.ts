@@ -9,8 +9,8 @@ const REASON_TARGET = 97;
 const HARD_TARGET = 99;
 // What the classifier reaches today. A change that lowers agreement below this fails the
 // suite even while the targets above are not yet met.
-const REASON_FLOOR = 96;
-const HARD_FLOOR = 98.5;
+const REASON_FLOOR = 96.75;
+const HARD_FLOOR = 98.75;
 
 let measured: Agreement | undefined;
 function agreement(): Agreement {

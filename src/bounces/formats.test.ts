@@ -116,3 +116,27 @@ test('a mailbox of two copies of one bounce gives the recipient once per copy', 
   // A single message that merely quotes a "From " line in its body is not split.
   assert.equal(classifyMessage(postfixBounce('news@sender.example', 'Undelivered')).recipients.length, 1);
 });
+
+// Sendmail V5-style report: the summary line names a generic error and a later deferral, the
+// transcript holds what the remote server actually answered to MAIL FROM.
+const transcript = `From: Mail Delivery Subsystem <MAILER-DAEMON@relay.sender.example>
+To: news@sender.example
+Subject: Returned mail: Remote protocol error
+
+   ----- Transcript of session follows -----
+While talking to mx.campus.example:
+>>> MAIL From:<news@sender.example>
+<<< 553 Relaying denied for this sender
+554 <lee@campus.example>... Remote protocol error
+421 other.example (smtp)... Deferred: Connection timed out during user open with other.example
+
+   ----- Unsent message follows -----
+From: news@sender.example
+To: lee@campus.example
+Subject: Notes
+`;
+
+test('a session transcript: the remote answer decides over the summary lines', () => {
+  const r = classifyMessage(transcript);
+  assert.deepEqual(r.recipients.map((x) => [x.recipient, x.reason]), [['lee@campus.example', 'norelaying']]);
+});

@@ -172,9 +172,13 @@ const MAILBOX_STATUSES: ReadonlySet<string> = new Set(['5.1.0', '5.1.1', '5.1.3'
 
 const REPLY_AT = /(?<![\d.\w-])[45]\d\d(?=[\s:'-])/g;
 
-/** Whether the user-unknown words come after a 4xx/5xx reply code, i.e. quote the remote server's answer. */
+/**
+ * Whether the user-unknown words quote the refusing server's answer: a DSN Diagnostic-Code field,
+ * or words that follow a 4xx/5xx reply code.
+ */
 function relayedUserUnknown(f: Finding): boolean {
   const diag = normaliseText(f.diagnostic);
+  if (f.diagnosticReported && firstMatch(TEXT, diag)?.reason === 'userunknown') return true;
   const text = firstMatch(TEXT, diag)?.reason === 'userunknown' ? diag : normaliseText(f.context);
   for (const m of text.matchAll(REPLY_AT)) {
     if (firstMatch(TEXT, text.slice(m.index, m.index + 160))?.reason === 'userunknown') return true;

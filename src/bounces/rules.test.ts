@@ -158,6 +158,16 @@ test('"user unknown" quoted from a remote reply is a filter unless a status or R
   assert.equal(decideReason(finding({ diagnostic: 'mail.local: unknown user: a 554 <a@b.example>... Service unavailable', status: '5.5.0' })), 'userunknown');
 });
 
+test('"user unknown" in a DSN Diagnostic-Code field is the refusing server speaking', () => {
+  assert.equal(decideReason(finding({ status: '5.0.0', diagnosticReported: true, diagnostic: 'The email account that you tried to reach does not exist.' })), 'filtered');
+  assert.equal(decideReason(finding({ status: '5.0.0', diagnostic: 'The email account that you tried to reach does not exist.' })), 'userunknown');
+});
+
+test('a header refused under a policy status is the policy, a malformed header is content', () => {
+  assert.equal(matchText('554 5.7.0 Header error')?.reason, 'policyviolation');
+  assert.equal(matchText('554 5.6.0 Message header error: duplicate header')?.reason, 'contenterror');
+});
+
 test('mailbox hosts that speak for their own subscribers', () => {
   assert.equal(decideReason(finding({ recipient: '5551234567@vtext.com', diagnostic: '550 - Requested action not taken: no such user here' })), 'userunknown');
   assert.equal(decideReason(finding({ recipient: 'a@ezweb.ne.jp', status: '5.0.0', diagnostic: '550 <a@ezweb.ne.jp>: User unknown' })), 'userunknown');

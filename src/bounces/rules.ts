@@ -172,6 +172,8 @@ export const TEXT_RULES: TextRule[] = [
     reason: 'policyviolation',
     patterns: [
       'protocol violation', 'potential security issue', 'content presents a potential',
+      // A header refused under a security/policy status is the receiving policy, not a malformed message.
+      '[45]\\.7\\.\\d{1,3} header error',
       'policy (?:violation|reasons|restriction|rejection)', 'violat(?:es|ed|ion of|ing) (?:our |the |\\S+ )?(?:\\S+ )?polic', 'content policy', 'prohibited (?:attachment|content|file|message)',
       'attachment (?:type )?(?:is )?(?:not allowed|blocked|prohibited|rejected|not permitted)', 'local policy', 'denied by (?:\\S+ )?policy', 'rejected by (?:\\S+ )?policy',
       'not (?:permitted|allowed) by (?:\\S+ )?policy', 'due to (?:\\S+ )?polic(?:y|ies)', 'policy (?:of|for) ', 'against (?:our |the )?polic', 'email policy',

@@ -32,6 +32,8 @@ export interface Finding {
   reportingHost?: string;
   /** SMTP command the failure answered (RCPT, MAIL, DATA, HELO, CONN), or ''. */
   command: string;
+  /** True when `diagnostic` is a DSN Diagnostic-Code field: the answer of the server that refused. */
+  diagnosticReported?: boolean;
   /** DSN Diagnostic-Code type (smtp, x-unix, ...), lower-cased, or ''. */
   diagnosticType: string;
   /** The filtering gateway that wrote the report, when its signature is known (see GATEWAY_SIGNATURES). */

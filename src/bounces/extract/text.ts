@@ -207,6 +207,22 @@ function commandInTranscript(text: string): string {
   return '';
 }
 
+/**
+ * The remote server's own answer in a Sendmail-style transcript (the "<<< 4xx/5xx" lines after
+ * the command it refused), or ''. The local MTA's summary line after it ("554 ... Service
+ * unavailable", "Remote protocol error") only restates it in general terms.
+ */
+export function transcriptReply(text: string): string {
+  if (!text.includes('<<<')) return '';
+  const lines: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*<<<\s*([45]\d\d[ -].*)$/.exec(line);
+    if (m?.[1]) lines.push(m[1].trim());
+    else if (lines.length > 0) break;
+  }
+  return lines.join('\n');
+}
+
 /** The remote host the report says answered, when it says. */
 export function remoteHostIn(text: string): string {
   const m =
