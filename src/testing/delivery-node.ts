@@ -13,7 +13,11 @@ const logger = createLogger({ logLevel: process.env.FANOUT_LOG_LEVEL ? config.lo
 const store = Store.open({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
 await store.migrate();
 await getPlatformSecret(store);
-const delivery = await startDelivery(store, config, { logger });
+// FANOUT_ROLES picks the parts (smtp, sender) as it does for `fanout serve`.
+const delivery = await startDelivery(store, config, {
+  logger, submission: config.roles.includes('smtp'), sender: config.roles.includes('sender'),
+  senderTuning: process.env.FANOUT_SENDER_POLL_MS ? { pollMs: Number(process.env.FANOUT_SENDER_POLL_MS) } : undefined,
+});
 process.stdout.write(`${JSON.stringify({ ready: true, pid: process.pid, smtpPort: delivery.submission?.port ?? null })}\n`);
 
 let stopping = false;

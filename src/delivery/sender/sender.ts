@@ -49,8 +49,10 @@ export interface SenderOptions {
 
 interface Job {
   row: ClaimedRecipient;
-  message: QueuedMessage;
   route: Route;
+  /** Signed message and envelope sender, ready for the wire. */
+  body: Buffer;
+  mailFrom: string;
 }
 
 interface SiteQueue {
@@ -238,6 +240,24 @@ export class Sender {
     const snap = this.#deps.egress.status(route.site, this.#opts.sourceIp);
     // A site in back-off holds its mail without spending the recipients' retries.
     if (snap?.state === 'suspended' && snap.suspendedUntil) return this.#postpone(row, snap.suspendedUntil, route.site);
+    // Signed before it joins the ready queue: the site's sessions wait for the wire only,
+    // never for a signing thread.
+    let body: Buffer;
+    let mailFrom = message.mailFrom;
+    try {
+      body = await this.#signedBody(message);
+      if (this.#deps.returnPath) {
+        const signing = await this.#deps.keys.get(message.fromDomain);
+        mailFrom = this.#deps.returnPath({ messageId: message.id, recipientId: row.id, mailFrom: message.mailFrom, returnPathDomain: signing.returnPathDomain });
+      }
+    } catch (err) {
+      this.#doneWith(message.id);
+      // A key that cannot sign or a return path that cannot be built: retrying will not help.
+      await this.#finish(this.#completion(row, 'failed', this.#opts.now(), { attempted: false, site: route.site, enhancedStatus: '5.6.0', text: `not sent: ${(err as Error).message}`, reason: 'systemerror' }));
+      return;
+    }
+    this.#doneWith(message.id);
+    if (this.#stopping) return this.#postpone(row, this.#opts.now(), route.site);
     let sq = this.#sites.get(route.site);
     if (!sq) {
       sq = { site: route.site, active: 0, limit: 1, transactional: [], bulk: [] };
@@ -247,7 +267,7 @@ export class Sender {
     // Twice the connections: each session has its next message waiting, no more, so a
     // transactional arrival waits behind at most one message per session.
     sq.limit = Math.max(1, limits.maxConnections * 2);
-    sq[row.lane].push({ row, message, route });
+    sq[row.lane].push({ row, route, body, mailFrom });
     this.#pump(sq);
   }
 
@@ -287,23 +307,15 @@ export class Sender {
   }
 
   async #send(job: Job): Promise<void> {
-    const { row, message, route } = job;
+    const { row, route } = job;
     let result: AttemptResult;
-    let mailFrom = message.mailFrom;
     try {
-      const body = await this.#signedBody(message);
-      if (this.#deps.returnPath) {
-        const signing = await this.#deps.keys.get(message.fromDomain);
-        mailFrom = this.#deps.returnPath({ messageId: message.id, recipientId: row.id, mailFrom: message.mailFrom, returnPathDomain: signing.returnPathDomain });
-      }
-      result = await this.#deps.egress.send({ site: route.site, hosts: route.hosts, sourceIp: this.#opts.sourceIp, mailFrom, recipients: [row.recipient], message: body });
+      result = await this.#deps.egress.send({ site: route.site, hosts: route.hosts, sourceIp: this.#opts.sourceIp, mailFrom: job.mailFrom, recipients: [row.recipient], message: job.body });
     } catch (err) {
-      // A job egress refuses as malformed, or a signing failure: retrying will not help.
-      this.#doneWith(message.id);
+      // A job egress refuses as malformed: retrying will not help.
       await this.#finish(this.#completion(row, 'failed', this.#opts.now(), { attempted: false, site: route.site, enhancedStatus: '5.6.0', text: `not sent: ${(err as Error).message}`, reason: 'systemerror' }));
       return;
     }
-    this.#doneWith(message.id);
     const now = this.#opts.now();
     const r = result.perRecipient.find((p) => p.recipient === row.recipient) ?? result.perRecipient[0];
     if (!r) {
