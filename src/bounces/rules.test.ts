@@ -112,6 +112,15 @@ test('AOL relays: a broken MX answer means the domain takes no mail', () => {
   assert.equal(decideReason(finding({ status: '5.4.4', reportingHost: 'omr-m12.mx.aol.com', diagnostic: 'Name service error for name=nowhere.example type=MX: Malformed or unexpected name server reply' })), 'notaccept');
 });
 
+test('Email Security.cloud (MessageLabs) sentences', () => {
+  const ml = (text: string) => matchProvider('server-7.bemta-3.messagelabs.com', text)?.reason;
+  assert.equal(ml('542 lee@customer.example Rejected'), 'userunknown');
+  assert.equal(ml('553-mail rejected because your IP is in the PBL. See http://www.spamhaus.org/pbl'), 'blocked');
+  assert.equal(ml('553 sorry, your envelope sender is in my badmailfrom list (#5.7.1)'), 'rejected');
+  assert.equal(ml('553 Stray linefeeds in message (#5.6.2)'), 'contenterror');
+  assert.equal(decideReason(finding({ reportingHost: 'server-7.bemta-3.messagelabs.com', status: '5.0.0', diagnostic: '542 lee@customer.example Rejected', diagnosticReported: true })), 'userunknown');
+});
+
 test('NTT docomo: "Unknown user" at RCPT TO is a missing mailbox, after DATA the sender was refused', () => {
   assert.equal(matchProviderStage('mfsmax.docomo.ne.jp', '5.0.0', 'RCPT'), 'userunknown');
   assert.equal(matchProviderStage('mfsmax.docomo.ne.jp', '5.0.0', 'DATA'), 'rejected');

@@ -508,6 +508,26 @@ export const PROVIDER_RULES: ProviderRule[] = [
     rules: [{ reason: 'userunknown', patterns: ['no such user here', 'no valid recipients for this mm'] }],
   },
   {
+    // Symantec Email Security.cloud (MessageLabs) filters mail for its customers and reports
+    // their servers' refusals in its own fixed sentences; a bare "542 <address> Rejected" is its
+    // answer for an address the customer's directory does not have.
+    provider: 'messagelabs',
+    host: '\\bmessagelabs\\.com\\b',
+    rules: [
+      { reason: 'userunknown', patterns: ['\\b542 \\S+@\\S+ rejected\\b', 'no such user', 'invalid recipient', 'recipient mailbox is not allowed'] },
+      { reason: 'authfailure', patterns: ['domain authentication fail'] },
+      { reason: 'badreputation', patterns: ['connection rejected by policy'] },
+      { reason: 'rejected', patterns: ['sender envelope domain not allowed', 'your (?:domain|email address) has been (?:blocked|blacklisted)', 'badmailfrom list'] },
+      { reason: 'blocked', patterns: ['your ip is in the pbl', 'your ip address (?:\\S+ )?has been (?:blocked|blacklisted)'] },
+      { reason: 'contenterror', patterns: ['stray linefeeds in message'] },
+      { reason: 'norelaying', patterns: ['trying to use me \\S+ as a relay'] },
+      { reason: 'notcompliantrfc', patterns: ['this message is not rfc ?5322'] },
+      { reason: 'securityerror', patterns: ['please turn on smtp authentication'] },
+      { reason: 'spamdetected', patterns: ['message filtered', 'filtered by outbound scanning'] },
+      { reason: 'toomanyconn', patterns: ['too many recipients received this hour', 'too many messages \\(#4\\.3\\.0\\)'] },
+    ],
+  },
+  {
     // AOL's outbound relays report DNS failures for the recipient domain in their own terms: a
     // malformed answer to the MX query means the domain cannot take mail at all.
     provider: 'aol',
