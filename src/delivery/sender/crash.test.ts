@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import nodemailer from 'nodemailer';
 import { describeEachEngine } from '../../testing/stores.ts';
 import type { TestStore } from '../../testing/stores.ts';
 import { SmtpSink } from '../../testing/smtp-sink.ts';
+import { startServe } from '../../testing/cli.ts';
 import { makeSender } from '../queue/fixtures.ts';
 import type { SenderFixture } from '../queue/fixtures.ts';
 import { sampleMessage } from '../submission/smtp-client.ts';
 import { until } from './harness.ts';
-
-const ENTRY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../testing/delivery-node.ts');
 
 interface Node {
   child: ChildProcess;
@@ -22,23 +18,20 @@ interface Node {
   output(): string;
 }
 
-/** Starts a real Fanout delivery process (SMTP submission + sender) on the test's store. */
+/** Starts a real `fanout serve` (SMTP submission + sender roles) on the test's store. */
 async function startNode(ts: TestStore, sinkPort: number): Promise<Node> {
   const env: Record<string, string> = {
-    ...process.env as Record<string, string>, FANOUT_DATA_DIR: ts.dataDir, FANOUT_SMTP_PORT: '0', FANOUT_ROUTES: `*=127.0.0.1:${sinkPort}`,
-    FANOUT_NODE_ID: 'crash-test-node', FANOUT_HTTP_PORT: '0',
+    FANOUT_DATA_DIR: ts.dataDir, FANOUT_SMTP_PORT: '0', FANOUT_ROUTES: `*=127.0.0.1:${sinkPort}`,
+    FANOUT_NODE_ID: 'crash-test-node', FANOUT_ROLES: 'smtp,sender', FANOUT_LOG_LEVEL: 'info',
   };
   if (ts.databaseUrl) env.FANOUT_DATABASE_URL = ts.databaseUrl;
-  else delete env.FANOUT_DATABASE_URL;
-  const child = spawn(process.execPath, [ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await until(() => /"ready":true/.test(out) || child.exitCode !== null, 30_000, 'delivery node start');
-  const m = /"smtpPort":(\d+)/.exec(out);
-  if (!m) throw new Error(`delivery node did not start:\n${out}`);
-  return { child, port: Number(m[1]), exited, output: () => out };
+  const serve = startServe(env);
+  const m = await serve.waitFor(/"port":(\d+)[^\n]*"msg":"SMTP submission listening"/, 30_000);
+  const exited = new Promise<number | null>((resolve) => {
+    if (serve.child.exitCode !== null) resolve(serve.child.exitCode);
+    else serve.child.once('exit', (code) => resolve(code));
+  });
+  return { child: serve.child, port: Number(m[1]), exited, output: serve.output };
 }
 
 /**
