@@ -88,7 +88,7 @@ hi
   const disabled = classifyMessage(msg.replace('550 5.1.1', '550 5.2.1'));
   assert.equal(disabled.recipients[0]?.reason, 'userunknown');
   const noStage = classifyMessage(msg.replace('550 5.1.1', '550 5.2.1').replace('192.0.2.9 does not like recipient.\n', ''));
-  assert.equal(noStage.recipients[0]?.reason, 'suspend');
+  assert.equal(noStage.recipients[0]?.reason, 'filtered');
 });
 
 test('an ARF complaint gives feedback for each original recipient', () => {

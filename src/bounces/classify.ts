@@ -94,6 +94,7 @@ function fromDsn(r: DsnRecipient, blocks: Map<string, string>, report: string, r
     context: (block + '\n' + report).slice(0, MAX_BLOCK),
     remoteHost: r.remoteMta || remoteHostIn(diagnostic),
     reportingHost: reportingMta,
+    statusText: r.status,
     diagnosticReported: Boolean(r.diagnostic.trim()),
     command: commandIn(block) || commandIn(diagnostic),
     diagnosticType: r.diagnosticType,

@@ -150,8 +150,10 @@ export function decideReason(f: Finding): Reason {
   // filter (mobile carriers and appliances answer this way) unless the status insists.
   if (reason === 'userunknown' && STATUS_REASONS[status] !== 'userunknown' && f.command === 'DATA') return 'filtered';
   if (reason === 'userunknown' && f.agent && STATUS_REASONS[status] !== 'userunknown' && f.command !== 'RCPT') return 'filtered';
-  // "User unknown" with "mailbox disabled" (5.2.1) is a disabled mailbox unless it was the answer to RCPT TO.
-  if (reason === 'userunknown' && status === '5.2.1' && f.command !== 'RCPT') return 'suspend';
+  // "User unknown" under 5.2.1 not at RCPT TO: the mailbox exists but refuses this mail, a
+  // suspension when the report says the mailbox is disabled (often only in the Status comment),
+  // otherwise a filter.
+  if (reason === 'userunknown' && status === '5.2.1' && f.command !== 'RCPT') return matchText(f.statusText ?? f.status)?.reason === 'suspend' ? 'suspend' : 'filtered';
   // "User unknown" relayed from the remote server's reply, with no bad-mailbox status and not as
   // the answer to RCPT TO, is a recipient-side filter refusing the message; the report writer's
   // own verdict on its own mailboxes (no reply code before the words) is believed.

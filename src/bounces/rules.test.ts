@@ -185,8 +185,9 @@ test('mailbox hosts that speak for their own subscribers', () => {
   assert.equal(decideReason(finding({ status: '5.1.10', diagnostic: '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup' })), 'userunknown');
 });
 
-test('"user unknown" with the mailbox-disabled status is a suspension unless it answered RCPT TO', () => {
-  assert.equal(decideReason(finding({ status: '5.2.1', diagnostic: '550 5.2.1 <a@b.example>... User Unknown' })), 'suspend');
+test('"user unknown" with status 5.2.1: RCPT TO says unknown, a disabled mailbox says suspend, otherwise a filter', () => {
+  assert.equal(decideReason(finding({ status: '5.2.1', diagnostic: '550 5.2.1 <a@b.example>... User Unknown' })), 'filtered');
+  assert.equal(decideReason(finding({ status: '5.2.1', statusText: '5.2.1 (mailbox disabled, not accepting messages)', diagnostic: '550 5.2.1 <a@b.example>... User Unknown' })), 'suspend');
   assert.equal(decideReason(finding({ status: '5.2.1', diagnostic: '550 5.2.1 <a@b.example>... User Unknown', command: 'RCPT' })), 'userunknown');
 });
 

@@ -18,6 +18,8 @@ export interface Finding {
   recipient: string;
   /** Enhanced status code (RFC 3463) as reported, or '' when none. */
   status: string;
+  /** The DSN Status field as written, comment included ("5.2.1 (mailbox disabled)"), when there is one. */
+  statusText?: string;
   /** SMTP reply code as reported, or ''. */
   replyCode: string;
   /** DSN Action (failed, delayed, delivered, ...) lower-cased, or ''. */
