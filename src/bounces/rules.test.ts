@@ -112,6 +112,12 @@ test('AOL relays: a broken MX answer means the domain takes no mail', () => {
   assert.equal(decideReason(finding({ status: '5.4.4', reportingHost: 'omr-m12.mx.aol.com', diagnostic: 'Name service error for name=nowhere.example type=MX: Malformed or unexpected name server reply' })), 'notaccept');
 });
 
+test('au reports: the opening sentence about the account decides', () => {
+  const ctx = 'The user(s) account is disabled.\n<a@ezweb.ne.jp>: 550 user unknown (in reply to RCPT TO command)';
+  assert.equal(decideReason(finding({ recipient: 'a@ezweb.ne.jp', status: '5.0.0', diagnostic: '<a@ezweb.ne.jp>: 550 user unknown (in reply to RCPT TO command)', context: ctx, command: 'RCPT' })), 'suspend');
+  assert.equal(matchProvider('lsean.ezweb.ne.jp', 'The user(s) account is temporarily over quota.')?.reason, 'mailboxfull');
+});
+
 test('Email Security.cloud (MessageLabs) sentences', () => {
   const ml = (text: string) => matchProvider('server-7.bemta-3.messagelabs.com', text)?.reason;
   assert.equal(ml('542 lee@customer.example Rejected'), 'userunknown');

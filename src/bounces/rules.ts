@@ -389,9 +389,12 @@ export const PROVIDER_RULES: ProviderRule[] = [
     provider: 'kddi',
     host: 'ezweb\\.ne\\.jp|au\\.com|kddi',
     // A missing address is answered with the address before the words ("<a@ezweb.ne.jp>: User unknown").
+    // au's own reports open with a fixed sentence that says what happened to the account.
     rules: [
       { reason: 'filtered', patterns: ['\\b550 : user unknown'] },
       { reason: 'userunknown', patterns: ['>: user unknown'] },
+      { reason: 'suspend', patterns: ['the user\\(s\\) account is (?:disabled|temporarily limited)'] },
+      { reason: 'mailboxfull', patterns: ['the user\\(s\\) account is temporarily over quota'] },
     ],
   },
   {
