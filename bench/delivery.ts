@@ -128,24 +128,23 @@ async function main(): Promise<void> {
   const f = await makeSender(store, { name: 'bench-statements', domain: 'statements.bank.test', accountType: 'transactional', maxConnections: 1000, messagesPerMinute: 10_000_000 });
   await store.close();
 
-  // BENCH_PROFILE=<dir> writes V8 CPU profiles of the Fanout processes there.
+  // BENCH_PROFILE=<dir> writes a V8 CPU profile of the Fanout process there.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const startFanout = async (roles: string, extra: Record<string, string> = {}) => {
-    const env = { ...process.env, FANOUT_DATA_DIR: dataDir, FANOUT_SMTP_PORT: '0', FANOUT_ROUTES: `*=127.0.0.1:${sinkPort}`, FANOUT_NODE_ID: 'bench', FANOUT_ROLES: roles, ...extra } as Record<string, string>;
-    delete env.FANOUT_DATABASE_URL;
-    const child = spawn(process.execPath, [...profile, path.join(HERE, '../src/testing/delivery-node.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    const proc = { child, out: '' };
-    child.stdout!.on('data', (d: Buffer) => (proc.out += d.toString()));
-    while (!/"ready":true/.test(proc.out)) {
-      if (child.exitCode !== null) throw new Error(`Fanout did not start:\n${proc.out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return proc;
-  };
-  // One process, as `fanout serve` runs (a list so that split deployments can be measured on
-  // PostgreSQL later; two SQLite writers in two processes need BEGIN IMMEDIATE first).
-  const procs = [await startFanout('smtp,sender')];
-  const port = Number(/"smtpPort":(\d+)/.exec(procs[0]!.out)![1]);
+  // Fanout as operators run it: `fanout serve` with the submission and sender roles, SQLite.
+  const env = {
+    ...process.env, FANOUT_DATA_DIR: dataDir, FANOUT_SMTP_PORT: '0', FANOUT_ROUTES: `*=127.0.0.1:${sinkPort}`,
+    FANOUT_NODE_ID: 'bench', FANOUT_ROLES: 'smtp,sender', FANOUT_LOG_LEVEL: 'info',
+  } as Record<string, string>;
+  delete env.FANOUT_DATABASE_URL;
+  const fanout = spawn(process.execPath, [...profile, path.join(HERE, '../bin/fanout.js'), 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  fanout.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const listening = /"port":(\d+)[^\n]*"msg":"SMTP submission listening"/;
+  while (!listening.test(out)) {
+    if (fanout.exitCode !== null) throw new Error(`Fanout did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const port = Number(listening.exec(out)![1]);
 
   const t0 = performance.now();
   const submitting = submitAll(port, f.account.name, f.password, `statements@${f.domain}`, total, sessions);
@@ -155,7 +154,7 @@ async function main(): Promise<void> {
   for (;;) {
     delivered = (await ask(sinkChild, 'count')).messages;
     if (delivered >= total) break;
-    if (procs.some((p) => p.child.exitCode !== null)) throw new Error('Fanout exited during the run');
+    if (fanout.exitCode !== null) throw new Error('Fanout exited during the run');
     await new Promise((r) => setTimeout(r, 20));
   }
   const t1 = performance.now();
@@ -163,14 +162,13 @@ async function main(): Promise<void> {
   const secs = (t1 - t0) / 1000;
   const rate = total / secs;
 
-  await Promise.all(procs.map((p) => {
-    p.child.kill('SIGTERM');
-    return new Promise((r) => p.child.once('exit', r));
-  }));
-  // Peak memory of the largest Fanout process; CPU of all of them (all threads) per message,
-  // start-up included: unlike messages/s this does not depend on what else the machine runs.
-  const peaks = procs.map((p) => Number(/"peakRssBytes":(\d+)/.exec(p.out)?.[1] ?? 0));
-  const cpuMs = procs.reduce((n, p) => n + Number(/"cpuMs":(\d+)/.exec(p.out)?.[1] ?? 0), 0);
+  // Peak memory (VmHWM) and CPU of the whole Fanout process, all threads, start-up included:
+  // unlike messages/s the CPU per message does not depend on what else the machine runs.
+  const peakKiB = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${fanout.pid}/status`, 'utf8'))?.[1] ?? 0);
+  const stat = fs.readFileSync(`/proc/${fanout.pid}/stat`, 'utf8').slice(fs.readFileSync(`/proc/${fanout.pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+  const cpuMs = ((Number(stat[11]) + Number(stat[12])) * 1000) / 100;
+  fanout.kill('SIGTERM');
+  const exitCode = await new Promise<number | null>((r) => fanout.once('exit', (code) => r(code)));
   sinkChild.send('stop');
   fs.rmSync(dataDir, { recursive: true, force: true });
 
@@ -180,13 +178,13 @@ async function main(): Promise<void> {
     submitSeconds: Number(((tSubmitted - t0) / 1000).toFixed(2)), endToEndSeconds: Number(secs.toFixed(2)),
     perSecond: Math.round(rate), ceilingPerSecond: ceiling === null ? null : Math.round(ceiling),
     ratio: ceiling === null ? null : Number((rate / ceiling).toFixed(3)),
-    fanoutProcesses: procs.length,
-    fanoutPeakRssMiB: Math.round(Math.max(...peaks) / 1048576),
+    fanoutPeakRssMiB: Math.round(peakKiB / 1024),
+    fanoutExitCode: exitCode,
     fanoutCpuMsPerMessage: Number((cpuMs / total).toFixed(3)),
     cpus: os.cpus().length, loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
   };
   if (submitted.refused.length) console.log('refused (first 3):', submitted.refused.slice(0, 3));
-  console.log(`fanout (${procs.length} process${procs.length > 1 ? 'es' : ''}): ${total} messages, SMTP AUTH submission → DKIM-signed delivery, first submission to last delivery ${secs.toFixed(2)} s = ${Math.round(rate)} msg/s${ceiling ? `, ${(rate / ceiling).toFixed(3)} of the ceiling` : ''}; peak RSS ${result.fanoutPeakRssMiB} MiB`);
+  console.log(`fanout serve: ${total} messages, SMTP AUTH submission → DKIM-signed delivery, first submission to last delivery ${secs.toFixed(2)} s = ${Math.round(rate)} msg/s${ceiling ? `, ${(rate / ceiling).toFixed(3)} of the ceiling` : ''}; peak RSS ${result.fanoutPeakRssMiB} MiB`);
   console.log(JSON.stringify(result));
 }
 
