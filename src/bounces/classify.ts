@@ -217,8 +217,9 @@ function looksLikeBounce(part: MimePart): boolean {
  * such pairs. Splits `raw` into its messages, or returns it whole when it is a single one.
  */
 export function splitMailbox(raw: Buffer | string): (Buffer | string)[] {
+  const head = typeof raw === 'string' ? raw.slice(0, 5) : raw.subarray(0, 5).toString('latin1');
+  if (head !== 'From ') return [raw];
   const text = typeof raw === 'string' ? raw : raw.toString('latin1');
-  if (!text.startsWith('From ')) return [raw];
   const starts: number[] = [0];
   for (const m of text.matchAll(MBOX_SEPARATOR)) if (m.index > 0) starts.push(m.index + 1);
   if (starts.length === 1) return [raw];

@@ -19,6 +19,7 @@ function compile(rules: TextRule[]): CompiledRule[] {
 const TEXT = compile(TEXT_RULES);
 const PROVIDERS = PROVIDER_RULES.map((p) => ({ provider: p.provider, host: new RegExp(p.host, 'i'), rules: compile(p.rules) }));
 
+const ANY_PROVIDER = new RegExp(PROVIDER_RULES.map((p) => `(?:${p.host})`).join('|'), 'i');
 const STAGES = PROVIDER_STAGES.map((p) => ({ ...p, hostRe: new RegExp(p.host, 'i') }));
 
 /** A provider's stage-dependent answer for `status` given at `command`, or null. */
@@ -64,6 +65,8 @@ export function matchText(text: string): TextMatch | null {
 /** Provider-specific rules, used when the host or the text names a provider with its own codes. */
 export function matchProvider(host: string, text: string): TextMatch | null {
   const t = normaliseText(text);
+  // One pass over all providers' host signs first: most bounces name none of them.
+  if (!ANY_PROVIDER.test(host) && !ANY_PROVIDER.test(t)) return null;
   for (const p of PROVIDERS) {
     if (!p.host.test(host) && !p.host.test(t)) continue;
     const m = firstMatch(p.rules, t);
