@@ -9,7 +9,7 @@ const REASON_TARGET = 97;
 const HARD_TARGET = 99;
 // What the classifier reaches today. A change that lowers agreement below this fails the
 // suite even while the targets above are not yet met.
-const REASON_FLOOR = 97.75;
+const REASON_FLOOR = 98;
 const HARD_FLOOR = 99.25;
 
 let measured: Agreement | undefined;

@@ -118,6 +118,15 @@ test('au reports: the opening sentence about the account decides', () => {
   assert.equal(matchProvider('lsean.ezweb.ne.jp', 'The user(s) account is temporarily over quota.')?.reason, 'mailboxfull');
 });
 
+test("Yahoo's inbound servers: the volume deferral refuses the sender", () => {
+  const y = (text: string) => matchProvider('mta5.am0.yahoodns.net', text)?.reason;
+  assert.equal(y('421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1'), 'rejected');
+  assert.equal(y("554 delivery error: dd This user doesn't have a yahoo.com account (a@yahoo.example)"), 'userunknown');
+  assert.equal(y('554 30 Sorry, your message to a@aol.example cannot be delivered. This mailbox is disabled (554.30)'), 'suspend');
+  // Elsewhere the same words describe the sender's reputation.
+  assert.equal(matchText('421 4.7.0 [TSS04] Messages temporarily deferred due to unexpected volume or user complaints')?.reason, 'badreputation');
+});
+
 test('Email Security.cloud (MessageLabs) sentences', () => {
   const ml = (text: string) => matchProvider('server-7.bemta-3.messagelabs.com', text)?.reason;
   assert.equal(ml('542 lee@customer.example Rejected'), 'userunknown');

@@ -451,7 +451,7 @@ export const PROVIDER_RULES: ProviderRule[] = [
     // letter ("AUP#I-1000" inbound, "AUP#O-1010" outbound, "AUP#In-1310"); the number decides,
     // in ranges as the provider documents them, whatever the sentence before it says.
     provider: 'spectrum',
-    host: 'charter\\.net|spectrum\\.net|\\baup#[a-z]*-?1\\d{3}\\b',
+    host: 'charter\\.net|spectrum\\.net|\\brr\\.com\\b|\\baup#[a-z]*-?[15]\\d{3}\\b',
     rules: [
       { reason: 'blocked', patterns: [`${AUP}(?:1000|120\\d|1210|12[2-4]\\d|1250)\\b`] },
       { reason: 'rejected', patterns: [`${AUP}(?:1010|10[2-7]\\d|1080|1500|1520)\\b`] },
@@ -462,6 +462,7 @@ export const PROVIDER_RULES: ProviderRule[] = [
       // Connection limits (1300-1340) and sending-rate limits (1350-1490, 1540, 1550, 1580).
       { reason: 'toomanyconn', patterns: [`${AUP}(?:1[34]\\d\\d|1540|1550|1580)\\b`] },
       { reason: 'mesgtoobig', patterns: [`${AUP}1530\\b`] },
+      { reason: 'userunknown', patterns: [`${AUP}50[01]0\\b`] },
     ],
   },
   {
@@ -528,6 +529,26 @@ export const PROVIDER_RULES: ProviderRule[] = [
       { reason: 'securityerror', patterns: ['please turn on smtp authentication'] },
       { reason: 'spamdetected', patterns: ['message filtered', 'filtered by outbound scanning'] },
       { reason: 'toomanyconn', patterns: ['too many recipients received this hour', 'too many messages \\(#4\\.3\\.0\\)'] },
+    ],
+  },
+  {
+    // Yahoo's inbound servers (*.yahoodns.net) use one deferral sentence ("[TSS04] ... unexpected
+    // volume or user complaints") for any sender they will not take mail from, reputation or not.
+    provider: 'yahoo',
+    host: '\\byahoodns\\.net\\b',
+    rules: [
+      { reason: 'authfailure', patterns: ['requires all senders to authenticate with either spf or dkim'] },
+      { reason: 'blocked', patterns: ['because the ip is in spamhaus\'s list', 'not accepted from ip addresses on spamhaus'] },
+      { reason: 'norelaying', patterns: ['relaying denied for '] },
+      { reason: 'notcompliantrfc', patterns: ['headers are not rfc compliant'] },
+      { reason: 'policyviolation', patterns: ['not accepted for policy reasons'] },
+      {
+        reason: 'rejected',
+        patterns: ['temporarily deferred due to unexpected volume or user complaints', 'unresolvable rfc\\.?5321 (?:from )?domain', 'will be permanently deferred'],
+      },
+      { reason: 'suspend', patterns: ['this mailbox is disabled', ' is no longer valid\\.'] },
+      { reason: 'toomanyconn', patterns: ['receiving mail too quickly', 'max message per connection reached'] },
+      { reason: 'userunknown', patterns: ['this user doesn\'t have an? \\S+ account', 'mailbox not found'] },
     ],
   },
   {
