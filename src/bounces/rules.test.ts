@@ -127,6 +127,14 @@ test("Yahoo's inbound servers: the volume deferral refuses the sender", () => {
   assert.equal(matchText('421 4.7.0 [TSS04] Messages temporarily deferred due to unexpected volume or user complaints')?.reason, 'badreputation');
 });
 
+test('Apple iCloud Mail sentences', () => {
+  const ap = (text: string) => matchProvider('mx01.mail.icloud.com', text)?.reason;
+  assert.equal(ap('550 5.1.1 <a@icloud.example>: inactive email address (in reply to RCPT TO command)'), 'userunknown');
+  assert.equal(ap('421 4.7.1 Messages to a@icloud.example deferred due to excessive volume. Try again later'), 'toomanyconn');
+  assert.equal(ap('550 5.7.1 [CS01] Message rejected due to local policy. Please visit the support page'), 'policyviolation');
+  assert.equal(ap('554 5.7.1 Your message was rejected due to sender.example\'s DMARC policy.'), 'authfailure');
+});
+
 test('Email Security.cloud (MessageLabs) sentences', () => {
   const ml = (text: string) => matchProvider('server-7.bemta-3.messagelabs.com', text)?.reason;
   assert.equal(ml('542 lee@customer.example Rejected'), 'userunknown');

@@ -552,6 +552,26 @@ export const PROVIDER_RULES: ProviderRule[] = [
     ],
   },
   {
+    // Apple iCloud Mail's inbound servers, in the sentences of its postmaster page.
+    provider: 'apple',
+    host: '\\bmail\\.icloud\\.com\\b|\\.apple\\.com\\b|\\bicloud\\.com\\b|\\bme\\.com\\b|\\bmac\\.com\\b',
+    rules: [
+      { reason: 'authfailure', patterns: ['\'s dmarc policy', 'for failing both spf and dkim'] },
+      {
+        reason: 'blocked',
+        patterns: ['domain present in the spamhaus', 'rejected due to listing in spamhaus', 'blocked - see https?://support\\.proofpoint\\.com/dnsbl', 'esmtp not accepting connections'],
+      },
+      { reason: 'hasmoved', patterns: ['recipient no longer on server'] },
+      { reason: 'mailboxfull', patterns: ['user is over quota'] },
+      { reason: 'norelaying', patterns: ['relay access denied'] },
+      { reason: 'notaccept', patterns: ['host/domain does not accept mail'] },
+      { reason: 'policyviolation', patterns: ['rejected due to local policy'] },
+      { reason: 'rejected', patterns: ['sender address rejected'] },
+      { reason: 'toomanyconn', patterns: ['deferred due to excessive volume'] },
+      { reason: 'userunknown', patterns: ['inactive email address', 'user does not exist', 'unknown or illegal alias'] },
+    ],
+  },
+  {
     // AOL's outbound relays report DNS failures for the recipient domain in their own terms: a
     // malformed answer to the MX query means the domain cannot take mail at all.
     provider: 'aol',
