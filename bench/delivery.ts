@@ -131,8 +131,12 @@ async function main(): Promise<void> {
   // BENCH_PROFILE=<dir> writes a V8 CPU profile of the Fanout process there.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   // Fanout as operators run it: `fanout serve` with the submission and sender roles, SQLite.
+  // The sink is a smarthost on loopback: Fanout may open as many sessions to it as
+  // smtp-source did (20) instead of the 10 of an unknown site, and keep each for 1,000 messages.
+  const configFile = path.join(dataDir, 'bench.config.json');
+  fs.writeFileSync(configFile, JSON.stringify({ delivery: { shaping: { defaults: { maxConnections: 20, messagesPerConnection: 1000 } } } }));
   const env = {
-    ...process.env, FANOUT_DATA_DIR: dataDir, FANOUT_SMTP_PORT: '0', FANOUT_ROUTES: `*=127.0.0.1:${sinkPort}`,
+    ...process.env, FANOUT_CONFIG: configFile, FANOUT_DATA_DIR: dataDir, FANOUT_SMTP_PORT: '0', FANOUT_ROUTES: `*=127.0.0.1:${sinkPort}`,
     FANOUT_NODE_ID: 'bench', FANOUT_ROLES: 'smtp,sender', FANOUT_LOG_LEVEL: 'info',
   } as Record<string, string>;
   delete env.FANOUT_DATABASE_URL;
