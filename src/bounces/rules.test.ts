@@ -127,6 +127,17 @@ test("Yahoo's inbound servers: the volume deferral refuses the sender", () => {
   assert.equal(matchText('421 4.7.0 [TSS04] Messages temporarily deferred due to unexpected volume or user complaints')?.reason, 'badreputation');
 });
 
+test("Google's inbound sentences", () => {
+  const g = (text: string) => matchProvider('gmail-smtp-in.l.google.com', text)?.reason;
+  assert.equal(g('421-4.7.0 This message is suspicious due to the very low reputation of the sending domain. To protect our users from spam, mail sent from your IP address has been temporarily rate limited.'), 'badreputation');
+  assert.equal(g('421-4.7.26 This mail has been rate limited because it is unauthenticated. Gmail requires all senders to authenticate with either SPF or DKIM.'), 'authfailure');
+  assert.equal(g('550-5.7.1 Our system has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to Gmail, this message has been blocked.'), 'spamdetected');
+  assert.equal(g('550-5.7.25 The IP address sending this message does not have a PTR record setup'), 'requireptr');
+  assert.equal(g('450-4.2.1 The user you are trying to contact is receiving mail too quickly. Please resend your message at a later time.'), 'toomanyconn');
+  assert.equal(g('552-5.7.0 This message was blocked because its content presents a potential security issue.'), 'policyviolation');
+  assert.equal(g('550-5.7.1 Messages missing a valid Message-ID: header are not accepted.'), 'notcompliantrfc');
+});
+
 test('Apple iCloud Mail sentences', () => {
   const ap = (text: string) => matchProvider('mx01.mail.icloud.com', text)?.reason;
   assert.equal(ap('550 5.1.1 <a@icloud.example>: inactive email address (in reply to RCPT TO command)'), 'userunknown');

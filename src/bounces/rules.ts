@@ -552,6 +552,56 @@ export const PROVIDER_RULES: ProviderRule[] = [
     ],
   },
   {
+    // Google (Gmail and Workspace) inbound servers, in the sentences of Google's SMTP error
+    // reference. Authentication first: several of its rate-limit notices name SPF or DKIM.
+    provider: 'google',
+    host: '\\bgoogle\\.com\\b|\\bgmail\\.com\\b|\\bgooglemail\\.com\\b',
+    rules: [
+      {
+        reason: 'authfailure',
+        patterns: [
+          'the spf record of the sending domain', 'senders to authenticate (?:their email )?with (?:either spf or dkim|spf|dkim)', 'spf record with a hard fail policy',
+          'hard fail policy \\(-all\\)', 'not accepted due to domain\'s dmarc policy', 'fails to pass authentication checks', 'aligned with either the authenticated spf or dkim',
+        ],
+      },
+      { reason: 'badreputation', patterns: ['very low reputation of the sending'] },
+      { reason: 'requireptr', patterns: ['does not have a ptr record', 'have a ptr record, or the ptr record', 'ipv6 sending guidelines regarding ptr', 'does not match the ip address of the hostname'] },
+      {
+        reason: 'blocked',
+        patterns: ['ip not in whitelist for rcpt domain', 'try again later, closing connection', 'helo/ehlo argument (?:is invalid|not allowed)', 'an unusual rate of (?:unsolicited )?mail'],
+      },
+      { reason: 'spamdetected', patterns: ['nature of the content or the links within', 'likely unsolicited mail'] },
+      {
+        reason: 'notcompliantrfc',
+        patterns: [
+          'missing a valid address in the from: header', 'multiple addresses in from: header', 'is not rfc ?5322 compliant', 'missing a valid message-id',
+          'unicode character in a disallowed header', 'encoded-word syntax is not permitted', 'mail message is malformed',
+        ],
+      },
+      {
+        reason: 'policyviolation',
+        patterns: ['illegal attachment on your message', 'content presents a potential security issue', 'has a policy that prohibited the mail', 'sending messages with the same message-id'],
+      },
+      { reason: 'mesgtoobig', patterns: ['exceeded google\'s message size limits', 'exceeds google\'s message size limit'] },
+      { reason: 'exceedlimit', patterns: ['exceeds google\'s limit of .{0,20}attachments', 'message header size limit', 'bytes per individual header size'] },
+      { reason: 'mailboxfull', patterns: ['inbox is out of storage space', 'account that you tried to reach is over quota', 'email quota exceeded'] },
+      { reason: 'suspend', patterns: ['account that you tried to reach is (?:disabled|inactive)'] },
+      { reason: 'securityerror', patterns: ['must issue a starttls command first', 'tls required for rcpt domain', 'senders to use tls/ssl', 'too many login attempts', 'username and password not accepted', 'application-specific password required'] },
+      { reason: 'norelaying', patterns: ['mail relay denied', 'invalid credentials for relay', 'not authorized to send email directly to our servers'] },
+      { reason: 'rejected', patterns: ['mail sending denied', 'unauthenticated email is not accepted'] },
+      {
+        reason: 'toomanyconn',
+        patterns: ['is receiving mail too quickly', 'peak smtp relay limit exceeded', 'rate that prevents additional messages', 'daily (?:sending quota|user sending limit|smtp relay (?:sending )?limit) exceeded', 'this mail has been rate limited'],
+      },
+      { reason: 'networkerror', patterns: ['message exceeded 50 hops'] },
+      { reason: 'expired', patterns: ['connection expired, try reconnecting', 'timeout - closing connection'] },
+      {
+        reason: 'systemerror',
+        patterns: ['temporary system problem', 'multiple destination domains per transaction', 'mail server (?:has )?temporarily rejected (?:this )?message', 'domain policy size per transaction exceeded'],
+      },
+    ],
+  },
+  {
     // Apple iCloud Mail's inbound servers, in the sentences of its postmaster page.
     provider: 'apple',
     host: '\\bmail\\.icloud\\.com\\b|\\.apple\\.com\\b|\\bicloud\\.com\\b|\\bme\\.com\\b|\\bmac\\.com\\b',
