@@ -138,6 +138,14 @@ test("Google's inbound sentences", () => {
   assert.equal(g('550-5.7.1 Messages missing a valid Message-ID: header are not accepted.'), 'notcompliantrfc');
 });
 
+test('Cox AUP codes, then its sentences', () => {
+  const cx = (text: string) => matchProvider('cxr.mx.a.cloudfilter.net', text)?.reason;
+  assert.equal(cx('554 5.7.1 sender rejected. AUP#CXDNS'), 'requireptr');
+  assert.equal(cx('421 4.7.0 ESMTP server temporarily unavailable, too many connections. AUP#CXCNCT'), 'toomanyconn');
+  assert.equal(cx('554 5.7.1 Message rejected. AUP#IPBL0011'), 'blocked');
+  assert.equal(matchProvider('mx.cox.net', '550 5.1.1 recipient rejected')?.reason, 'userunknown');
+});
+
 test('Apple iCloud Mail sentences', () => {
   const ap = (text: string) => matchProvider('mx01.mail.icloud.com', text)?.reason;
   assert.equal(ap('550 5.1.1 <a@icloud.example>: inactive email address (in reply to RCPT TO command)'), 'userunknown');

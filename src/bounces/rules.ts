@@ -415,14 +415,26 @@ export const PROVIDER_RULES: ProviderRule[] = [
     ],
   },
   {
-    // Cox answers with "CXxxxx" error codes.
+    // Cox ends refusals with "AUP#" and a code from its published list (CXBL, CDRBL, IPBLnnnn, ...);
+    // the code decides, then Cox's fixed sentences when there is none.
     provider: 'cox',
-    host: 'cox\\.net|cox\\.com|\\bcx[a-z]{2,}\\b',
+    host: 'cox\\.net|cox\\.com|aup#(?:cx|cdrbl|ipbl|urlbl)|\\bcx(?:bl|dnsbl|helo|dyn|connfail|rdns)\\b',
     rules: [
-      { reason: 'blocked', patterns: ['aup#cdrbl', '\\bcx(?:bl|dnsbl|snp|helo|dyn|connfail|rdns)\\b', 'an error has occured\\s*\\(cxbl\\)'] },
-      { reason: 'userunknown', patterns: ['\\bcxmxrt\\b', '\\bcxsnp\\b.*user'] },
-      { reason: 'policyviolation', patterns: ['\\bcxmxrt\\b'] },
-      { reason: 'toomanyconn', patterns: ['\\bcx(?:rcptlim|conlim|mxrt)\\b'] },
+      { reason: 'blocked', patterns: ['aup#(?:cxbl|cdrbl|ipbl\\d+)\\b', 'an error has occured\\s*\\(cxbl\\)'] },
+      { reason: 'requireptr', patterns: ['aup#cxdns\\b'] },
+      { reason: 'authfailure', patterns: ['aup#cxsndr\\b'] },
+      { reason: 'rejected', patterns: ['aup#cxsmtp\\b'] },
+      { reason: 'toomanyconn', patterns: ['aup#(?:cxcnct|cxmxrt)\\b'] },
+      { reason: 'securityerror', patterns: ['aup#(?:cxthrt|cxmj)\\b'] },
+      { reason: 'spamdetected', patterns: ['aup#urlbl\\d+\\b'] },
+      // Older replies name the code on its own ("CXBL", "CXDYN").
+      { reason: 'blocked', patterns: ['too many bad commands from', 'too many invalid recipients', '\\bcx(?:bl|dnsbl|helo|dyn|connfail|rdns)\\b'] },
+      { reason: 'requireptr', patterns: ['dns check failure - try again later', 'rejected - no rdns'] },
+      { reason: 'policyviolation', patterns: ['esmtp no data before greeting', 'attachment extension is forbidden'] },
+      { reason: 'toomanyconn', patterns: ['too many sessions from', 'requested action aborted: try again later', 'message threshold exceeded'] },
+      { reason: 'systemerror', patterns: ['esmtp server temporarily not available'] },
+      { reason: 'rejected', patterns: ['sender rejected'] },
+      { reason: 'userunknown', patterns: ['recipient rejected'] },
     ],
   },
   {
