@@ -146,6 +146,15 @@ test('Cox AUP codes, then its sentences', () => {
   assert.equal(matchProvider('mx.cox.net', '550 5.1.1 recipient rejected')?.reason, 'userunknown');
 });
 
+test('GoDaddy IB codes, then its sentences', () => {
+  const gd = (text: string) => matchProvider('p3plibsmtp01-05.prod.phx3.secureserver.net', text)?.reason;
+  assert.equal(gd('554 Connection refused. This IP has a poor reputation on Cloudmark Sender Intelligence (CSI). IB103'), 'badreputation');
+  assert.equal(gd('550 192.0.2.1 has sent to too many recipients this hour. IB607'), 'toomanyconn');
+  assert.equal(gd('421 Temporarily rejected. Reverse DNS for this IP failed. IB108'), 'requireptr');
+  assert.equal(gd('550 a@b.example Invalid SPF record. Inspect your SPF settings, and try again. IB508'), 'authfailure');
+  assert.equal(gd('550 Recipient not found'), 'userunknown');
+});
+
 test('Apple iCloud Mail sentences', () => {
   const ap = (text: string) => matchProvider('mx01.mail.icloud.com', text)?.reason;
   assert.equal(ap('550 5.1.1 <a@icloud.example>: inactive email address (in reply to RCPT TO command)'), 'userunknown');

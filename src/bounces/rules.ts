@@ -450,12 +450,28 @@ export const PROVIDER_RULES: ProviderRule[] = [
     ],
   },
   {
+    // GoDaddy (secureserver.net) ends its refusals with an "IBnnn" code from its published list;
+    // the code decides, then GoDaddy's fixed sentences when there is none.
     provider: 'godaddy',
     host: 'secureserver\\.net|godaddy|\\bib[0-9]{3}\\b',
     rules: [
-      { reason: 'blocked', patterns: ['\\bib(?:101|103|104|105|106|108|109|110|111|112|113|301|401|501|502|504|505|506|507|508|510)\\b'] },
-      { reason: 'userunknown', patterns: ['\\bib(?:107|508)\\b'] },
-      { reason: 'spamdetected', patterns: ['\\bib(?:212|213|401)\\b'] },
+      { reason: 'securityerror', patterns: ['\\bib401\\b'] },
+      { reason: 'notcompliantrfc', patterns: ['\\bib50[12]\\b'] },
+      { reason: 'rejected', patterns: ['\\bib506\\b'] },
+      { reason: 'authfailure', patterns: ['\\bib508\\b'] },
+      { reason: 'requireptr', patterns: ['\\bib108\\b'] },
+      { reason: 'spamdetected', patterns: ['\\bib212\\b'] },
+      { reason: 'virusdetected', patterns: ['\\bib705\\b'] },
+      // Recipient counts, sessions and hourly volume.
+      { reason: 'toomanyconn', patterns: ['\\bib(?:605|007|101|504|510|607)\\b'] },
+      { reason: 'badreputation', patterns: ['\\bib103\\b'] },
+      { reason: 'blocked', patterns: ['\\bib(?:110|111|112|113|104|105|106)\\b', 'rbl reject', 'spamhaus\\.org/query/bl\\?ip='] },
+      { reason: 'expired', patterns: ['has been in the queue too long', 'delivery timeout'] },
+      { reason: 'mailboxfull', patterns: ['account storage limit'] },
+      { reason: 'spamdetected', patterns: ['message rejected for spam or virus content'] },
+      { reason: 'suspend', patterns: ['account disabled'] },
+      { reason: 'systemerror', patterns: ['message is looping'] },
+      { reason: 'userunknown', patterns: ['recipient not found', 'account does not exist'] },
     ],
   },
   {
