@@ -155,6 +155,15 @@ test('GoDaddy IB codes, then its sentences', () => {
   assert.equal(gd('550 Recipient not found'), 'userunknown');
 });
 
+test('Tencent sentences', () => {
+  const qq = (text: string) => matchProvider('mx3.qq.com', text)?.reason;
+  assert.equal(qq('550 Suspected spam ip, please try later. http://service.mail.qq.com/detail/122/66'), 'blocked');
+  assert.equal(qq('550 Suspected spam. http://service.mail.qq.com/detail/122/71'), 'rejected');
+  assert.equal(qq('550 Mailbox unavailable or access denied. http://service.mail.qq.com/detail/122/166'), 'toomanyconn');
+  assert.equal(qq('550 Mailbox not found. http://service.mail.qq.com/detail/122/169'), 'userunknown');
+  assert.equal(qq('550 Ip frequency limited. http://service.mail.qq.com/detail/122/172'), 'toomanyconn');
+});
+
 test('Apple iCloud Mail sentences', () => {
   const ap = (text: string) => matchProvider('mx01.mail.icloud.com', text)?.reason;
   assert.equal(ap('550 5.1.1 <a@icloud.example>: inactive email address (in reply to RCPT TO command)'), 'userunknown');

@@ -438,15 +438,24 @@ export const PROVIDER_RULES: ProviderRule[] = [
     ],
   },
   {
-    // Tencent (QQ / Exmail) puts a numeric code after its sentences; the text says enough.
+    // Tencent (QQ / Exmail) replies carry a sentence from its published list and a help link; a
+    // listed sending IP is named as such before the plainer "suspected spam" refusal of the sender.
     provider: 'tencent',
     host: 'qq\\.com|exmail|tencent',
     rules: [
-      { reason: 'toomanyconn', patterns: ['too many (?:connections|mails|messages)', 'frequency', 'ip frequency limited', 'connection frequency limited', 'domain frequency limited', 'sender frequency limited'] },
-      { reason: 'spamdetected', patterns: ['mail content denied', 'suspected spam', 'spam'] },
-      { reason: 'userunknown', patterns: ['mailbox not found', 'mailbox unavailable'] },
+      { reason: 'authfailure', patterns: ['spf check failed', 'dmarc check failed'] },
+      { reason: 'blocked', patterns: ['suspected bounce attacks', 'suspected spam ip', 'connection denied', 'ip is rejected', 'dns blacklist', 'ip (?:address )?(?:is )?blocked'] },
+      { reason: 'spamdetected', patterns: ['spam is embedded in the email', 'mail content denied'] },
+      { reason: 'rejected', patterns: ['suspected spam', 'mail is rejected by recipients'] },
+      {
+        reason: 'toomanyconn',
+        patterns: ['mailbox unavailable or access deni?n?ed', 'frequency limited', 'too many (?:connections|mails|messages)', 'frequency'],
+      },
+      { reason: 'mesgtoobig', patterns: ['message too large'] },
+      { reason: 'suspend', patterns: ['is a deactivated mailbox'] },
+      { reason: 'syntaxerror', patterns: ['bad address syntax'] },
+      { reason: 'userunknown', patterns: ['mailbox not found'] },
       { reason: 'mailboxfull', patterns: ['mailbox (?:is )?full', 'over quota'] },
-      { reason: 'blocked', patterns: ['ip is rejected', 'dns blacklist', 'ip (?:address )?(?:is )?blocked'] },
     ],
   },
   {
