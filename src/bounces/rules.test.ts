@@ -155,6 +155,13 @@ test('GoDaddy IB codes, then its sentences', () => {
   assert.equal(gd('550 Recipient not found'), 'userunknown');
 });
 
+test('Microsoft inbound sentences', () => {
+  const ms = (text: string) => matchProvider('b-example.mail.protection.outlook.com', text)?.reason;
+  assert.equal(ms('550 5.7.606 Access denied, banned sending IP [192.0.2.1]. To request removal from this list please visit the delist portal'), 'blocked');
+  assert.equal(ms('451 4.7.650 The mail server [192.0.2.1] has been temporarily rate limited due to IP reputation.'), 'badreputation');
+  assert.equal(ms('550 5.7.509 Access denied, sending domain sender.example does not pass DMARC verification'), 'authfailure');
+});
+
 test('Tencent sentences', () => {
   const qq = (text: string) => matchProvider('mx3.qq.com', text)?.reason;
   assert.equal(qq('550 Suspected spam ip, please try later. http://service.mail.qq.com/detail/122/66'), 'blocked');

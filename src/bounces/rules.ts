@@ -539,6 +539,16 @@ export const PROVIDER_RULES: ProviderRule[] = [
         reason: 'userunknown',
         patterns: ['requested action not taken: mailbox unavailable', 'resolver\\.adr\\.recipientnotfound', '5\\.4\\.1 .{0,80}recipient address rejected: access denied'],
       },
+      { reason: 'authfailure', patterns: ['does not pass dmarc verification', 'sender policy framework violation', 'must pass either spf or dkim'] },
+      { reason: 'badreputation', patterns: ['temporarily rate limited due to ip reputation'] },
+      {
+        reason: 'blocked',
+        patterns: [
+          'access denied, banned sending ip', 'access denied, banned sender', 'access denied, bad helo', 'access denied, rejected by recipient', 'using customer block list',
+          'part of their network is on our block list', 'must have a reverse dns record', 'does not accept email over ipv6',
+        ],
+      },
+      { reason: 'exceedlimit', patterns: ['resolver\\.rst\\.recipsizelimit'] },
     ],
   },
   {
