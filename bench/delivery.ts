@@ -193,11 +193,6 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--sink') {
-  // The test sink leaves smtp-server's reverse DNS look-up of each client on; without DNS here
-  // every new connection waits its 1.5 s time-out, which would cap the smtp-source ceiling
-  // (a connection per message) far below the machine's. Answer it at once in this process.
-  const dns = (await import('node:dns')).default;
-  dns.reverse = ((_ip: string, cb: (err: Error | null, hostnames: string[]) => void) => cb(null, [])) as typeof dns.reverse;
   const sink = await SmtpSink.start({ capture: false, starttls: false });
   process.send?.({ port: sink.port });
   process.on('message', (m) => {

@@ -212,6 +212,8 @@ export class SmtpSink {
       key: cert?.key,
       cert: cert?.cert,
       maxClients: 10_000,
+      // No DNS on test machines: a reverse look-up per connection would stall each one.
+      disableReverseLookup: true,
       onConnect: (session, cb) => this.#onConnect(session, cb),
       onSecure: (_socket, _session, cb) => {
         this.counters.tlsSessions++;
