@@ -64,7 +64,11 @@ export function matchText(text: string): TextMatch | null {
 
 /** Provider-specific rules, used when the host or the text names a provider with its own codes. */
 export function matchProvider(host: string, text: string): TextMatch | null {
-  const t = normaliseText(text);
+  return matchProviderIn(host, normaliseText(text));
+}
+
+/** matchProvider for text already passed through normaliseText. */
+function matchProviderIn(host: string, t: string): TextMatch | null {
   // One pass over all providers' host signs first: most bounces name none of them.
   if (!ANY_PROVIDER.test(host) && !ANY_PROVIDER.test(t)) return null;
   for (const p of PROVIDERS) {
@@ -203,7 +207,7 @@ function decideBase(f: Finding): Decided {
 
   // The host that answered, or when the report does not name one, the host that wrote it.
   const hosts = `${f.remoteHost || f.reportingHost || ''} ${f.recipient.slice(f.recipient.indexOf('@') + 1)}`;
-  const provider = matchProvider(hosts, diag ? diag : context) ?? (diag ? matchProvider(hosts, context) : null);
+  const provider = matchProviderIn(hosts, diag ? diag : context) ?? (diag ? matchProviderIn(hosts, context) : null);
   if (provider) return { reason: provider.reason, by: 'provider' };
   const staged = matchProviderStage(hosts, status, f.command);
   if (staged) return { reason: staged, by: 'provider' };
