@@ -187,8 +187,9 @@ const REPLY_AT = /(?<![\d.\w-])[45]\d\d(?=[\s:'-])/g;
  */
 function relayedUserUnknown(f: Finding): boolean {
   const diag = normaliseText(f.diagnostic);
-  if (f.diagnosticReported && firstMatch(TEXT, diag)?.reason === 'userunknown') return true;
-  const text = firstMatch(TEXT, diag)?.reason === 'userunknown' ? diag : normaliseText(f.context);
+  const inDiag = firstMatch(TEXT, diag)?.reason === 'userunknown';
+  if (inDiag && f.diagnosticReported) return true;
+  const text = inDiag ? diag : normaliseText(f.context);
   for (const m of text.matchAll(REPLY_AT)) {
     if (firstMatch(TEXT, text.slice(m.index, m.index + 160))?.reason === 'userunknown') return true;
   }
