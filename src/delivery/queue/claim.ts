@@ -1,5 +1,9 @@
 import { sql } from 'kysely';
 import type { SqlBool } from 'kysely';
+import { suppress } from '../../bounces/suppressions.ts';
+import { AppError } from '../../core/errors.ts';
+import { isHardBounce } from '../../bounces/reason.ts';
+import { isReason } from '../../bounces/types.ts';
 import type { Store, Tx } from '../../store/store.ts';
 import type { DeliveryEventTable, Lane } from '../tables.ts';
 
@@ -123,6 +127,7 @@ export class DeliveryQueue {
         outcome: c.outcome, reason: c.reason,
       }));
       for (let i = 0; i < events.length; i += 1000) await trx.insertInto('delivery_events').values(events.slice(i, i + 1000)).execute();
+      await suppressHardFailures(trx, done);
     });
   }
 
@@ -191,5 +196,26 @@ export class DeliveryQueue {
     const r = await this.store.db.selectFrom('delivery_recipients').select((eb) => eb.fn.min('next_attempt_at').as('at'))
       .where('state', '=', 'queued').executeTakeFirst();
     return r?.at == null ? null : Number(r.at);
+  }
+}
+
+/**
+ * A permanent refusal whose reason is a hard bounce (no such user, no such domain) puts the
+ * address on the tenant's suppression list in the same transaction as the failure, exactly as
+ * a DSN with that reason would.
+ */
+async function suppressHardFailures(trx: Tx, done: Completion[]): Promise<void> {
+  for (const c of done) {
+    if (c.outcome !== 'failed' || !c.reason || !isReason(c.reason)) continue;
+    if (!isHardBounce(c.reason, c.enhancedStatus ?? '', c.replyCode === null ? '' : String(c.replyCode))) continue;
+    try {
+      await suppress(trx, {
+        tenantId: c.row.tenantId, address: c.row.recipient, reason: 'hard_bounce', bounceReason: c.reason, source: 'smtp', now: c.at,
+        evidence: { messageId: c.row.messageId, mxHost: c.mxHost, replyCode: c.replyCode, enhancedStatus: c.enhancedStatus, text: c.text?.slice(0, 500) ?? null },
+      });
+    } catch (err) {
+      // An address the suppression list cannot hold (odd but accepted syntax) still fails normally.
+      if (!(err instanceof AppError)) throw err;
+    }
   }
 }
