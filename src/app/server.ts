@@ -62,7 +62,7 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
       const delivery = await startDelivery(store, config, {
         logger, nodeId, sender: roles.has('sender'), submission: roles.has('smtp'),
         returnPath: verpReturnPath(secret),
-        classify: (reply) => classifySmtpReply({ replyCode: reply.replyCode ?? undefined, status: reply.status ?? undefined, text: reply.text }),
+        classify: (reply) => classifySmtpReply(reply),
       });
       components.push({ name: 'delivery', stop: () => delivery.stop() });
       if (delivery.submission) logger.info({ port: delivery.submission.port }, 'SMTP submission listening');

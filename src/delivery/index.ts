@@ -72,7 +72,7 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
       negativeCacheSeconds: d.dns.negativeCacheSeconds, temporaryFailureCacheSeconds: d.dns.temporaryFailureCacheSeconds, timeoutMs: d.dns.timeoutMs,
     });
     const returnPath = options.returnPath ?? verpReturnPath(await getPlatformSecret(store));
-    const classify = options.classify ?? ((r: { replyCode: number | null; status: string | null; text: string }) => classifySmtpReply(r));
+    const classify = options.classify ?? ((r: { replyCode: number | null; status: string | null; text: string; command?: string }) => classifySmtpReply(r));
     sender = new Sender(store, { resolver, egress, signer, keys: new SigningKeys(store), returnPath, classify }, {
       nodeId: options.nodeId ?? process.env.FANOUT_NODE_ID ?? os.hostname(), retry: d.retry, sourceIp: d.egress.sourceIps[0], logger: log,
       ...options.senderTuning,

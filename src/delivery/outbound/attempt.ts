@@ -23,6 +23,8 @@ export interface RecipientResult {
   replyCode: number | null;
   enhancedStatus: string | null;
   text: string;
+  /** The command the reply answered (RCPT, DATA, MAIL, CONN), when known: classification needs it. */
+  command?: string;
 }
 
 export interface AttemptResult {
@@ -70,10 +72,13 @@ export function outcomeFor(code: number | null, enhancedStatus: string | null, t
   return 'deferred';
 }
 
-export function fromReply(recipient: string, raw: string): RecipientResult {
+export function fromReply(recipient: string, raw: string, command = 'RCPT'): RecipientResult {
   const r = parseSmtpReply(raw);
-  return { recipient, outcome: outcomeFor(r.code, r.enhancedStatus, r.text), replyCode: r.code, enhancedStatus: r.enhancedStatus, text: r.text };
+  return { recipient, outcome: outcomeFor(r.code, r.enhancedStatus, r.text), replyCode: r.code, enhancedStatus: r.enhancedStatus, text: r.text, command };
 }
+
+/** nodemailer names the failed step "MAIL FROM", "RCPT TO", "DATA", "CONN", ...: keep the verb. */
+const verb = (command: string | undefined) => (command ? command.split(' ')[0]!.toUpperCase() : undefined);
 
 export function describe(err: SmtpError, stage: string): string {
   const code = err.code ?? 'ERROR';
@@ -88,7 +93,7 @@ export function resultFromInfo(at: { host: string; tls: boolean }, job: EgressJo
   const perRecipient = job.recipients.map((recipient): RecipientResult => {
     const e = rejected.get(recipient);
     if (e?.response) return fromReply(recipient, e.response);
-    if (info.accepted.includes(recipient)) return { recipient, outcome: outcomeFor(final.code, final.enhancedStatus, final.text), replyCode: final.code, enhancedStatus: final.enhancedStatus, text: final.text };
+    if (info.accepted.includes(recipient)) return { recipient, outcome: outcomeFor(final.code, final.enhancedStatus, final.text), replyCode: final.code, enhancedStatus: final.enhancedStatus, text: final.text, command: 'DATA' };
     return { recipient, outcome: 'deferred', replyCode: null, enhancedStatus: null, text: 'no reply for this recipient' };
   });
   return { mxHost: at.host, tls: at.tls, perRecipient };
@@ -104,7 +109,7 @@ export function resultFromError(at: { host: string; tls: boolean; envelope: Enve
     shared = { outcome: 'failed', replyCode: null, enhancedStatus: '5.3.4', text: `message is larger than the server accepts: ${err.message}` };
   } else if (err.response) {
     const r = parseSmtpReply(err.response);
-    shared = { outcome: protocolReply ? outcomeFor(r.code, r.enhancedStatus, r.text) : 'deferred', replyCode: r.code, enhancedStatus: r.enhancedStatus, text: r.text };
+    shared = { outcome: protocolReply ? outcomeFor(r.code, r.enhancedStatus, r.text) : 'deferred', replyCode: r.code, enhancedStatus: r.enhancedStatus, text: r.text, command: verb(err.command) };
   } else if (err.code === 'ESTREAM') {
     // The message source failed, not the server: the session cannot carry on mid-DATA.
     shared = { outcome: 'deferred', replyCode: null, enhancedStatus: null, text: describe(err, 'reading the message failed') };

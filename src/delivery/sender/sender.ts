@@ -27,7 +27,7 @@ export interface SenderDeps {
   /** The envelope sender for one recipient (VERP); the submitted sender when absent. */
   returnPath?: (input: { messageId: string; recipientId: string; mailFrom: string; returnPathDomain: string | null }) => string;
   /** Failure reason class of a reply (the bounce vocabulary). */
-  classify?: (reply: { replyCode: number | null; status: string | null; text: string }) => { reason: string };
+  classify?: (reply: { replyCode: number | null; status: string | null; text: string; command?: string }) => { reason: string };
 }
 
 export interface SenderOptions {
@@ -336,10 +336,10 @@ export class Sender {
     }
   }
 
-  #reason(r: { replyCode: number | null; enhancedStatus: string | null; text: string }): string | null {
+  #reason(r: { replyCode: number | null; enhancedStatus: string | null; text: string; command?: string }): string | null {
     if (!this.#deps.classify) return null;
     try {
-      return this.#deps.classify({ replyCode: r.replyCode, status: r.enhancedStatus, text: r.text }).reason;
+      return this.#deps.classify({ replyCode: r.replyCode, status: r.enhancedStatus, text: r.text, command: r.command }).reason;
     } catch {
       return null;
     }
