@@ -29,6 +29,8 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export function authenticationHook(store: Store) {
   return async (req: FastifyRequest): Promise<void> => {
     req.principal = null;
+    // Recipient pages (unsubscribe, tracking, subscribe form) act on signed tokens, never on a login.
+    if (!req.url.startsWith('/api/')) return;
     const header = req.headers.authorization;
     if (header) {
       const m = /^Bearer\s+(\S+)$/i.exec(header);

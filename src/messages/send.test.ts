@@ -78,7 +78,11 @@ describeEachEngine('HTTP send API', (get) => {
     assert.equal(await store.db.selectFrom('suppressions').select('address').where('address', '=', 'zhang@customer.example').executeTakeFirst(), undefined);
     const forged = await app.inject({ method: 'POST', url: `${path.slice(0, -3)}xyz`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
     assert.equal(forged.statusCode, 400);
-    const post = await app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    // A recipient who is also logged in to the console (same host) unsubscribes the same way:
+    // recipient pages act on the signed token, not on the session, so no CSRF header is asked for.
+    const { sessionFor } = await import('../testing/http.ts');
+    const consoleUser = await sessionFor(app, store, 'support');
+    const post = await app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: consoleUser.cookie }, payload: 'List-Unsubscribe=One-Click' });
     assert.equal(post.statusCode, 200);
     const row = await store.db.selectFrom('suppressions').selectAll().where('address', '=', 'zhang@customer.example').executeTakeFirstOrThrow();
     assert.equal(row.reason, 'unsubscribe');
