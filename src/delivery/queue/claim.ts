@@ -275,10 +275,13 @@ class SqliteStatements {
   readonly event: SqliteDatabase.Statement;
 
   constructor(db: SqliteDatabase.Database) {
-    // The same statement Kysely builds for an unpaused claim (see `claim`).
+    // The statement Kysely builds for an unpaused claim (see `claim`), except that the outer
+    // re-check is written `+column` so it cannot use an index: without table statistics SQLite
+    // otherwise walks every queued row of the due index (state = ?) to match the picked ids,
+    // a cost that grows with the backlog (4.2 ms instead of 0.7 ms per 200 rows at 20,000 queued).
     this.claim = db.prepare(`update delivery_recipients set lease_owner = ?, lease_expires_at = ?, next_attempt_at = ?
       where id in (select id from delivery_recipients where state = 'queued' and lane = ? and next_attempt_at <= ? order by next_attempt_at limit ?)
-      and state = 'queued' and next_attempt_at <= ?
+      and +state = 'queued' and +next_attempt_at <= ?
       returning id, message_id, tenant_id, account_id, lane, recipient, domain, attempts, first_queued_at, site`);
     this.message = db.prepare('select id, tenant_id, account_id, mail_from, from_domain, body from delivery_messages where id = ?');
     this.delivered = db.prepare(`update delivery_recipients set state = 'delivered', attempts = attempts + 1, lease_owner = null, lease_expires_at = null,
