@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { SqlBool } from 'kysely';
+import type SqliteDatabase from 'better-sqlite3';
 import { suppress } from '../../bounces/suppressions.ts';
 import { AppError } from '../../core/errors.ts';
 import { isHardBounce } from '../../bounces/reason.ts';
@@ -67,10 +68,23 @@ export class DeliveryQueue {
   readonly owner: string;
   readonly leaseMs: number;
 
+  #sqlite: SqliteStatements | null = null;
+
   constructor(store: Store, options: { owner: string; leaseMs: number }) {
     this.store = store;
     this.owner = options.owner;
     this.leaseMs = options.leaseMs;
+  }
+
+  /**
+   * SQLite hot paths: statements prepared once on the raw handle and run while Kysely holds
+   * the one connection (its mutex, or the transaction), so nothing interleaves. Kysely would
+   * compile each query and SQLite re-prepare it on every claim and result batch.
+   */
+  #raw(): SqliteStatements | null {
+    if (!this.store.sqlite) return null;
+    this.#sqlite ??= new SqliteStatements(this.store.sqlite);
+    return this.#sqlite;
   }
 
   /** Claims up to `limit` due rows of one lane, oldest first, skipping paused bulk traffic. */
@@ -78,6 +92,11 @@ export class DeliveryQueue {
     if (limit <= 0) return [];
     const postgres = this.store.engine === 'postgres';
     const expires = now + this.leaseMs;
+    const raw = this.#raw();
+    if (raw && (lane !== 'bulk' || (!paused.accounts.length && !paused.sites.length))) {
+      const rows = await this.store.db.connection().execute(async () => raw.claim.all(this.owner, expires, expires, lane, now, limit, now) as ClaimRow[]);
+      return rows.map(toClaimed);
+    }
     const db = this.store.db;
     let picked = db.selectFrom('delivery_recipients').select('id')
       .where('state', '=', 'queued').where('lane', '=', lane).where('next_attempt_at', '<=', now);
@@ -94,18 +113,19 @@ export class DeliveryQueue {
       .where('state', '=', 'queued').where('next_attempt_at', '<=', now)
       .returning(['id', 'message_id', 'tenant_id', 'account_id', 'lane', 'recipient', 'domain', 'attempts', 'first_queued_at', 'site'])
       .execute();
-    return rows.map((r) => ({
-      id: r.id, messageId: r.message_id, tenantId: r.tenant_id, accountId: r.account_id, lane: r.lane as Lane,
-      recipient: r.recipient, domain: r.domain, attempts: r.attempts, firstQueuedAt: r.first_queued_at, site: r.site,
-    }));
+    return rows.map(toClaimed);
   }
 
   async loadMessages(ids: string[]): Promise<Map<string, QueuedMessage>> {
     const out = new Map<string, QueuedMessage>();
+    const raw = this.#raw();
     for (let i = 0; i < ids.length; i += 500) {
-      const rows = await this.store.db.selectFrom('delivery_messages')
-        .select(['id', 'tenant_id', 'account_id', 'mail_from', 'from_domain', 'body'])
-        .where('id', 'in', ids.slice(i, i + 500)).execute();
+      const slice = ids.slice(i, i + 500);
+      const rows = raw
+        ? await this.store.db.connection().execute(async () => slice.map((id) => raw.message.get(id) as MessageRow | undefined).filter((r) => r !== undefined))
+        : await this.store.db.selectFrom('delivery_messages')
+          .select(['id', 'tenant_id', 'account_id', 'mail_from', 'from_domain', 'body'])
+          .where('id', 'in', slice).execute();
       for (const r of rows) {
         // Both drivers return a Buffer of its own (not a slice of a shared pool): no copy.
         const body = Buffer.isBuffer(r.body) ? r.body : Buffer.from(r.body);
@@ -118,17 +138,50 @@ export class DeliveryQueue {
   /** Writes outcomes and their events in one transaction. Rows this node no longer leases keep their state. */
   async complete(done: Completion[]): Promise<void> {
     if (!done.length) return;
+    const raw = this.#raw();
     await this.store.transaction(async (trx) => {
-      await this.#updateRows(trx, done);
-      const events: Omit<DeliveryEventTable, 'id'>[] = done.map((c) => ({
-        at: c.at, tenant_id: c.row.tenantId, account_id: c.row.accountId, message_id: c.row.messageId, recipient_id: c.row.id,
-        recipient: c.row.recipient, lane: c.row.lane, attempt: c.row.attempts + (c.attempted ? 1 : 0), source_ip: c.sourceIp,
-        mx_host: c.mxHost, site: c.site, reply_code: c.replyCode, enhanced_status: c.enhancedStatus, text: c.text?.slice(0, 1000) ?? null,
-        outcome: c.outcome, reason: c.reason,
-      }));
-      for (let i = 0; i < events.length; i += 1000) await trx.insertInto('delivery_events').values(events.slice(i, i + 1000)).execute();
+      if (raw) {
+        // Inside the Kysely transaction, which holds the connection: same transaction, same order.
+        this.#updateRowsRaw(raw, done);
+        for (const c of done) {
+          raw.event.run(c.at, c.row.tenantId, c.row.accountId, c.row.messageId, c.row.id, c.row.recipient, c.row.lane, c.row.attempts + (c.attempted ? 1 : 0),
+            c.sourceIp, c.mxHost, c.site, c.replyCode, c.enhancedStatus, c.text?.slice(0, 1000) ?? null, c.outcome, c.reason);
+        }
+      } else {
+        await this.#updateRows(trx, done);
+        const events: Omit<DeliveryEventTable, 'id'>[] = done.map((c) => ({
+          at: c.at, tenant_id: c.row.tenantId, account_id: c.row.accountId, message_id: c.row.messageId, recipient_id: c.row.id,
+          recipient: c.row.recipient, lane: c.row.lane, attempt: c.row.attempts + (c.attempted ? 1 : 0), source_ip: c.sourceIp,
+          mx_host: c.mxHost, site: c.site, reply_code: c.replyCode, enhanced_status: c.enhancedStatus, text: c.text?.slice(0, 1000) ?? null,
+          outcome: c.outcome, reason: c.reason,
+        }));
+        for (let i = 0; i < events.length; i += 1000) await trx.insertInto('delivery_events').values(events.slice(i, i + 1000)).execute();
+      }
       await suppressHardFailures(trx, done);
     });
+  }
+
+  /** The same writes as `#updateRows`, one prepared statement run per row. */
+  #updateRowsRaw(raw: SqliteStatements, done: Completion[]): void {
+    // Delivered rows of one site and chunk share `updated_at` exactly as the batched statement does.
+    const delivered = new Map<string, Completion[]>();
+    for (const c of done) {
+      if (c.outcome === 'delivered' && c.attempted) {
+        const key = c.site ?? '';
+        const list = delivered.get(key);
+        if (list) list.push(c);
+        else delivered.set(key, [c]);
+        continue;
+      }
+      raw.settle.run(STATE_OF[c.outcome], c.row.attempts + (c.attempted ? 1 : 0), c.outcome === 'deferred' ? c.nextAttemptAt ?? c.at : c.at,
+        c.site ?? c.row.site, c.replyCode, c.text?.slice(0, 1000) ?? null, c.at, c.row.id, this.owner);
+    }
+    for (const [site, list] of delivered) {
+      for (let i = 0; i < list.length; i += 500) {
+        const at = list[i]!.at;
+        for (const c of list.slice(i, i + 500)) raw.delivered.run(site || null, at, at, c.row.id, this.owner);
+      }
+    }
   }
 
   async #updateRows(trx: Tx, done: Completion[]): Promise<void> {
@@ -196,6 +249,47 @@ export class DeliveryQueue {
     const r = await this.store.db.selectFrom('delivery_recipients').select((eb) => eb.fn.min('next_attempt_at').as('at'))
       .where('state', '=', 'queued').executeTakeFirst();
     return r?.at == null ? null : Number(r.at);
+  }
+}
+
+interface ClaimRow {
+  id: string; message_id: string; tenant_id: string; account_id: string; lane: string;
+  recipient: string; domain: string; attempts: number; first_queued_at: number; site: string | null;
+}
+
+interface MessageRow { id: string; tenant_id: string; account_id: string; mail_from: string; from_domain: string; body: Buffer }
+
+function toClaimed(r: ClaimRow): ClaimedRecipient {
+  return {
+    id: r.id, messageId: r.message_id, tenantId: r.tenant_id, accountId: r.account_id, lane: r.lane as Lane,
+    recipient: r.recipient, domain: r.domain, attempts: r.attempts, firstQueuedAt: r.first_queued_at, site: r.site,
+  };
+}
+
+/** The SQLite statements of the queue's hot paths, prepared once per handle. */
+class SqliteStatements {
+  readonly claim: SqliteDatabase.Statement;
+  readonly message: SqliteDatabase.Statement;
+  readonly delivered: SqliteDatabase.Statement;
+  readonly settle: SqliteDatabase.Statement;
+  readonly event: SqliteDatabase.Statement;
+
+  constructor(db: SqliteDatabase.Database) {
+    // The statement Kysely builds for an unpaused claim (see `claim`), except that the outer
+    // re-check is written `+column` so it cannot use an index: without table statistics SQLite
+    // otherwise walks every queued row of the due index (state = ?) to match the picked ids,
+    // a cost that grows with the backlog (4.2 ms instead of 0.7 ms per 200 rows at 20,000 queued).
+    this.claim = db.prepare(`update delivery_recipients set lease_owner = ?, lease_expires_at = ?, next_attempt_at = ?
+      where id in (select id from delivery_recipients where state = 'queued' and lane = ? and next_attempt_at <= ? order by next_attempt_at limit ?)
+      and +state = 'queued' and +next_attempt_at <= ?
+      returning id, message_id, tenant_id, account_id, lane, recipient, domain, attempts, first_queued_at, site`);
+    this.message = db.prepare('select id, tenant_id, account_id, mail_from, from_domain, body from delivery_messages where id = ?');
+    this.delivered = db.prepare(`update delivery_recipients set state = 'delivered', attempts = attempts + 1, lease_owner = null, lease_expires_at = null,
+      site = ?, last_reply_code = 250, last_text = null, updated_at = ?, next_attempt_at = ? where id = ? and lease_owner = ?`);
+    this.settle = db.prepare(`update delivery_recipients set state = ?, attempts = ?, next_attempt_at = ?, lease_owner = null, lease_expires_at = null,
+      site = ?, last_reply_code = ?, last_text = ?, updated_at = ? where id = ? and lease_owner = ?`);
+    this.event = db.prepare(`insert into delivery_events (at, tenant_id, account_id, message_id, recipient_id, recipient, lane, attempt, source_ip,
+      mx_host, site, reply_code, enhanced_status, text, outcome, reason) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   }
 }
 

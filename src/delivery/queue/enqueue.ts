@@ -1,6 +1,7 @@
 import { AppError, invalid } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import { reserveQuota } from '../../accounts/service.ts';
+import type SqliteDatabase from 'better-sqlite3';
 import type { Store, Tx } from '../../store/store.ts';
 import type { DeliveryEventTable, DeliveryMessageTable, DeliveryRecipientTable, Lane } from '../tables.ts';
 
@@ -42,6 +43,37 @@ export type SuppressionCheck = (trx: Tx, tenantId: string, emails: string[]) => 
 export interface WriteOptions {
   now?: number;
   suppression?: SuppressionCheck | null;
+  /**
+   * The raw SQLite handle of the store the transaction belongs to (`store.sqlite`): the rows
+   * then go in through statements prepared once, run inside that transaction (which holds the
+   * one connection), instead of multi-row inserts that Kysely compiles and SQLite prepares anew
+   * for every batch.
+   */
+  sqlite?: SqliteDatabase.Database;
+}
+
+interface InsertStatements {
+  message: SqliteDatabase.Statement;
+  recipient: SqliteDatabase.Statement;
+  event: SqliteDatabase.Statement;
+}
+
+const prepared = new WeakMap<SqliteDatabase.Database, InsertStatements>();
+
+function insertStatements(db: SqliteDatabase.Database): InsertStatements {
+  let s = prepared.get(db);
+  if (!s) {
+    s = {
+      message: db.prepare(`insert into delivery_messages (id, tenant_id, account_id, lane, mail_from, from_domain, body, size, header_message_id, source,
+        recipient_count, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      recipient: db.prepare(`insert into delivery_recipients (id, message_id, tenant_id, account_id, lane, recipient, domain, state, attempts, first_queued_at,
+        next_attempt_at, lease_owner, lease_expires_at, site, last_reply_code, last_text, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      event: db.prepare(`insert into delivery_events (at, tenant_id, account_id, message_id, recipient_id, recipient, lane, attempt, source_ip,
+        mx_host, site, reply_code, enhanced_status, text, outcome, reason) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    };
+    prepared.set(db, s);
+  }
+  return s;
 }
 
 // SQLite allows 32,766 bound values per statement; a recipient row has 17 columns.
@@ -156,6 +188,21 @@ export async function writeMessages(trx: Tx, items: EnqueueItem[], options: Writ
     });
     return { ok: true, result: { messageId, recipientIds } };
   });
+  if (options.sqlite) {
+    const st = insertStatements(options.sqlite);
+    for (const m of messages) {
+      st.message.run(m.id, m.tenant_id, m.account_id, m.lane, m.mail_from, m.from_domain, m.body, m.size, m.header_message_id, m.source, m.recipient_count, m.created_at);
+    }
+    for (const r of recipients) {
+      st.recipient.run(r.id, r.message_id, r.tenant_id, r.account_id, r.lane, r.recipient, r.domain, r.state, r.attempts, r.first_queued_at,
+        r.next_attempt_at, r.lease_owner, r.lease_expires_at, r.site, r.last_reply_code, r.last_text, r.updated_at);
+    }
+    for (const e of events) {
+      st.event.run(e.at, e.tenant_id, e.account_id, e.message_id, e.recipient_id, e.recipient, e.lane, e.attempt, e.source_ip,
+        e.mx_host, e.site, e.reply_code, e.enhanced_status, e.text, e.outcome, e.reason);
+    }
+    return outcomes;
+  }
   for (let i = 0; i < messages.length; i += MESSAGE_CHUNK) await trx.insertInto('delivery_messages').values(messages.slice(i, i + MESSAGE_CHUNK)).execute();
   for (let i = 0; i < recipients.length; i += RECIPIENT_CHUNK) await trx.insertInto('delivery_recipients').values(recipients.slice(i, i + RECIPIENT_CHUNK)).execute();
   for (let i = 0; i < events.length; i += RECIPIENT_CHUNK) await trx.insertInto('delivery_events').values(events.slice(i, i + RECIPIENT_CHUNK)).execute();
@@ -169,7 +216,7 @@ export async function writeMessages(trx: Tx, items: EnqueueItem[], options: Writ
 export async function enqueueMessages(store: Store, items: EnqueueItem[], options: WriteOptions = {}): Promise<EnqueueResult[]> {
   if (!items.length) return [];
   return store.transaction(async (trx) => {
-    const outcomes = await writeMessages(trx, items, options);
+    const outcomes = await writeMessages(trx, items, { ...options, sqlite: store.sqlite });
     const refused = outcomes.find((o): o is QuotaRefusal => !o.ok);
     // Throwing rolls back the quota already reserved for the others.
     if (refused) throw new AppError(refused.reason === 'quota_exceeded' ? 'quota_exceeded' : 'forbidden', refused.message);

@@ -67,7 +67,7 @@ export class GroupCommitQueue {
       const batch = this.#pending.splice(0, this.#maxBatch);
       this.#batches++;
       try {
-        const outcomes = await this.#store.transaction((trx) => writeMessages(trx, batch.map((p) => p.item), { suppression: this.#suppression }));
+        const outcomes = await this.#store.transaction((trx) => writeMessages(trx, batch.map((p) => p.item), { suppression: this.#suppression, sqlite: this.#store.sqlite }));
         batch.forEach((p, i) => p.resolve(outcomes[i]!));
         this.#onCommitted?.();
       } catch (err) {
