@@ -82,18 +82,25 @@ describeEachEngine('crash safety (real process, SIGKILL and SIGTERM)', (get) => 
     const ts = get();
     const first = await startNode(ts, sink.port);
     let killed = false;
+    let deliveredAtKill = 0;
     const accepted1 = await submit(first.port, f, 'k', 400, () => {
       if (!killed && sink.counters.messages >= 60) {
         killed = true;
+        deliveredAtKill = sink.counters.messages;
         first.child.kill('SIGKILL');
       }
       return false;
     });
-    if (!killed) first.child.kill('SIGKILL');
+    if (!killed) {
+      deliveredAtKill = sink.counters.messages;
+      first.child.kill('SIGKILL');
+    }
     await first.exited;
     const leased = await ts.store.db.selectFrom('delivery_recipients').select('recipient').where('lease_owner', 'is not', null).where('state', '=', 'queued').execute();
     const leasedAtKill = new Set(leased.map((r) => r.recipient));
-    assert.ok(accepted1.size > 0 && accepted1.size < 800, `the kill interrupted submission (${accepted1.size / 2} of 400 accepted)`);
+    // The kill must land while accepted mail is still being delivered; whether submission was
+    // still going on too depends on the machine's speed, and either way the test holds.
+    assert.ok(accepted1.size > 0 && deliveredAtKill < accepted1.size, `the kill landed mid-delivery (${deliveredAtKill} delivered of ${accepted1.size} accepted recipients)`);
 
     const second = await startNode(ts, sink.port);
     try {
