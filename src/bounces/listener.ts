@@ -11,6 +11,7 @@ import { DEFAULT_SOFT_POLICY } from './events.ts';
 import type { SoftBouncePolicy } from './events.ts';
 import { decideRecipient, processInbound } from './inbound.ts';
 import type { InboundResult, RecipientDecision } from './inbound.ts';
+import { SmtpReply as Reply } from '../core/smtp-reply.ts';
 
 export interface BounceListenerOptions {
   host?: string;
@@ -31,14 +32,6 @@ export interface BounceListener {
   close(): Promise<void>;
 }
 
-/** An SMTP reply carried as an error, the way smtp-server expects refusals. */
-class Reply extends Error {
-  readonly responseCode: number;
-  constructor(code: number, text: string) {
-    super(text);
-    this.responseCode = code;
-  }
-}
 
 /** The one place refusals become SMTP replies. */
 function refusal(d: Extract<RecipientDecision, { ok: false }>): Reply {

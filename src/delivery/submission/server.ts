@@ -17,6 +17,7 @@ import { GroupCommitQueue } from '../queue/group-commit.ts';
 import { prepareSubmitted } from './headers.ts';
 import { AuthLockout, ConnectionCounter, RateLimiter } from './limits.ts';
 import { submissionCertificate } from './tls.ts';
+import { SmtpReply as Reply } from '../../core/smtp-reply.ts';
 
 export interface SubmissionOptions {
   host: string;
@@ -55,14 +56,6 @@ export interface SubmissionServer {
   close(): Promise<void>;
 }
 
-/** An SMTP reply: code and text beginning with the enhanced status (RFC 3463). */
-class Reply extends Error {
-  readonly responseCode: number;
-  constructor(code: number, text: string) {
-    super(text);
-    this.responseCode = code;
-  }
-}
 
 interface SessionState {
   account: SendingAccount | null;
