@@ -83,6 +83,33 @@ describeEachEngine('sender', (get) => {
     assert.equal(bodies.length, 1, 'the body is stored once for both recipients');
   });
 
+  test('a session takes its next message as soon as the reply is in, while the result is still being committed', async () => {
+    const { store } = get();
+    const to = ['s1@example.org', 's2@example.org', 's3@example.org', 's4@example.org', 's5@example.org'];
+    const queued = await enqueueMessages(store, to.map((t) => item(f, [t])));
+    // One session (two ready slots): with the results' commit held back, every message still
+    // reaches the sink only if a slot frees when its reply arrives.
+    h = await startTestSender(store, sink.port, { limits: { maxConnections: 1, messagesPerConnection: 100, messagesPerMinute: 0 } });
+    const queue = h.sender.queue;
+    const complete = queue.complete.bind(queue);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let held = 0;
+    queue.complete = async (completions) => {
+      held++;
+      await gate;
+      return complete(completions);
+    };
+    try {
+      await sink.waitForMessages(5, 10_000);
+      await until(() => held >= 1, 5000, 'a result write');
+      for (const q of queued) assert.equal((await rowOf(store, q.recipientIds[0]!)).state, 'queued', 'nothing committed while the write is held');
+    } finally {
+      open();
+    }
+    await until(async () => (await Promise.all(queued.map((q) => rowOf(store, q.recipientIds[0]!)))).every((r) => r.state === 'delivered'));
+  });
+
   test('450 and 451 4.7.x defer on the retry schedule; the retry at the scheduled time delivers', async () => {
     const { store } = get();
     clock = Date.now();

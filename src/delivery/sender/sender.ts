@@ -94,7 +94,7 @@ export class Sender {
   constructor(store: Store, deps: SenderDeps, options: SenderOptions) {
     this.#deps = deps;
     this.#opts = {
-      leaseMs: 10 * 60_000, batchSize: 200, maxInFlight: { transactional: 300, bulk: 600 }, pollMs: 500, now: Date.now,
+      leaseMs: 10 * 60_000, batchSize: 500, maxInFlight: { transactional: 1500, bulk: 3000 }, pollMs: 500, now: Date.now,
       // Options left undefined keep the defaults.
       ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SenderOptions,
     };
@@ -276,10 +276,16 @@ export class Sender {
       const job = sq.transactional.shift() ?? sq.bulk.shift();
       if (!job) break;
       sq.active++;
-      void this.#send(job).finally(() => {
+      let freed = false;
+      // The slot is the session's: it frees when the reply is in, not when the result is
+      // committed, so sessions never idle through a result batch's delay and commit.
+      const free = () => {
+        if (freed) return;
+        freed = true;
         sq.active--;
         this.#pump(sq);
-      });
+      };
+      void this.#send(job, free).finally(free);
     }
   }
 
@@ -306,12 +312,14 @@ export class Sender {
     if (hit && --hit.users <= 0) this.#signed.delete(messageId);
   }
 
-  async #send(job: Job): Promise<void> {
+  async #send(job: Job, free: () => void): Promise<void> {
     const { row, route } = job;
     let result: AttemptResult;
     try {
       result = await this.#deps.egress.send({ site: route.site, hosts: route.hosts, sourceIp: this.#opts.sourceIp, mailFrom: job.mailFrom, recipients: [row.recipient], message: job.body });
+      free();
     } catch (err) {
+      free();
       // A job egress refuses as malformed: retrying will not help.
       await this.#finish(this.#completion(row, 'failed', this.#opts.now(), { attempted: false, site: route.site, enhancedStatus: '5.6.0', text: `not sent: ${(err as Error).message}`, reason: 'systemerror' }));
       return;
