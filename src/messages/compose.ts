@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { idBytes } from '../core/ids.ts';
 import addressparser from 'nodemailer/lib/addressparser';
 import { invalid } from '../core/errors.ts';
 import type { FieldProblem } from '../core/errors.ts';
@@ -21,7 +21,7 @@ export function parseFrom(value: string, field = '/body/from'): ParsedFrom {
 
 /** A Message-ID on the sender's own domain, unique without coordination between nodes. */
 export function newMessageIdHeader(domain: string, now = Date.now()): string {
-  return `<${now.toString(36)}.${randomBytes(9).toString('base64url')}@${domain}>`;
+  return `<${now.toString(36)}.${idBytes(9).toString('base64url')}@${domain}>`;
 }
 
 /** Checks every recipient address; collects every problem so one response names them all. */

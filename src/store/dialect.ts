@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.ts';
+import { cachingDatabase } from './statement-cache.ts';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -48,5 +49,5 @@ export function openDialect(location: StoreLocation): OpenedDialect {
   sqlite.pragma(`synchronous = ${process.env.FANOUT_SQLITE_SYNCHRONOUS === 'FULL' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return { engine, db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), sqlite };
+  return { engine, db: new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingDatabase(sqlite) }) }), sqlite };
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { idBytes } from '../../core/ids.ts';
 
 /** Index of the first byte of the body (after the blank line), or the length when there is none. */
 export function headerEnd(raw: Buffer): { headerLength: number; bodyStart: number } {
@@ -40,7 +40,7 @@ export function prepareSubmitted(raw: Buffer, info: { clientIp: string; helo: st
   if (existing && existing[1]!.trim()) {
     headerMessageId = existing[1]!.replace(/\s+/g, ' ').trim();
   } else {
-    headerMessageId = `<${info.queueId}.${randomBytes(6).toString('hex')}@${info.fromDomain || info.hostname}>`;
+    headerMessageId = `<${info.queueId}.${idBytes(6).toString('hex')}@${info.fromDomain || info.hostname}>`;
     add = `Message-ID: ${headerMessageId}\r\n`;
   }
   const protocol = `ESMTP${info.tls ? 'S' : ''}${info.authenticated ? 'A' : ''}`;

@@ -15,6 +15,7 @@ import { domainOf } from '../queue/enqueue.ts';
 import type { SuppressionCheck } from '../queue/enqueue.ts';
 import { GroupCommitQueue } from '../queue/group-commit.ts';
 import { prepareSubmitted } from './headers.ts';
+import { coalescePipelinedReplies } from './pipelining.ts';
 import { AuthLockout, ConnectionCounter, RateLimiter } from './limits.ts';
 import { submissionCertificate } from './tls.ts';
 import { SmtpReply as Reply } from '../../core/smtp-reply.ts';
@@ -299,6 +300,8 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
 
   const plain = new SMTPServer(serverOptions(false));
   plain.on('error', (err) => log?.warn({ err }, 'smtp submission error'));
+  // Plain-text listener only: under implicit TLS the TLS layer owns the socket's writes.
+  plain.server.on('connection', coalescePipelinedReplies);
   const port = await listen(plain, options.port);
   let implicit: SMTPServer | null = null;
   let implicitPort: number | null = null;
