@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { sql } from 'kysely';
+import { Store } from './store.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 
 describeEachEngine('store', (get) => {
@@ -28,4 +32,17 @@ describeEachEngine('store', (get) => {
     const r = await sql<{ n: number }>`select cast(1700000000000 as bigint) as n`.execute(store.db);
     assert.equal(r.rows[0]?.n, 1700000000000);
   });
+});
+
+test('SQLite runs in WAL mode with NORMAL sync and checkpoints every 10,000 pages', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-pragmas-'));
+  const store = Store.open({ dataDir });
+  try {
+    assert.equal(store.sqlite?.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(store.sqlite?.pragma('synchronous', { simple: true }), 1);
+    assert.equal(store.sqlite?.pragma('wal_autocheckpoint', { simple: true }), 10000);
+  } finally {
+    await store.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });
