@@ -4,8 +4,11 @@ import { AppError } from '../core/errors.ts';
 interface MjmlResult { html: string; errors: { formattedMessage?: string; message: string }[] }
 type Mjml2Html = (source: string, options: Record<string, unknown>) => Promise<MjmlResult>;
 
-// mjml ships CommonJS without type declarations; this is the one function we use.
-const mjml2html = createRequire(import.meta.url)('mjml') as Mjml2Html;
+// mjml ships CommonJS without type declarations; this is the one function we use. It is
+// loaded with the first MJML template rather than at start: about 95 MiB resident that a
+// node that only relays SMTP never needs.
+let mjml2html: Mjml2Html | null = null;
+const loadMjml = (): Mjml2Html => (mjml2html ??= createRequire(import.meta.url)('mjml') as Mjml2Html);
 
 /**
  * MJML to HTML, once per template. Strict validation so a typo in a tag is an error at save
@@ -14,7 +17,7 @@ const mjml2html = createRequire(import.meta.url)('mjml') as Mjml2Html;
  */
 export async function compileMjml(source: string): Promise<string> {
   try {
-    const result = await mjml2html(source, { validationLevel: 'strict', fonts: {}, ignoreIncludes: true, keepComments: false });
+    const result = await loadMjml()(source, { validationLevel: 'strict', fonts: {}, ignoreIncludes: true, keepComments: false });
     return result.html;
   } catch (err) {
     const errors = (err as { errors?: { formattedMessage?: string; message: string; line?: number }[] }).errors;

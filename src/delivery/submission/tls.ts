@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { generate } from 'selfsigned';
 
 export interface TlsPair {
   key: string;
@@ -24,6 +23,8 @@ export async function submissionCertificate(options: { dataDir: string; hostname
   if (fs.existsSync(certPath) && fs.existsSync(keyPath)) {
     return { cert: fs.readFileSync(certPath, 'utf8'), key: fs.readFileSync(keyPath, 'utf8'), selfSigned: true };
   }
+  // Loaded only when a certificate has to be made (about 30 MiB resident).
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: options.hostname }], {
     keySize: 2048,
     algorithm: 'sha256',

@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
 import { invalid } from '../../core/errors.ts';
 import type { RecordItem } from './records.ts';
 
@@ -30,6 +29,8 @@ export async function* readXlsxRecords(source: Readable, onBytes?: (n: number) =
   // Shared strings are taken as events and kept here, each copied out of the parser's chunk:
   // exceljs's own cache keeps substrings that pin whole chunks of XML (measured: +708 MiB RSS
   // for a million-row workbook with two million distinct strings).
+  // exceljs is loaded on the first spreadsheet, not at start (about 35 MiB resident).
+  const { default: ExcelJS } = await import('exceljs');
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(source, { worksheets: 'emit', sharedStrings: 'emit', hyperlinks: 'ignore', styles: 'cache', entries: 'ignore' });
   const strings: string[] = [];
   const resolve = (v: unknown): unknown => (v && typeof v === 'object' && 'sharedString' in v ? strings[(v as { sharedString: number }).sharedString] ?? '' : v);
