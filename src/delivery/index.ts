@@ -38,7 +38,7 @@ export interface DeliveryStartOptions {
   returnPath?: SenderDeps['returnPath'];
   classify?: SenderDeps['classify'];
   /** Sender tuning (tests and the benchmark). */
-  senderTuning?: { leaseMs?: number; pollMs?: number; batchSize?: number; maxInFlight?: { transactional: number; bulk: number } };
+  senderTuning?: { leaseMs?: number; pollMs?: number; batchSize?: number; maxInFlight?: { transactional: number; bulk: number }; maxInFlightBytes?: number };
 }
 
 export interface Delivery {

@@ -17,7 +17,7 @@ export interface Harness {
 /** A sender with the real outbound parts, routed to a loopback sink (tests). */
 export async function startTestSender(store: Store, sinkPort: number, options: {
   nodeId?: string; now?: () => number; retry?: RetryPolicy; limits?: SiteLimits; leaseMs?: number; classify?: SenderDeps['classify'];
-  maxInFlight?: { transactional: number; bulk: number }; batchSize?: number; returnPath?: SenderDeps['returnPath'];
+  maxInFlight?: { transactional: number; bulk: number }; maxInFlightBytes?: number; batchSize?: number; returnPath?: SenderDeps['returnPath'];
   /** Back-off settings; by default the site is never suspended so tests stay independent. */
   throttle?: { suspendMs?: number; maxSuspendMs?: number; suspendAfter?: number; minPerMinute?: number };
 } = {}): Promise<Harness> {
@@ -32,7 +32,7 @@ export async function startTestSender(store: Store, sinkPort: number, options: {
   const resolver = new RouteResolver({ staticRoutes: { '*': `127.0.0.1:${sinkPort}` } });
   const sender = new Sender(store, { resolver, egress, signer, keys: new SigningKeys(store), classify: options.classify, returnPath: options.returnPath }, {
     nodeId: options.nodeId ?? 'test-node', retry: options.retry ?? { initialMinutes: 5, factor: 2, maxIntervalMinutes: 240, maxAgeHours: 120 },
-    now: options.now, pollMs: 30, leaseMs: options.leaseMs ?? 60_000, maxInFlight: options.maxInFlight, batchSize: options.batchSize,
+    now: options.now, pollMs: 30, leaseMs: options.leaseMs ?? 60_000, maxInFlight: options.maxInFlight, maxInFlightBytes: options.maxInFlightBytes, batchSize: options.batchSize,
   });
   await sender.start();
   return {

@@ -110,6 +110,24 @@ describeEachEngine('sender', (get) => {
     await until(async () => (await Promise.all(queued.map((q) => rowOf(store, q.recipientIds[0]!)))).every((r) => r.state === 'delivered'));
   });
 
+  test('no new claim while the messages in flight hold more bytes than the budget', async () => {
+    const { store } = get();
+    const to = Array.from({ length: 8 }, (_, i) => `heavy${i}@example.org`);
+    for (const t of to) sink.setRule(t, { slowMs: 60 });
+    const queued = await enqueueMessages(store, to.map((t) => item(f, [t])));
+    // Any one message is over a 1-byte budget: each claim of two must finish before the next.
+    h = await startTestSender(store, sink.port, { batchSize: 2, maxInFlightBytes: 1, limits: { maxConnections: 8, messagesPerConnection: 100, messagesPerMinute: 0 } });
+    const sender = h.sender;
+    let most = 0;
+    const send = h.egress.send.bind(h.egress);
+    h.egress.send = (job) => {
+      most = Math.max(most, sender.inFlight);
+      return send(job);
+    };
+    await until(async () => (await Promise.all(queued.map((q) => rowOf(store, q.recipientIds[0]!)))).every((r) => r.state === 'delivered'));
+    assert.equal(most, 2, 'never more than one claim of two in flight');
+  });
+
   test('450 and 451 4.7.x defer on the retry schedule; the retry at the scheduled time delivers', async () => {
     const { store } = get();
     clock = Date.now();

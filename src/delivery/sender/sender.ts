@@ -40,6 +40,12 @@ export interface SenderOptions {
   batchSize?: number;
   /** Recipients being worked on at once, per lane: transactional has its own room. */
   maxInFlight?: { transactional: number; bulk: number };
+  /**
+   * Message bytes held for the recipients in flight (both lanes): no new claim while above it,
+   * so a queue of large statements cannot take the node's memory. A recipient counts its
+   * message's size until its result is committed.
+   */
+  maxInFlightBytes?: number;
   /** How often to look for due work when idle (a commit wakes the loop earlier). */
   pollMs?: number;
   sourceIp?: string;
@@ -81,6 +87,9 @@ export class Sender {
   readonly #deps: SenderDeps;
   readonly #opts: Required<Omit<SenderOptions, 'sourceIp' | 'logger'>> & { sourceIp?: string; logger?: Logger };
   readonly #inflight: Record<Lane, number> = { transactional: 0, bulk: 0 };
+  /** Message bytes per recipient in flight (row id → size), and their sum. */
+  readonly #heldBytes = new Map<string, number>();
+  #inflightBytes = 0;
   readonly #sites = new Map<string, SiteQueue>();
   readonly #signed = new Map<string, { body: Promise<Buffer>; users: number }>();
   readonly #writer: Batcher<Write>;
@@ -94,7 +103,7 @@ export class Sender {
   constructor(store: Store, deps: SenderDeps, options: SenderOptions) {
     this.#deps = deps;
     this.#opts = {
-      leaseMs: 10 * 60_000, batchSize: 500, maxInFlight: { transactional: 1500, bulk: 3000 }, pollMs: 500, now: Date.now,
+      leaseMs: 10 * 60_000, batchSize: 500, maxInFlight: { transactional: 1000, bulk: 2000 }, maxInFlightBytes: 256 * 1024 * 1024, pollMs: 500, now: Date.now,
       // Options left undefined keep the defaults.
       ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SenderOptions,
     };
@@ -148,6 +157,10 @@ export class Sender {
         const now = this.#opts.now();
         if (now - this.#paused.at > 1000) await this.#refreshPauses(now);
         for (const lane of LANES) {
+          if (this.#inflightBytes >= this.#opts.maxInFlightBytes) {
+            short = true;
+            break;
+          }
           const room = this.#opts.maxInFlight[lane] - this.#inflight[lane];
           const want = Math.min(room, this.#opts.batchSize);
           // Small top-ups cost a query each; wait for room unless the lane is idle.
@@ -212,6 +225,11 @@ export class Sender {
       this.#opts.logger?.error({ err }, 'loading message bodies failed; rows return to the queue');
       for (const row of rows) void this.#postpone(row, this.#opts.now() + 30_000, row.site);
       return;
+    }
+    for (const row of rows) {
+      const bytes = messages.get(row.messageId)?.body.length ?? 0;
+      this.#heldBytes.set(row.id, bytes);
+      this.#inflightBytes += bytes;
     }
     await Promise.all(rows.map((row) => this.#prepare(row, messages.get(row.messageId))));
   }
@@ -393,6 +411,9 @@ export class Sender {
       }
     }
     this.#inflight[lane]--;
+    const row = w.kind === 'complete' ? w.completion.row : w.row;
+    this.#inflightBytes -= this.#heldBytes.get(row.id) ?? 0;
+    this.#heldBytes.delete(row.id);
     this.wake();
   }
 
