@@ -14,9 +14,9 @@ import { SmtpSink } from '../src/testing/smtp-sink.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-function ask(child: ChildProcess, what: string): Promise<{ messages: number }> {
+function ask(child: ChildProcess, what: string): Promise<{ messages: number; cpuMs: number }> {
   return new Promise((resolve) => {
-    child.once('message', (m: { messages: number }) => resolve(m));
+    child.once('message', (m: { messages: number; cpuMs: number }) => resolve(m));
     child.send(what);
   });
 }
@@ -62,6 +62,13 @@ class Session {
   end(): void {
     this.#socket.end('QUIT\r\n');
   }
+}
+
+/** User + system CPU of a process so far, all threads (Linux clock ticks of 10 ms). */
+function processCpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 function message(i: number, from: string, to: string): string {
@@ -150,6 +157,9 @@ async function main(): Promise<void> {
   }
   const port = Number(listening.exec(out)![1]);
 
+  const sinkCpuBefore = (await ask(sinkChild, 'count')).cpuMs;
+  const fanoutCpuBefore = processCpuMs(fanout.pid!);
+  const clientCpuBefore = process.cpuUsage();
   const t0 = performance.now();
   const submitting = submitAll(port, f.account.name, f.password, `statements@${f.domain}`, total, sessions);
   let tSubmitted = 0;
@@ -162,15 +172,16 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
   const t1 = performance.now();
+  const sinkCpuMs = (await ask(sinkChild, 'count')).cpuMs - sinkCpuBefore;
   const submitted = await submitting;
+  const clientCpu = process.cpuUsage(clientCpuBefore);
   const secs = (t1 - t0) / 1000;
   const rate = total / secs;
 
   // Peak memory (VmHWM) and CPU of the whole Fanout process, all threads, start-up included:
   // unlike messages/s the CPU per message does not depend on what else the machine runs.
   const peakKiB = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${fanout.pid}/status`, 'utf8'))?.[1] ?? 0);
-  const stat = fs.readFileSync(`/proc/${fanout.pid}/stat`, 'utf8').slice(fs.readFileSync(`/proc/${fanout.pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
-  const cpuMs = ((Number(stat[11]) + Number(stat[12])) * 1000) / 100;
+  const cpuMs = processCpuMs(fanout.pid!);
   fanout.kill('SIGTERM');
   const exitCode = await new Promise<number | null>((r) => fanout.once('exit', (code) => r(code)));
   sinkChild.send('stop');
@@ -185,6 +196,12 @@ async function main(): Promise<void> {
     fanoutPeakRssMiB: Math.round(peakKiB / 1024),
     fanoutExitCode: exitCode,
     fanoutCpuMsPerMessage: Number((cpuMs / total).toFixed(3)),
+    // The same from the first submission on: start-up (module loading, key decoding) left out.
+    fanoutRunCpuMsPerMessage: Number(((cpuMs - fanoutCpuBefore) / total).toFixed(3)),
+    // The other two programs sharing the machine during the run: this process (the SMTP
+    // client) and the sink.
+    clientCpuMsPerMessage: Number(((clientCpu.user + clientCpu.system) / 1000 / total).toFixed(3)),
+    sinkCpuMsPerMessage: Number((sinkCpuMs / total).toFixed(3)),
     cpus: os.cpus().length, loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
   };
   if (submitted.refused.length) console.log('refused (first 3):', submitted.refused.slice(0, 3));
@@ -196,10 +213,13 @@ if (process.argv[2] === '--sink') {
   const sink = await SmtpSink.start({ capture: false, starttls: false });
   process.send?.({ port: sink.port });
   process.on('message', (m) => {
-    if (m === 'count') process.send?.({ messages: sink.counters.messages });
+    if (m === 'count') {
+      const cpu = process.cpuUsage();
+      process.send?.({ messages: sink.counters.messages, cpuMs: (cpu.user + cpu.system) / 1000 });
+    }
     if (m === 'reset') {
       sink.reset();
-      process.send?.({ messages: 0 });
+      process.send?.({ messages: 0, cpuMs: 0 });
     }
     if (m === 'stop') void sink.close().then(() => process.exit(0));
   });
