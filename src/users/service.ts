@@ -149,11 +149,11 @@ export interface LoginPolicy {
 
 export type LoginResult = { token: string; session: SessionPrincipal };
 
-async function openSession(store: Store, u: ConsoleUserTable, clientIp: string, pendingTotp: boolean, policy: LoginPolicy): Promise<LoginResult> {
+async function openSession(db: Executor, u: ConsoleUserTable, clientIp: string, pendingTotp: boolean, policy: LoginPolicy): Promise<LoginResult> {
   const token = randomBytes(32).toString('base64url');
   const csrf = randomBytes(24).toString('base64url');
   const now = Date.now();
-  await store.db.insertInto('sessions').values({ id: sessionDigest(token), user_id: u.id, csrf_token: csrf, pending_totp: pendingTotp ? 1 : 0, client_ip: clientIp, created_at: now, expires_at: now + policy.sessionHours * 3_600_000 }).execute();
+  await db.insertInto('sessions').values({ id: sessionDigest(token), user_id: u.id, csrf_token: csrf, pending_totp: pendingTotp ? 1 : 0, client_ip: clientIp, created_at: now, expires_at: now + policy.sessionHours * 3_600_000 }).execute();
   return { token, session: { sessionId: sessionDigest(token), user: view(u, now), csrfToken: csrf, pendingTotp } };
 }
 
@@ -185,12 +185,15 @@ export async function login(store: Store, input: { username: unknown; password: 
     });
     throw new AppError('unauthorized', 'wrong user name or password');
   }
-  await store.db.updateTable('console_users').set({ failed_logins: 0, locked_until: null }).where('id', '=', u.id).execute();
-  const result = await openSession(store, u, input.clientIp, u.totp_enabled === 1, policy);
-  if (u.totp_enabled !== 1) {
-    await store.transaction((trx) => recordOperation(trx, { ...actor, userId: u.id, role: u.role as Role }, { operation: 'user.login', objectType: 'user', objectId: u.id, tenantId: u.tenant_id, description: `${username} logged in` }));
-  }
-  return result;
+  // Counters reset, session opened and (without TOTP) the login logged together or not at all.
+  return store.transaction(async (trx) => {
+    await trx.updateTable('console_users').set({ failed_logins: 0, locked_until: null }).where('id', '=', u.id).execute();
+    const result = await openSession(trx, u, input.clientIp, u.totp_enabled === 1, policy);
+    if (u.totp_enabled !== 1) {
+      await recordOperation(trx, { ...actor, userId: u.id, role: u.role as Role }, { operation: 'user.login', objectType: 'user', objectId: u.id, tenantId: u.tenant_id, description: `${username} logged in` });
+    }
+    return result;
+  });
 }
 
 /** Second step for users with TOTP: the code turns the pending session into a full one. */
