@@ -45,6 +45,34 @@ test('replies written while one read is handled wait in the socket and leave tog
   }
 });
 
+test('a read that completes STARTTLS is not corked, however the command was split: the 220 must leave before the handshake', async () => {
+  const corkedAtReply: number[] = [];
+  let seen = '';
+  const { client, close } = await pair((socket, chunk) => {
+    seen += chunk;
+    if (!seen.endsWith('\r\n')) return;
+    corkedAtReply.push(socket.writableCorked);
+    socket.write(seen.startsWith('STARTTLS') ? '220 Ready to start TLS\r\n' : '250 Ok\r\n');
+    seen = '';
+  });
+  client.setNoDelay(true);
+  let received = '';
+  const got = (code: string) => new Promise<void>((resolve) => {
+    const check = () => (received.includes(code) ? resolve() : client.once('data', (d) => { received += d.toString(); check(); }));
+    check();
+  });
+  try {
+    // "START" in one read, "TLS\r\n" in a later one.
+    client.write('START');
+    await new Promise((r) => setTimeout(r, 50));
+    client.write('TLS\r\n');
+    await got('220');
+    assert.deepEqual(corkedAtReply, [0]);
+  } finally {
+    await close();
+  }
+});
+
 test('a read holding STARTTLS is not corked: the 220 must leave before the handshake', async () => {
   const corkedAtWrite: number[] = [];
   const { client, close } = await pair((socket, chunk) => {
