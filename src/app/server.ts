@@ -12,6 +12,7 @@ import { startBounceListener } from '../bounces/listener.ts';
 import { verpReturnPath } from '../bounces/verp.ts';
 import { CampaignRunner } from '../campaigns/runner.ts';
 import { startDelivery } from '../delivery/index.ts';
+import { submissionCertificate } from '../delivery/submission/tls.ts';
 import { queuedMailFromDomain } from '../delivery/queue/domain-usage.ts';
 import { registerDomainUsageCheck } from '../domains/service.ts';
 import { createLogger } from './logger.ts';
@@ -73,8 +74,10 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
       components.push({ name: 'campaigns', stop: () => runner.stop() });
     }
     if (roles.has('bounce')) {
+      // The submission's certificate (configured, or the self-signed one in the data folder).
+      const tls = await submissionCertificate({ dataDir: config.dataDir, hostname: config.smtp.hostname, certFile: config.smtp.tlsCertFile, keyFile: config.smtp.tlsKeyFile });
       const bounce = await startBounceListener(store, {
-        host: config.bounce.host, port: config.bounce.port, maxMessageBytes: config.bounce.maxMessageBytes, hostname: config.smtp.hostname, secret,
+        tls, host: config.bounce.host, port: config.bounce.port, maxMessageBytes: config.bounce.maxMessageBytes, hostname: config.smtp.hostname, secret,
         softBounces: { threshold: config.bounce.softBounceThreshold, windowDays: config.bounce.softBounceWindowDays }, log: logger,
       });
       components.push({ name: 'bounce listener', stop: () => bounce.close() });

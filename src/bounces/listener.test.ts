@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
+import nodemailer from 'nodemailer';
 import { createTenant } from '../tenants/service.ts';
 import { createDomain } from '../domains/service.ts';
 import { getPlatformSecret } from '../core/secrets.ts';
@@ -10,6 +11,7 @@ import type { Store } from '../store/store.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 import { Postfix, postfixAvailable } from '../testing/postfix.ts';
 import { startBounceListener } from './listener.ts';
+import { submissionCertificate } from '../delivery/submission/tls.ts';
 import type { BounceListener } from './listener.ts';
 import type { InboundResult } from './inbound.ts';
 import { encodeVerp } from './verp.ts';
@@ -208,6 +210,27 @@ describeEachEngine('bounce listener', (get) => {
       assert.equal((await suppressionCheck(store.db, tenantId, ['nobody@mx.fanout.test'])).get('nobody@mx.fanout.test'), 'hard_bounce');
     } finally {
       await postfix.stop();
+    }
+  });
+
+  test('STARTTLS is offered when the listener has a certificate, and a DSN over TLS is processed', async () => {
+    const { store, dataDir } = get();
+    const plainEhlo = await converse(listener.port, ['EHLO test.example', 'QUIT']);
+    assert.doesNotMatch(plainEhlo[1] ?? '', /STARTTLS/, 'no certificate, no STARTTLS');
+    const tls = await submissionCertificate({ dataDir, hostname: 'bounces.fanout.test', certFile: null, keyFile: null });
+    const secured = await startBounceListener(store, { host: '127.0.0.1', port: 0, secret, tls, onProcessed: (r) => processed.push(r) });
+    try {
+      const ref = await sentMessage(store, tenantId, 'tls-gone@far.example');
+      const verp = encodeVerp(ref, 'bounces.cards.bank.example', secret);
+      const before = processed.length;
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: secured.port, secure: false, requireTLS: true, tls: { rejectUnauthorized: false } });
+      const info = await transport.sendMail({ envelope: { from: '', to: [verp] }, raw: dsnFor('tls-gone@far.example', verp).replace(/\r?\n/g, '\r\n') });
+      transport.close();
+      assert.match(info.response, /^250 .*classified/);
+      const result = await waitProcessed(before + 1);
+      assert.deepEqual(result.events.map((e) => [e.recipient, e.linkedBy, e.suppressed]), [['tls-gone@far.example', 'verp', 'hard_bounce']]);
+    } finally {
+      await secured.close();
     }
   });
 

@@ -23,6 +23,11 @@ export interface BounceListenerOptions {
   /** The platform secret that signs VERP addresses (getPlatformSecret). */
   secret: Buffer;
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  /**
+   * Certificate offered with STARTTLS, so providers that send DSNs and complaint reports over
+   * TLS can; without one the listener offers plain SMTP only.
+   */
+  tls?: { key: string; cert: string } | null;
   /** Called after each stored message (tests and metrics). */
   onProcessed?: (result: InboundResult) => void;
 }
@@ -86,7 +91,8 @@ export async function startBounceListener(store: Store, options: BounceListenerO
     name: options.hostname,
     banner: 'Fanout bounce receiver',
     size: maxBytes,
-    disabledCommands: ['AUTH', 'STARTTLS'],
+    disabledCommands: options.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
     authOptional: true,
     disableReverseLookup: true,
     logger: false,
