@@ -116,6 +116,16 @@ export class DeliveryQueue {
     return rows.map(toClaimed);
   }
 
+  /** Stored size of each message (bytes), without loading bodies: lets a claim fit a memory budget. */
+  async messageSizes(ids: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.store.db.selectFrom('delivery_messages').select(['id', 'size']).where('id', 'in', ids.slice(i, i + 500)).execute();
+      for (const r of rows) out.set(r.id, Number(r.size));
+    }
+    return out;
+  }
+
   async loadMessages(ids: string[]): Promise<Map<string, QueuedMessage>> {
     const out = new Map<string, QueuedMessage>();
     const raw = this.#raw();

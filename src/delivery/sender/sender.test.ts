@@ -110,22 +110,44 @@ describeEachEngine('sender', (get) => {
     await until(async () => (await Promise.all(queued.map((q) => rowOf(store, q.recipientIds[0]!)))).every((r) => r.state === 'delivered'));
   });
 
-  test('no new claim while the messages in flight hold more bytes than the budget', async () => {
+  test('the byte budget: a claim keeps the messages that fit and hands the rest back unattempted', async () => {
     const { store } = get();
     const to = Array.from({ length: 8 }, (_, i) => `heavy${i}@example.org`);
     for (const t of to) sink.setRule(t, { slowMs: 60 });
     const queued = await enqueueMessages(store, to.map((t) => item(f, [t])));
-    // Any one message is over a 1-byte budget: each claim of two must finish before the next.
+    // Every message is over a 1-byte budget: each claim keeps one and returns the other.
     h = await startTestSender(store, sink.port, { batchSize: 2, maxInFlightBytes: 1, limits: { maxConnections: 8, messagesPerConnection: 100, messagesPerMinute: 0 } });
     const sender = h.sender;
+    let sending = 0;
     let most = 0;
     const send = h.egress.send.bind(h.egress);
-    h.egress.send = (job) => {
-      most = Math.max(most, sender.inFlight);
-      return send(job);
+    h.egress.send = async (job) => {
+      most = Math.max(most, ++sending);
+      try {
+        return await send(job);
+      } finally {
+        sending--;
+      }
     };
     await until(async () => (await Promise.all(queued.map((q) => rowOf(store, q.recipientIds[0]!)))).every((r) => r.state === 'delivered'));
-    assert.equal(most, 2, 'never more than one claim of two in flight');
+    assert.equal(most, 1, 'one message on the wire at a time');
+    assert.ok(sender.stats.postponed > 0, 'rows over the budget were handed back');
+    for (const q of queued) {
+      const row = await rowOf(store, q.recipientIds[0]!);
+      assert.equal(row.attempts, 1, 'handing back spends no attempt');
+      assert.deepEqual((await eventsFor(store, row.recipient)).map((e) => e.outcome), ['delivered']);
+    }
+  });
+
+  test('the byte budget counts a message once for all its recipients', async () => {
+    const { store } = get();
+    const to = ['one@example.org', 'two@example.org', 'three@example.org'];
+    const [res] = await enqueueMessages(store, [item(f, to)]);
+    const size = (await store.db.selectFrom('delivery_messages').select('size').where('id', '=', res!.messageId).executeTakeFirstOrThrow()).size;
+    // Room for the message once but not three times: all three recipients go in one claim.
+    h = await startTestSender(store, sink.port, { batchSize: 10, maxInFlightBytes: size + 1 });
+    await until(async () => (await Promise.all(res!.recipientIds.map((id) => rowOf(store, id)))).every((r) => r.state === 'delivered'));
+    assert.equal(h.sender.stats.postponed, 0, 'no recipient handed back');
   });
 
   test('450 and 451 4.7.x defer on the retry schedule; the retry at the scheduled time delivers', async () => {

@@ -41,9 +41,11 @@ export interface SenderOptions {
   /** Recipients being worked on at once, per lane: transactional has its own room. */
   maxInFlight?: { transactional: number; bulk: number };
   /**
-   * Message bytes held for the recipients in flight (both lanes): no new claim while above it,
-   * so a queue of large statements cannot take the node's memory. A recipient counts its
-   * message's size until its result is committed.
+   * Message bytes held for the recipients in flight (both lanes), so a queue of large
+   * statements cannot take the node's memory: a claim keeps the rows whose messages fit and
+   * hands the rest back at once (at least one row, so any message can go). A message counts
+   * once, however many of its recipients are in flight, until the last one's result is
+   * committed.
    */
   maxInFlightBytes?: number;
   /** How often to look for due work when idle (a commit wakes the loop earlier). */
@@ -87,9 +89,13 @@ export class Sender {
   readonly #deps: SenderDeps;
   readonly #opts: Required<Omit<SenderOptions, 'sourceIp' | 'logger'>> & { sourceIp?: string; logger?: Logger };
   readonly #inflight: Record<Lane, number> = { transactional: 0, bulk: 0 };
-  /** Message bytes per recipient in flight (row id → size), and their sum. */
-  readonly #heldBytes = new Map<string, number>();
+  /** Messages whose bodies recipients in flight hold (message id → size, rows), and their total. */
+  readonly #heldMessages = new Map<string, { bytes: number; rows: number }>();
+  /** Recipient rows counted in #heldMessages (row id → message id). */
+  readonly #heldRows = new Map<string, string>();
   #inflightBytes = 0;
+  /** Running average size of the messages taken on: sizes the next claim to the budget left. */
+  #avgMessageBytes = 0;
   readonly #sites = new Map<string, SiteQueue>();
   readonly #signed = new Map<string, { body: Promise<Buffer>; users: number }>();
   readonly #writer: Batcher<Write>;
@@ -153,6 +159,7 @@ export class Sender {
     let lastClaim = 0;
     while (!this.#stopping) {
       let short = false;
+      let claimed = false;
       try {
         const now = this.#opts.now();
         if (now - this.#paused.at > 1000) await this.#refreshPauses(now);
@@ -162,11 +169,14 @@ export class Sender {
             break;
           }
           const room = this.#opts.maxInFlight[lane] - this.#inflight[lane];
-          const want = Math.min(room, this.#opts.batchSize);
+          const fit = this.#avgMessageBytes > 0 ? Math.max(1, Math.floor((this.#opts.maxInFlightBytes - this.#inflightBytes) / this.#avgMessageBytes)) : Infinity;
+          const cap = Math.min(this.#opts.batchSize, fit);
+          const want = Math.min(room, cap);
           // Small top-ups cost a query each; wait for room unless the lane is idle.
-          if (want <= 0 || (want < this.#opts.batchSize / 4 && this.#inflight[lane] > 0)) continue;
+          if (want <= 0 || (want < cap / 4 && this.#inflight[lane] > 0)) continue;
           const rows = await this.queue.claim(lane, want, now, { accounts: this.#paused.accounts, sites: [...this.#paused.sites] });
           lastClaim = Date.now();
+          claimed = true;
           if (rows.length < want) short = true;
           if (rows.length) {
             this.#inflight[lane] += rows.length;
@@ -179,7 +189,8 @@ export class Sender {
         short = true;
       }
       if (this.#stopping) break;
-      if (short || this.#full()) {
+      // Nothing claimed (every lane waiting for room or bytes), a lane ran dry, or all are full.
+      if (short || !claimed || this.#full()) {
         await this.#idle(this.#opts.pollMs);
         // Coalesce the wake-ups of many small commits into one claim; while work is in flight
         // a claim every 50 ms keeps the pipe full with a few large claims instead of many small.
@@ -217,21 +228,46 @@ export class Sender {
     this.#paused = { accounts: p.accounts, sites: new Set(p.sites), at: now };
   }
 
-  async #dispatch(rows: ClaimedRecipient[]): Promise<void> {
+  async #dispatch(claimed: ClaimedRecipient[]): Promise<void> {
     let messages: Map<string, QueuedMessage>;
+    // The rows this dispatch still owns: all of them until the budget has handed some back.
+    let rows = claimed;
     try {
+      rows = await this.#fitBudget(claimed);
       messages = await this.queue.loadMessages([...new Set(rows.map((r) => r.messageId))]);
     } catch (err) {
       this.#opts.logger?.error({ err }, 'loading message bodies failed; rows return to the queue');
       for (const row of rows) void this.#postpone(row, this.#opts.now() + 30_000, row.site);
       return;
     }
-    for (const row of rows) {
-      const bytes = messages.get(row.messageId)?.body.length ?? 0;
-      this.#heldBytes.set(row.id, bytes);
+    await Promise.all(rows.map((row) => this.#prepare(row, messages.get(row.messageId))));
+  }
+
+  /**
+   * Keeps the claimed rows whose messages fit the byte budget (counting each message once) and
+   * hands the others back unattempted, due now; at least one row is always kept.
+   */
+  async #fitBudget(claimed: ClaimedRecipient[]): Promise<ClaimedRecipient[]> {
+    const unknown = [...new Set(claimed.map((r) => r.messageId))].filter((id) => !this.#heldMessages.has(id));
+    const sizes = unknown.length ? await this.queue.messageSizes(unknown) : new Map<string, number>();
+    const kept: ClaimedRecipient[] = [];
+    for (const row of claimed) {
+      const held = this.#heldMessages.get(row.messageId);
+      const bytes = held ? 0 : sizes.get(row.messageId) ?? 0;
+      if (bytes > 0 && kept.length > 0 && this.#inflightBytes + bytes > this.#opts.maxInFlightBytes) {
+        void this.#postpone(row, this.#opts.now(), row.site);
+        continue;
+      }
+      kept.push(row);
+      if (held) held.rows++;
+      else {
+        this.#heldMessages.set(row.messageId, { bytes, rows: 1 });
+        this.#avgMessageBytes = this.#avgMessageBytes === 0 ? bytes : this.#avgMessageBytes * 0.9 + bytes * 0.1;
+      }
+      this.#heldRows.set(row.id, row.messageId);
       this.#inflightBytes += bytes;
     }
-    await Promise.all(rows.map((row) => this.#prepare(row, messages.get(row.messageId))));
+    return kept;
   }
 
   async #prepare(row: ClaimedRecipient, message: QueuedMessage | undefined): Promise<void> {
@@ -412,8 +448,15 @@ export class Sender {
     }
     this.#inflight[lane]--;
     const row = w.kind === 'complete' ? w.completion.row : w.row;
-    this.#inflightBytes -= this.#heldBytes.get(row.id) ?? 0;
-    this.#heldBytes.delete(row.id);
+    const messageId = this.#heldRows.get(row.id);
+    if (messageId !== undefined) {
+      this.#heldRows.delete(row.id);
+      const held = this.#heldMessages.get(messageId);
+      if (held && --held.rows <= 0) {
+        this.#heldMessages.delete(messageId);
+        this.#inflightBytes -= held.bytes;
+      }
+    }
     this.wake();
   }
 
