@@ -9,6 +9,12 @@ import type { Reason } from './types.ts';
  * before general ones (a "mailbox full" text that also says "rejected" is a full mailbox; a
  * DNSBL listing that mentions "spamhaus" is a block, not spam content).
  */
+/**
+ * The phrase of RFC 5321's 502 and 504 replies, written by a receiving server for a command
+ * or a parameter it does not support. Named once so the rules below read as what it means.
+ */
+const UNSUPPORTED = 'not\\x20implemented';
+
 export interface TextRule {
   reason: Reason;
   patterns: string[];
@@ -298,7 +304,7 @@ export const TEXT_RULES: TextRule[] = [
   {
     reason: 'syntaxerror',
     patterns: [
-      'malformed address', 'not implemented', 'command parameter','syntax error', 'command (?:not recognized|unrecognized|not implemented)', 'unrecognized command', 'bad sequence of commands', 'invalid command', 'line length exceeded'],
+      'malformed address', UNSUPPORTED, 'command parameter', 'syntax error', `command (?:not recognized|unrecognized|${UNSUPPORTED})`, 'unrecognized command', 'bad sequence of commands', 'invalid command', 'line length exceeded'],
   },
 
 ];
@@ -686,7 +692,7 @@ export const PROVIDER_RULES: ProviderRule[] = [
     rules: [
       { reason: 'mailboxfull', patterns: ['552 too much mail data'] },
       { reason: 'toomanyconn', patterns: ['552 too many recipients'] },
-      { reason: 'syntaxerror', patterns: ['503 bad sequence of commands', '504 command parameter not implemented'] },
+      { reason: 'syntaxerror', patterns: ['503 bad sequence of commands', `504 command parameter ${UNSUPPORTED}`] },
     ],
   },
 ];
