@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, test } from 'node:test';
 import nodemailer from 'nodemailer';
 import { describeEachEngine } from '../../testing/stores.ts';
@@ -178,36 +177,16 @@ describeEachEngine('smtp submission', (get) => {
   test('PIPELINING: MAIL, RCPT and DATA sent in one write are answered 250, 250, 354 and the message is queued', async () => {
     const { store } = get();
     const before = await queued(store, a.account.id);
-    const socket = net.connect(server.port, '127.0.0.1');
-    socket.setNoDelay(true);
-    socket.setEncoding('latin1');
-    const chunks: string[] = [];
-    let arrived: (() => void) | null = null;
-    socket.on('data', (d: string) => {
-      chunks.push(d);
-      arrived?.();
-    });
-    // Resolves once `n` final reply lines ("NNN text") are in.
-    const replies = async (n: number, write: string): Promise<{ codes: string[] }> => {
-      chunks.length = 0;
-      socket.write(write);
-      for (;;) {
-        const lines = chunks.join('').split('\r\n').filter((l) => /^\d{3} /.test(l));
-        if (lines.length >= n) return { codes: lines.map((l) => l.slice(0, 3)) };
-        await new Promise<void>((r) => (arrived = r));
-      }
-    };
-    await replies(1, '');
-    await replies(1, 'EHLO pipeliner.test\r\n');
-    assert.deepEqual((await replies(1, `AUTH PLAIN ${Buffer.from(`\u0000${a.account.name}\u0000${a.password}`).toString('base64')}\r\n`)).codes, ['235']);
+    const c = await session(server, a);
+    const codes = (replies: string[]) => replies.map((r) => r.slice(0, 3));
     const transaction = async (i: number) => {
-      const group = await replies(3, `MAIL FROM:<pipe@${a.domain}>\r\nRCPT TO:<pipe${i}@example.org>\r\nDATA\r\n`);
-      assert.deepEqual(group.codes, ['250', '250', '354']);
-      const done = await replies(1, `${sampleMessage(`pipe@${a.domain}`, `pipe${i}@example.org`)}.\r\n`);
-      assert.deepEqual(done.codes, ['250']);
+      const group = await c.pipeline([`MAIL FROM:<pipe@${a.domain}>`, `RCPT TO:<pipe${i}@example.org>`, 'DATA']);
+      assert.deepEqual(codes(group), ['250', '250', '354']);
+      const done = await c.body(sampleMessage(`pipe@${a.domain}`, `pipe${i}@example.org`));
+      assert.deepEqual(codes([done]), ['250']);
     };
     for (let i = 0; i < 6; i++) await transaction(i);
-    socket.end('QUIT\r\n');
+    c.close();
     const after = await queued(store, a.account.id);
     assert.equal(after.messages - before.messages, 6);
   });

@@ -56,10 +56,23 @@ export class SmtpDialog {
     return this.reply();
   }
 
+  /** Commands sent together in one write (RFC 2920 PIPELINING); one reply each, in order. */
+  async pipeline(lines: string[]): Promise<string[]> {
+    this.#socket.write(lines.map((l) => `${l}\r\n`).join(''));
+    const replies: string[] = [];
+    for (let i = 0; i < lines.length; i++) replies.push(await this.reply());
+    return replies;
+  }
+
   /** DATA, the message (dot-stuffed here), and the final reply; returns the 354 reply when not accepted. */
   async data(message: string | Buffer): Promise<string> {
     const go = await this.command('DATA');
     if (!go.startsWith('354')) return go;
+    return this.body(message);
+  }
+
+  /** The message after a 354 (dot-stuffed here) and its final reply. */
+  async body(message: string | Buffer): Promise<string> {
     const text = (Buffer.isBuffer(message) ? message.toString('latin1') : message).replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..');
     this.#socket.write(Buffer.from(`${text}${text.endsWith('\r\n') ? '' : '\r\n'}.\r\n`, 'latin1'));
     return this.reply();
