@@ -59,9 +59,14 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
   let http: FastifyInstance | null = null;
   const nodeId = process.env.FANOUT_NODE_ID ?? os.hostname();
   try {
+    // One certificate for the submission's STARTTLS and the bounce listener's: configured, or
+    // the self-signed pair kept in the data folder.
+    const tls = roles.has('smtp') || roles.has('bounce')
+      ? await submissionCertificate({ dataDir: config.dataDir, hostname: config.smtp.hostname, certFile: config.smtp.tlsCertFile, keyFile: config.smtp.tlsKeyFile })
+      : undefined;
     if (roles.has('sender') || roles.has('smtp')) {
       const delivery = await startDelivery(store, config, {
-        logger, nodeId, sender: roles.has('sender'), submission: roles.has('smtp'),
+        logger, nodeId, tls, sender: roles.has('sender'), submission: roles.has('smtp'),
         returnPath: verpReturnPath(secret),
         classify: (reply) => classifySmtpReply(reply),
       });
@@ -74,8 +79,6 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
       components.push({ name: 'campaigns', stop: () => runner.stop() });
     }
     if (roles.has('bounce')) {
-      // The submission's certificate (configured, or the self-signed one in the data folder).
-      const tls = await submissionCertificate({ dataDir: config.dataDir, hostname: config.smtp.hostname, certFile: config.smtp.tlsCertFile, keyFile: config.smtp.tlsKeyFile });
       const bounce = await startBounceListener(store, {
         tls, host: config.bounce.host, port: config.bounce.port, maxMessageBytes: config.bounce.maxMessageBytes, hostname: config.smtp.hostname, secret,
         softBounces: { threshold: config.bounce.softBounceThreshold, windowDays: config.bounce.softBounceWindowDays }, log: logger,

@@ -15,6 +15,7 @@ import type { SuppressionCheck } from './queue/enqueue.ts';
 import { classifySmtpReply } from '../bounces/index.ts';
 import { suppressionCheck } from '../bounces/suppressions.ts';
 import { verpReturnPath } from '../bounces/verp.ts';
+import type { TlsPair } from './submission/tls.ts';
 import { getPlatformSecret } from '../core/secrets.ts';
 
 export { enqueueMessages } from './queue/enqueue.ts';
@@ -30,6 +31,8 @@ export interface DeliveryStartOptions {
   sender?: boolean;
   /** Lease owner name of this sender node; FANOUT_NODE_ID, else the host name. Unique per node. */
   nodeId?: string;
+  /** The submission certificate, when the caller has loaded it already. */
+  tls?: TlsPair;
   /** Allow AUTH without TLS: default only from loopback clients. */
   allowInsecureAuth?: boolean | 'loopback';
   /** Suppression look-up; the bounce capability's list by default, null for none. */
@@ -84,7 +87,7 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
     try {
       const s = config.smtp;
       submission = await startSubmissionServer(store, {
-        ...s, dataDir: config.dataDir, allowInsecureAuth: options.allowInsecureAuth,
+        ...s, dataDir: config.dataDir, tls: options.tls, allowInsecureAuth: options.allowInsecureAuth,
         suppression: options.suppression === undefined ? suppressionCheck : options.suppression, logger: log,
         onCommitted: sender ? () => sender?.wake() : undefined,
       });

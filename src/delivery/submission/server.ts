@@ -18,6 +18,7 @@ import { prepareSubmitted } from './headers.ts';
 import { coalescePipelinedReplies } from './pipelining.ts';
 import { AuthLockout, ConnectionCounter, RateLimiter } from './limits.ts';
 import { submissionCertificate } from './tls.ts';
+import type { TlsPair } from './tls.ts';
 import { SmtpReply as Reply } from '../../core/smtp-reply.ts';
 
 export interface SubmissionOptions {
@@ -28,6 +29,8 @@ export interface SubmissionOptions {
   maxMessageBytes: number;
   tlsCertFile: string | null;
   tlsKeyFile: string | null;
+  /** The certificate already loaded (the composition root shares it with the bounce listener); else read from the files above or made self-signed. */
+  tls?: TlsPair;
   authFailureDelayMs: number;
   authLockoutFailures: number;
   authLockoutSeconds: number;
@@ -79,7 +82,7 @@ function cleanIp(ip: string): string {
 }
 
 export async function startSubmissionServer(store: Store, options: SubmissionOptions): Promise<SubmissionServer> {
-  const tls = await submissionCertificate({ dataDir: options.dataDir, hostname: options.hostname, certFile: options.tlsCertFile, keyFile: options.tlsKeyFile });
+  const tls = options.tls ?? await submissionCertificate({ dataDir: options.dataDir, hostname: options.hostname, certFile: options.tlsCertFile, keyFile: options.tlsKeyFile });
   const commits = new GroupCommitQueue(store, { suppression: options.suppression ?? null, onCommitted: options.onCommitted });
   const lockout = new AuthLockout(options.authLockoutFailures, options.authLockoutSeconds);
   const connections = new ConnectionCounter();
