@@ -1,4 +1,5 @@
 import type { Store } from '../../store/store.ts';
+import type { SmtpSink } from '../../testing/smtp-sink.ts';
 import { DkimSigner } from '../dkim/index.ts';
 import { Egress } from '../outbound/egress.ts';
 import { RouteResolver } from '../outbound/routing.ts';
@@ -52,4 +53,13 @@ export async function until(check: () => Promise<boolean> | boolean, timeoutMs =
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Between tests that share a store and a sink: stops the sender, empties the queue, lifts pauses, resets the sink. */
+export async function resetBetweenTests(store: Store, sink: SmtpSink, h: Harness | null): Promise<void> {
+  await h?.stop();
+  await store.db.updateTable('delivery_recipients').set({ state: 'cancelled' }).where('state', '=', 'queued').execute();
+  await store.db.deleteFrom('delivery_pauses').execute();
+  sink.reset();
+  sink.rules.clear();
 }

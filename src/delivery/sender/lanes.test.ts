@@ -13,7 +13,7 @@ import { makeSender, TEST_ADMIN } from '../queue/fixtures.ts';
 import type { SenderFixture } from '../queue/fixtures.ts';
 import { sampleMessage } from '../submission/smtp-client.ts';
 import type { Lane } from '../tables.ts';
-import { startTestSender, until } from './harness.ts';
+import { resetBetweenTests, startTestSender, until } from './harness.ts';
 import type { Harness } from './harness.ts';
 
 function items(f: SenderFixture, lane: Lane, to: string[]): EnqueueItem[] {
@@ -37,12 +37,9 @@ describeEachEngine('lanes, pause, resume, cancel', (get) => {
     other = await makeSender(get().store, { name: 'other-acct', domain: 'other.test' });
   });
   afterEach(async () => {
-    await h?.stop();
+    // Each test starts from an empty queue.
+    await resetBetweenTests(get().store, sink, h);
     h = null;
-    await get().store.db.updateTable('delivery_recipients').set({ state: 'cancelled' }).where('state', '=', 'queued').execute();
-    await get().store.db.deleteFrom('delivery_pauses').execute();
-    sink.reset();
-    sink.rules.clear();
   });
   after(async () => {
     await sink.close();

@@ -10,7 +10,7 @@ import { makeSender } from '../queue/fixtures.ts';
 import type { SenderFixture } from '../queue/fixtures.ts';
 import { sampleMessage } from '../submission/smtp-client.ts';
 import type { Lane } from '../tables.ts';
-import { startTestSender, until } from './harness.ts';
+import { resetBetweenTests, startTestSender, until } from './harness.ts';
 import { decodeVerp, verpReturnPath } from '../../bounces/verp.ts';
 import { getPlatformSecret } from '../../core/secrets.ts';
 import type { Harness } from './harness.ts';
@@ -41,13 +41,9 @@ describeEachEngine('sender', (get) => {
     f = await makeSender(get().store, { name: 'sender-acct', domain: 'notices.bank.test' });
   });
   afterEach(async () => {
-    await h?.stop();
-    h = null;
     // Each test starts from an empty queue.
-    await get().store.db.updateTable('delivery_recipients').set({ state: 'cancelled' }).where('state', '=', 'queued').execute();
-    await get().store.db.deleteFrom('delivery_pauses').execute();
-    sink.reset();
-    sink.rules.clear();
+    await resetBetweenTests(get().store, sink, h);
+    h = null;
   });
   after(async () => {
     await sink.close();
