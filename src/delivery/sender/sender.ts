@@ -10,7 +10,7 @@ import type { Route } from '../outbound/routing.ts';
 import type { AttemptResult, EgressJob } from '../outbound/egress.ts';
 import type { ThrottleSnapshot } from '../outbound/throttle.ts';
 import type { SiteLimits } from '../outbound/shaping.ts';
-import { Batcher } from './batcher.ts';
+import { Batcher } from '../../core/batcher.ts';
 import type { DomainSigning } from './keys.ts';
 
 /** What the sender needs from the outbound half; the real classes satisfy it, tests may wrap them. */
