@@ -163,14 +163,12 @@ export class Sender {
       try {
         const now = this.#opts.now();
         if (now - this.#paused.at > 1000) await this.#refreshPauses(now);
-        for (const lane of LANES) {
-          if (this.#inflightBytes >= this.#opts.maxInFlightBytes) {
-            short = true;
-            break;
-          }
+        // Rows a claim may take so their messages fit the bytes left, judged by the average size.
+        const bytesLeft = this.#opts.maxInFlightBytes - this.#inflightBytes;
+        const cap = Math.min(this.#opts.batchSize, this.#avgMessageBytes > 0 ? Math.max(1, Math.floor(bytesLeft / this.#avgMessageBytes)) : Infinity);
+        if (bytesLeft <= 0) short = true;
+        for (const lane of bytesLeft > 0 ? LANES : []) {
           const room = this.#opts.maxInFlight[lane] - this.#inflight[lane];
-          const fit = this.#avgMessageBytes > 0 ? Math.max(1, Math.floor((this.#opts.maxInFlightBytes - this.#inflightBytes) / this.#avgMessageBytes)) : Infinity;
-          const cap = Math.min(this.#opts.batchSize, fit);
           const want = Math.min(room, cap);
           // Small top-ups cost a query each; wait for room unless the lane is idle.
           if (want <= 0 || (want < cap / 4 && this.#inflight[lane] > 0)) continue;
