@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { classifyMessage } from './classify.ts';
 
-export const CORPUS_DIR = process.env.FANOUT_BOUNCE_CORPUS ?? path.resolve(import.meta.dirname, '../../../shared/corpus/bounces');
+export const CORPUS_DIR = process.env.FANOUT_BOUNCE_CORPUS ?? path.resolve(import.meta.dirname, '../../testdata/bounces');
 
 export interface Expected {
   path: string;
