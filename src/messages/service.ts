@@ -3,11 +3,12 @@ import type { Actor } from '../audit/log.ts';
 import { AppError, invalid } from '../core/errors.ts';
 import type { FieldProblem } from '../core/errors.ts';
 import { canSendFrom, findSendingDomain } from '../domains/service.ts';
+import { BodySplitter } from '../delivery/queue/bodies.ts';
 import { writeMessages } from '../delivery/queue/enqueue.ts';
 import type { EnqueueItem, QuotaRefusal, SuppressionCheck } from '../delivery/queue/enqueue.ts';
 import type { Store } from '../store/store.ts';
-import { buildMime, compileTemplate, renderMessage } from '../templates/render.ts';
-import type { CompiledTemplate } from '../templates/render.ts';
+import { buildMime, compileTemplate, RenderBudget, renderMessage } from '../templates/render.ts';
+import type { CompiledTemplate, RenderLimits } from '../templates/render.ts';
 import { checkRecipients, newMessageIdHeader, parseFrom } from './compose.ts';
 import { loadUploads } from './uploads.ts';
 
@@ -66,6 +67,8 @@ export interface SendContext {
   trackHtml?: ((html: string, recipient: { email: string; messageRef: string }) => string) | null;
   suppression?: SuppressionCheck | null;
   maxMessageBytes: number;
+  /** What rendering every recipient of the request may cost, in all (default: DEFAULT_RENDER_LIMITS). */
+  renderLimits?: Partial<RenderLimits>;
 }
 
 // Headers Fanout owns: a caller setting them would break signing, bounces or threading.
@@ -126,11 +129,14 @@ export async function sendMessages(store: Store, ctx: SendContext, request: Send
   const lane = request.stream ?? 'transactional';
   const replyTo = request.replyTo ? parseFrom(request.replyTo, '/body/replyTo').address : null;
   const items: EnqueueItem[] = [];
+  // One budget for the whole request: more recipients do not buy more render time or memory.
+  const budget = new RenderBudget(ctx.renderLimits);
+  const splitter = new BodySplitter();
   for (const [i, r] of request.recipients.entries()) {
     const vars = { ...(request.vars ?? {}), ...(r.vars ?? {}), email: emails[i] };
     let rendered;
     try {
-      rendered = renderMessage(compiled, vars);
+      rendered = renderMessage(compiled, vars, budget);
     } catch (err) {
       if (err instanceof AppError) throw invalid(`recipient ${i} (${emails[i]}): ${err.message}`, [{ field: `/body/recipients/${i}/vars`, message: err.message }]);
       throw err;
@@ -151,7 +157,8 @@ export async function sendMessages(store: Store, ctx: SendContext, request: Send
     if (raw.length > ctx.maxMessageBytes) {
       throw invalid(`recipient ${i}: the message is ${raw.length} bytes, over the limit of ${ctx.maxMessageBytes}`, [{ field: `/body/recipients/${i}`, message: 'message too large' }]);
     }
-    items.push({ tenantId: ctx.tenantId, accountId: ctx.accountId, lane, mailFrom: from.address, recipients: [{ email: emails[i]! }], raw, headerMessageId: messageIdHeader, source: 'api' });
+    // Parts every recipient shares (an attachment, an unpersonalised body) are held and stored once.
+    items.push({ tenantId: ctx.tenantId, accountId: ctx.accountId, lane, mailFrom: from.address, recipients: [{ email: emails[i]! }], raw: splitter.split(raw), headerMessageId: messageIdHeader, source: 'api' });
   }
 
   try {
