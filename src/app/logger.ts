@@ -7,8 +7,8 @@ export type Logger = pino.Logger;
  * JSON logs on stdout; credentials, keys, tokens, TOTP codes and cookies are redacted wherever
  * these fields appear. The HTTP layer logs no bodies or headers at all (http/problems.ts).
  */
-export function createLogger(config: Pick<FanoutConfig, 'logLevel'>): Logger {
-  return pino({
+export function createLogger(config: Pick<FanoutConfig, 'logLevel'>, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level: config.logLevel,
     redact: {
       paths: [
@@ -18,5 +18,6 @@ export function createLogger(config: Pick<FanoutConfig, 'logLevel'>): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -82,7 +82,7 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
       if (delivery.submission) logger.info({ port: delivery.submission.port }, 'SMTP submission listening');
     }
     if (roles.has('sender')) {
-      const runner = new CampaignRunner(store, { nodeId, publicUrl: config.http.publicUrl, renderLimits: config.templates, logger });
+      const runner = new CampaignRunner(store, { nodeId, publicUrl: config.http.publicUrl, renderLimits: config.templates, requestMessageBytes: config.templates.requestMessageBytes, logger });
       runner.start();
       components.push({ name: 'campaigns', stop: () => runner.stop() });
     }

@@ -77,7 +77,7 @@ export const campaignRoutes: RouteModule = (app, { store, config }) => {
     const t = await getTemplateRow(store.db, tenantScope(p), req.params.id);
     const account = await getAccount(store.db, req.body.accountId);
     if (account.tenantId !== t.tenant_id) throw invalid('accountId is not a sending account of the template\'s tenant', [{ field: '/body/accountId', message: 'unknown account' }]);
-    const { response } = await sendMessages(store, { tenantId: t.tenant_id, accountId: account.id, actor: actorOf(req), maxMessageBytes: config.smtp.maxMessageBytes, suppression: suppressionCheck, renderLimits: config.templates }, {
+    const { response } = await sendMessages(store, { tenantId: t.tenant_id, accountId: account.id, actor: actorOf(req), maxMessageBytes: config.smtp.maxMessageBytes, suppression: suppressionCheck, renderLimits: config.templates, requestMessageBytes: config.templates.requestMessageBytes }, {
       from: req.body.from, subject: `[TEST] ${t.subject}`, html: t.html ?? undefined, text: t.text ?? undefined, mjml: t.mjml ?? undefined,
       stream: 'transactional', recipients: [{ email: req.body.to, vars: req.body.vars ?? {} }],
     });

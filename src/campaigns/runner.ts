@@ -23,6 +23,8 @@ export interface CampaignRunnerOptions {
   leaseMs?: number;
   /** What rendering one batch may cost, in all (config `templates`). */
   renderLimits?: Partial<RenderLimits>;
+  /** Bytes one batch's messages may hold, shared parts once (config `templates.requestMessageBytes`). */
+  requestMessageBytes?: number;
   logger?: Logger;
 }
 
@@ -42,6 +44,7 @@ function matches(attributes: Record<string, unknown>, filter: Record<string, unk
 export class CampaignRunner {
   readonly #store: Store;
   readonly #opts: Required<Omit<CampaignRunnerOptions, 'logger' | 'renderLimits'>> & { logger?: Logger; renderLimits?: Partial<RenderLimits> };
+
   readonly #templates = new Map<string, { updatedAt: number; compiled: CompiledTemplate }>();
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
@@ -49,7 +52,7 @@ export class CampaignRunner {
 
   constructor(store: Store, options: CampaignRunnerOptions) {
     this.#store = store;
-    this.#opts = { batchSize: 500, pollMs: 1000, leaseMs: 60_000, ...options };
+    this.#opts = { batchSize: 500, pollMs: 1000, leaseMs: 60_000, requestMessageBytes: 128 * 1024 * 1024, ...options };
   }
 
   start(): void {
@@ -154,7 +157,15 @@ export class CampaignRunner {
     const still = await db.selectFrom('list_members as m').innerJoin('subscribers as s', 's.id', 'm.subscriber_id')
       .select(['s.id', 's.name', 's.attributes']).where('m.list_id', '=', c.list_id).where('m.status', '=', 'subscribed').where('m.subscriber_id', 'in', ids).execute();
     const current = new Map(still.map((s) => [Number(s.id), s]));
-    const compiled = await this.#template(c);
+    let compiled: CompiledTemplate;
+    try {
+      compiled = await this.#template(c);
+    } catch (err) {
+      // A stored template that no longer compiles (saved by an older version, say) stops the
+      // campaign with the reason, rather than failing every poll.
+      if (err instanceof AppError) return this.#pause(c, now, `paused: the template does not compile: ${err.message}`);
+      throw err;
+    }
     const secret = await getPlatformSecret(this.#store);
     const base = this.#opts.publicUrl.replace(/\/$/, '');
     const from = parseFrom(c.from_address);
@@ -192,6 +203,7 @@ export class CampaignRunner {
       });
       plan.push({ subscriberId: r.subscriber_id, state: 'queued', item: items.length });
       items.push({ tenantId: c.tenant_id, accountId: c.account_id, lane: 'bulk', mailFrom: from.address, recipients: [{ email: r.email }], raw: splitter.split(raw), headerMessageId: messageRef, source: 'campaign' });
+      if (splitter.heldBytes > this.#opts.requestMessageBytes) return this.#pause(c, now, `paused: one batch of this campaign's messages comes to more than ${this.#opts.requestMessageBytes} bytes; lower the batch size`);
     }
 
     const last = batch[batch.length - 1]!.subscriber_id;

@@ -70,8 +70,13 @@ export const SecurityConfigSchema = Type.Object({
  */
 export const TemplatesConfigSchema = Type.Object({
   renderTimeMs: Type.Integer({ minimum: 10, default: 2_000 }),
-  /** Characters the renders may allocate and produce, in all. */
+  /** Range elements and filter results' characters the renders may allocate, in all. */
   renderMemory: Type.Integer({ minimum: 100_000, default: 64_000_000 }),
+  /**
+   * Bytes one request's (or campaign batch's) rendered messages may hold in all, a part they
+   * share (an attachment, an unpersonalised body) counted once.
+   */
+  requestMessageBytes: Type.Integer({ minimum: 1_000_000, default: 128 * 1024 * 1024 }),
 }, { ...closed, default: {} });
 
 /** What the DNS records a sending domain must publish point at. */

@@ -54,9 +54,23 @@ async function reseal(store: Store, needs: (value: string) => boolean): Promise<
   return changed;
 }
 
-/** Seals secrets stored in plain text by earlier versions; runs on every start, after migrations. */
-export function sealPlaintextSecrets(store: Store): Promise<number> {
-  return reseal(store, (v) => !SecretBox.isSealed(v));
+/**
+ * Seals secrets stored in plain text by earlier versions; runs on every start, after
+ * migrations. The rows' old versions would stay readable in free pages (SQLite, its WAL) or
+ * dead tuples (PostgreSQL) of the database files, so when anything was sealed the tables are
+ * rewritten: SQLite's VACUUM after a truncating checkpoint, PostgreSQL's VACUUM FULL.
+ */
+export async function sealPlaintextSecrets(store: Store): Promise<number> {
+  const sealed = await reseal(store, (v) => !SecretBox.isSealed(v));
+  if (sealed === 0) return 0;
+  if (store.sqlite) {
+    store.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    store.sqlite.exec('VACUUM');
+    store.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  } else {
+    await sql`vacuum full ${sql.join([...new Set(SEALED_FIELDS.map((f) => f.table))].map((t) => sql.table(t)))}`.execute(store.db);
+  }
+  return sealed;
 }
 
 /** Re-seals every secret not sealed with the current key (key rotation). */

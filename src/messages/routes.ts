@@ -88,7 +88,7 @@ export const messageRoutes: RouteModule = (app, { store, config }) => {
     const secret = await getPlatformSecret(store);
     const base = config.http.publicUrl.replace(/\/$/, '');
     const { response, replayed } = await sendMessages(store, {
-      tenantId: p.tenantId, accountId: p.accountId, actor: actorOf(req), maxMessageBytes: config.smtp.maxMessageBytes, renderLimits: config.templates,
+      tenantId: p.tenantId, accountId: p.accountId, actor: actorOf(req), maxMessageBytes: config.smtp.maxMessageBytes, renderLimits: config.templates, requestMessageBytes: config.templates.requestMessageBytes,
       bulkHeaders: ({ email, messageRef, returnPathDomain }) => unsubscribeHeaders(unsubscribeTargets(base, secret, { t: p.tenantId, e: email, m: messageRef }, returnPathDomain)),
       trackHtml: account.tracking ? (html, { email, messageRef }) => addTracking(html, base, secret, { t: p.tenantId, e: email, m: messageRef }) : null,
       suppression: suppressionCheck,

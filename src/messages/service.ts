@@ -69,7 +69,11 @@ export interface SendContext {
   maxMessageBytes: number;
   /** What rendering every recipient of the request may cost, in all (default: DEFAULT_RENDER_LIMITS). */
   renderLimits?: Partial<RenderLimits>;
+  /** Bytes the request's messages may hold in all, shared parts counted once (default 128 MiB). */
+  requestMessageBytes?: number;
 }
+
+const DEFAULT_REQUEST_MESSAGE_BYTES = 128 * 1024 * 1024;
 
 // Headers Fanout owns: a caller setting them would break signing, bounces or threading.
 const RESERVED_HEADERS = new Set(['from', 'to', 'cc', 'bcc', 'subject', 'message-id', 'date', 'return-path', 'received', 'dkim-signature', 'content-type', 'content-transfer-encoding', 'mime-version', 'list-unsubscribe', 'list-unsubscribe-post', 'sender', 'reply-to']);
@@ -159,6 +163,10 @@ export async function sendMessages(store: Store, ctx: SendContext, request: Send
     }
     // Parts every recipient shares (an attachment, an unpersonalised body) are held and stored once.
     items.push({ tenantId: ctx.tenantId, accountId: ctx.accountId, lane, mailFrom: from.address, recipients: [{ email: emails[i]! }], raw: splitter.split(raw), headerMessageId: messageIdHeader, source: 'api' });
+    const maxHeld = ctx.requestMessageBytes ?? DEFAULT_REQUEST_MESSAGE_BYTES;
+    if (splitter.heldBytes > maxHeld) {
+      throw invalid(`the messages of this request come to more than ${maxHeld} bytes after recipient ${i} (parts they share counted once); send fewer recipients per request`, [{ field: `/body/recipients/${i}`, message: 'the request is too large in all' }]);
+    }
   }
 
   try {

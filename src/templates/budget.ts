@@ -5,8 +5,8 @@ export interface RenderLimits {
   /** Milliseconds of rendering, summed over every recipient of the request. */
   renderTimeMs: number;
   /**
-   * Characters the renders may allocate (ranges, filters' results) and produce (every
-   * rendered part counts), summed over every recipient of the request.
+   * What the renders may allocate (a range's elements, a filter's result's characters),
+   * summed over every recipient of the request.
    */
   renderMemory: number;
 }
@@ -54,18 +54,15 @@ export class RenderBudget {
 
   /** liquidjs calls use(n) for what a range or a filter allocates, check(n) before one large allocation. */
   readonly memoryLimit = {
-    use: (count: number): void => this.charge(count),
+    use: (count: number): void => {
+      if (!(+count > 0)) return;
+      if (this.#used + +count > this.limits.renderMemory) this.#fail(this.#memoryMessage());
+      this.#used += +count;
+    },
     check: (count: number): void => {
       if (+count > 0 && this.#used + +count > this.limits.renderMemory) this.#fail(this.#memoryMessage());
     },
   };
-
-  /** Counts a rendered part's length against the memory budget. */
-  charge(count: number): void {
-    if (!(+count > 0)) return;
-    if (this.#used + +count > this.limits.renderMemory) this.#fail(this.#memoryMessage());
-    this.#used += +count;
-  }
 
   /** Runs one render with the clock running. */
   run<T>(render: () => T): T {
@@ -80,7 +77,7 @@ export class RenderBudget {
   }
 
   #memoryMessage(): string {
-    return `render memory limit exceeded: this request's templates may allocate and produce ${this.limits.renderMemory.toLocaleString('en')} characters in all`;
+    return `render memory limit exceeded: this request's templates may allocate ${this.limits.renderMemory.toLocaleString('en')} elements and characters in all`;
   }
 
   #fail(message: string): never {

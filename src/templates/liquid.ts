@@ -1,7 +1,7 @@
 import { Context, Liquid } from 'liquidjs';
 import type { FS, LiquidOptions, Template } from 'liquidjs';
 import { AppError } from '../core/errors.ts';
-import { RenderBudget } from './budget.ts';
+import type { RenderBudget } from './budget.ts';
 
 /** Which part of a template a piece of Liquid belongs to; names the field in errors. */
 export type TemplatePart = 'subject' | 'html' | 'text' | 'mjml';
@@ -104,15 +104,13 @@ export function parsePart(engine: Liquid, part: TemplatePart, source: string): T
   }
 }
 
-/** Renders one part within the request's budget; the output counts against its memory. */
+/** Renders one part within the request's budget. */
 export function renderPart(engine: Liquid, part: TemplatePart, tpl: Template[], vars: Record<string, unknown>, budget: RenderBudget): string {
   try {
-    const out = budget.run(() => {
+    return budget.run(() => {
       const ctx = new Context(vars, engine.options, { sync: true }, { renderLimit: budget.renderLimit as unknown as Context['renderLimit'], memoryLimit: budget.memoryLimit as unknown as Context['memoryLimit'], liquid: engine });
       return engine.renderSync(tpl, ctx) as string;
     });
-    budget.charge(out.length);
-    return out;
   } catch (err) {
     throw templateError(part, err, 'cannot render');
   }

@@ -111,12 +111,11 @@ export function renderMessage(compiled: CompiledTemplate, vars: Record<string, u
   return { subject, html, text };
 }
 
-/** The rendered HTML's text, when no text template could be derived: timed and counted like a render. */
+/** The rendered HTML's text, when no text template could be derived: timed like a render. */
 function convertPerMessage(html: string, budget: RenderBudget): string {
   try {
     const text = budget.run(() => htmlToText(html));
     budget.renderLimit.check(performance.now());
-    budget.charge(text.length);
     return text;
   } catch (err) {
     throw templateError('text', err, 'cannot render');

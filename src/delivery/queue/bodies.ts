@@ -65,6 +65,12 @@ function cutPoints(raw: Buffer): number[] {
  */
 export class BodySplitter {
   readonly #parts = new Map<string, Buffer>();
+  #held = 0;
+
+  /** Bytes the split messages hold in memory (and will take in the store): shared parts once. */
+  get heldBytes(): number {
+    return this.#held;
+  }
 
   split(raw: Buffer): SplitBody {
     const cuts = [0, ...cutPoints(raw), raw.length];
@@ -90,14 +96,20 @@ export class BodySplitter {
         // A copy of its own, so the rendered message it came from can be freed.
         part = Buffer.from(raw.subarray(from, to));
         this.#parts.set(hex, part);
+        this.#held += part.length;
       }
       mine.set(hex, part);
       entries.push(Buffer.from([REF]), digest);
       inlineFrom = to;
     }
-    if (mine.size === 0) return new SplitBody(raw, 0, mine, raw.length);
+    if (mine.size === 0) {
+      this.#held += raw.length;
+      return new SplitBody(raw, 0, mine, raw.length);
+    }
     flushInline(raw.length);
-    return new SplitBody(Buffer.concat(entries), 1, mine, raw.length);
+    const manifest = Buffer.concat(entries);
+    this.#held += manifest.length;
+    return new SplitBody(manifest, 1, mine, raw.length);
   }
 }
 
