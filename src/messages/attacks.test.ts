@@ -102,6 +102,20 @@ describeEachEngine('send API under attack', (get) => {
     assert.equal(after.status, 'paused');
     assert.match(after.note ?? '', /does not compile: .*no access to files/);
     assert.equal(await count(t.store), before);
+
+    // A campaign batch shares one render budget too: a template that spends it pauses the
+    // campaign with the reason instead of marking the rest of the list as errors.
+    const { createTemplate } = await import('../campaigns/templates.ts');
+    const costly = await createTemplate(t.store, operator, tenantId, { name: 'costly', subject: 's', text: '{% assign r = (1..400000) %}{{ r.size }}' });
+    for (const e of ['v2@customer.example', 'v3@customer.example']) await subscribe(t.store, operator, { tenantId, listId: list.id, email: e, status: 'subscribed', source: 'api' });
+    const c2 = await createCampaign(t.store, operator, tenantId, { name: 'costly', accountId, listId: list.id, templateId: costly.id, from });
+    await submitCampaign(t.store, operator, tenantId, c2.id);
+    await approveCampaign(t.store, { operator: 'approver', userId: 'us_approver', clientIp: '127.0.0.1', role: 'administrator' }, null, c2.id);
+    await new CampaignRunner(t.store, { nodeId: 'attack-test', publicUrl: 'http://127.0.0.1', renderLimits: { renderMemory: 1_000_000 } }).drain();
+    const paused = await getCampaign(t.store.db, tenantId, c2.id);
+    assert.equal(paused.status, 'paused');
+    assert.match(paused.note ?? '', /render memory limit exceeded: this request's templates/);
+    assert.equal(await count(t.store), before, 'the batch was not written');
   });
 
   test('render limits hold per request: recipients share one budget', async () => {
@@ -218,6 +232,19 @@ describeEachEngine('send API under attack', (get) => {
     await refused(await raw('{"from": '), '/body', /not valid JSON/);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.equal(await count(store), before);
+  });
+
+  test('a subscription form\'s sender must be one address on a sending domain of the tenant', async () => {
+    const t = get();
+    const tenantId = (await t.store.db.selectFrom('tenants').select('id').where('name', '=', 'Attacked').executeTakeFirstOrThrow()).id;
+    const login = await srv.fetch('/api/v1/auth/login', { method: 'POST', json: { username: 'attacked-operator', password: 'test-password-1' } });
+    const headers = { cookie: (login.headers.get('set-cookie') ?? '').split(';')[0]!, 'x-csrf-token': ((await login.json()) as { csrfToken: string }).csrfToken };
+    const list = (await (await srv.fetch(`/api/v1/tenants/${tenantId}/lists`, { method: 'POST', headers, json: { name: 'form list', doubleOptIn: true } })).json()) as { id: string };
+    const setFrom = (from: string) => srv.fetch(`/api/v1/tenants/${tenantId}/lists/${list.id}`, { method: 'PATCH', headers, json: { form: { enabled: true, accountId, from } } });
+    for (const bad of ['"@x.y"', '@x.y', 'news@', 'a@b.example, c@d.example', 'News <news@not-ours.example>']) await refused(await setFrom(bad), 'form.from', /form\.from/);
+    await refused(await setFrom('News <news@attacked.example.com>\r\nBcc: v@x.example'), '/body/form/from', /CR, LF or NUL/);
+    const ok = await setFrom('"理财中心" <news@attacked.example.com>');
+    assert.equal(ok.status, 200, await ok.text());
   });
 
   test('an over-long recipient link gets the recipient error page, not raw JSON', async () => {
