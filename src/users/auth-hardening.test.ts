@@ -162,6 +162,19 @@ describeEachEngine('console sign-in hardening', (get) => {
     for (const op of ['user.locked', 'user.login_locked', 'user.login_failed']) assert.ok(ops.includes(op), op);
   });
 
+  test('counts whose window and lock are over are pruned; current locks stay', async () => {
+    const { store } = get();
+    const { recordFailure } = await import('./throttle.ts');
+    const policy = { failures: 5, lockMinutes: 15, ipFailures: 30 };
+    const old = Date.now() - 60 * 60_000;
+    await store.db.insertInto('login_throttle').values(Array.from({ length: 50 }, (_, i) => ({ key: `u:sprayed${i}|203.0.113.9`, failures: 1, window_started_at: old, locked_until: null, updated_at: old }))).execute();
+    await store.db.insertInto('login_throttle').values({ key: 'u:held|203.0.113.9', failures: 0, window_started_at: old, locked_until: Date.now() + 60_000, updated_at: old }).execute();
+    for (let i = 0; i < 200; i++) await store.transaction((trx) => recordFailure(trx, 'pruner', `203.0.113.${i % 200}`, policy));
+    const left = (await store.db.selectFrom('login_throttle').select('key').where('key', 'like', 'u:sprayed%').execute()).length;
+    assert.equal(left, 0);
+    assert.ok(await store.db.selectFrom('login_throttle').select('key').where('key', '=', 'u:held|203.0.113.9').executeTakeFirst(), 'a lock still running stays');
+  });
+
   test('the session cookie is Secure for an https public URL or a TLS request, as configured', async () => {
     const { store, dataDir } = get();
     const cookieOf = async (overrides: Record<string, unknown>, headers: Record<string, string> = {}) => {

@@ -51,12 +51,22 @@ async function bump(trx: Tx, key: string, windowMs: number, now: number): Promis
   return { failures: Number(row.failures) };
 }
 
+// Every so many failures, counts whose window and lock are over are deleted, so names sprayed
+// from many addresses do not pile up rows.
+const PRUNE_EVERY = 200;
+let failuresSincePrune = 0;
+
 /**
  * Counts one failure of `username` from `ip`; returns true when it locked the pair now.
  * Runs in the caller's transaction, with the failure's operation-log entry.
  */
 export async function recordFailure(trx: Tx, username: string, ip: string, policy: ThrottlePolicy, now = Date.now()): Promise<boolean> {
   const windowMs = policy.lockMinutes * 60_000;
+  if (++failuresSincePrune >= PRUNE_EVERY) {
+    failuresSincePrune = 0;
+    await trx.deleteFrom('login_throttle').where('window_started_at', '<', now - windowMs)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)])).execute();
+  }
   await bump(trx, ipKey(ip), windowMs, now);
   const { failures } = await bump(trx, pairKey(username, ip), windowMs, now);
   if (failures < policy.failures) return false;
