@@ -10,11 +10,13 @@ import { createAccount, deleteAccount, getAccount, listAccounts, listQuotaAlerts
 
 const SendingType = Type.Union([Type.Literal('total'), Type.Literal('daily'), Type.Literal('monthly')]);
 const Quota = Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]);
+const QuotaBytes = Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'bytes accepted for delivery per period (message size × recipients); null: unlimited' });
 const CreateBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 64 }),
   password: Type.Optional(Password),
   sendingType: Type.Optional(SendingType),
   quota: Type.Optional(Quota),
+  quotaBytes: Type.Optional(QuotaBytes),
   allowIps: Type.Optional(Cidrs),
   maxConnections: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   messagesPerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
@@ -23,6 +25,7 @@ const CreateBody = Type.Object({
 const PatchBody = Type.Object({
   sendingType: Type.Optional(SendingType),
   quota: Type.Optional(Quota),
+  quotaBytes: Type.Optional(QuotaBytes),
   status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('held'), Type.Literal('disabled')])),
   allowIps: Type.Optional(Cidrs),
   maxConnections: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),

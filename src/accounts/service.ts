@@ -21,6 +21,9 @@ export interface SendingAccount {
   quota: number | null;
   used: number;
   remaining: number | null;
+  /** Bytes accepted for delivery in the period (message size × recipients), and their limit. */
+  quotaBytes: number | null;
+  usedBytes: number;
   periodKey: string | null;
   allowIps: string[];
   maxConnections: number;
@@ -33,7 +36,8 @@ export interface SendingAccount {
 function toAccount(r: SendingAccountTable): SendingAccount {
   return {
     id: r.id, tenantId: r.tenant_id, name: r.name, status: r.status, sendingType: r.sending_type,
-    quota: r.quota, used: r.used, remaining: r.quota === null ? null : Math.max(r.quota - r.used, 0), periodKey: r.period_key,
+    quota: r.quota, used: r.used, remaining: r.quota === null ? null : Math.max(r.quota - r.used, 0),
+    quotaBytes: r.quota_bytes, usedBytes: Number(r.used_bytes ?? 0), periodKey: r.period_key,
     allowIps: JSON.parse(r.allow_ips) as string[], maxConnections: r.max_connections, messagesPerMinute: r.messages_per_minute,
     tracking: r.tracking === 1, hasPassword: r.password_hash !== null, createdAt: new Date(r.created_at).toISOString(),
   };
@@ -67,10 +71,10 @@ function ipMatches(ip: string, cidrs: string[]): boolean {
   });
 }
 
-function requireQuota(value: unknown): number | null {
+function requireQuota(value: unknown, field = 'quota', unit = 'messages'): number | null {
   if (value === null) return null;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1e15) {
-    throw invalid('quota must be a whole number of messages (0 or more), or null for unlimited', [{ field: 'quota', message: 'whole number ≥ 0 or null' }]);
+    throw invalid(`${field} must be a whole number of ${unit} (0 or more), or null for unlimited`, [{ field, message: 'whole number ≥ 0 or null' }]);
   }
   return value;
 }
@@ -93,6 +97,7 @@ export interface CreateAccountInput {
   password?: unknown;
   sendingType?: unknown;
   quota?: unknown;
+  quotaBytes?: unknown;
   allowIps?: unknown;
   maxConnections?: unknown;
   messagesPerMinute?: unknown;
@@ -104,6 +109,7 @@ export async function createAccount(store: Store, actor: Actor, input: CreateAcc
   const password = input.password === undefined || input.password === null ? null : requirePassword(input.password);
   const sendingType: SendingType = input.sendingType === undefined ? 'total' : requireOneOf('sendingType', input.sendingType, SENDING_TYPES);
   const quota = input.quota === undefined ? null : requireQuota(input.quota);
+  const quotaBytes = input.quotaBytes === undefined ? null : requireQuota(input.quotaBytes, 'quotaBytes', 'bytes');
   const allowIps = input.allowIps === undefined ? [] : parseCidrs(input.allowIps);
   const maxConnections = input.maxConnections === undefined ? 20 : requirePositiveInt('maxConnections', input.maxConnections, 1000);
   const messagesPerMinute = input.messagesPerMinute === undefined ? 600_000 : requirePositiveInt('messagesPerMinute', input.messagesPerMinute, 10_000_000);
@@ -120,7 +126,7 @@ export async function createAccount(store: Store, actor: Actor, input: CreateAcc
     const now = Date.now();
     const row: SendingAccountTable = {
       id: newId('ac', now), tenant_id: tenant.id, name, name_key: name.toLowerCase(), password_hash: passwordHash,
-      sending_type: sendingType, quota, used: 0, period_key: periodKey(sendingType, now), alert_level: 0, status: 'active',
+      sending_type: sendingType, quota, used: 0, quota_bytes: quotaBytes, used_bytes: 0, period_key: periodKey(sendingType, now), alert_level: 0, status: 'active',
       allow_ips: JSON.stringify(allowIps), max_connections: maxConnections, messages_per_minute: messagesPerMinute,
       tracking: input.tracking === false ? 0 : 1, created_at: now, updated_at: now,
     };
@@ -128,7 +134,7 @@ export async function createAccount(store: Store, actor: Actor, input: CreateAcc
     await recordOperation(trx, actor, {
       operation: 'account.create', objectType: 'account', objectId: row.id, tenantId: tenant.id,
       description: `created sending account ${name} for tenant ${tenant.name}`,
-      details: { name, sendingType, quota, allowIps, maxConnections, messagesPerMinute, password: password ? 'set' : null },
+      details: { name, sendingType, quota, quotaBytes, allowIps, maxConnections, messagesPerMinute, password: password ? 'set' : null },
     });
     return toAccount(row);
   });
@@ -161,6 +167,7 @@ export async function resolveAccount(db: Executor, tenantId: string, idOrName: s
 export interface UpdateAccountInput {
   sendingType?: unknown;
   quota?: unknown;
+  quotaBytes?: unknown;
   status?: unknown;
   allowIps?: unknown;
   maxConnections?: unknown;
@@ -172,6 +179,7 @@ export async function updateAccount(store: Store, actor: Actor, id: string, patc
   const changes: Partial<SendingAccountTable> = {};
   if (patch.sendingType !== undefined) changes.sending_type = requireOneOf('sendingType', patch.sendingType, SENDING_TYPES);
   if (patch.quota !== undefined) changes.quota = requireQuota(patch.quota);
+  if (patch.quotaBytes !== undefined) changes.quota_bytes = requireQuota(patch.quotaBytes, 'quotaBytes', 'bytes');
   if (patch.status !== undefined) changes.status = requireOneOf('status', patch.status, ACCOUNT_STATUSES);
   if (patch.allowIps !== undefined) changes.allow_ips = JSON.stringify(parseCidrs(patch.allowIps));
   if (patch.maxConnections !== undefined) changes.max_connections = requirePositiveInt('maxConnections', patch.maxConnections, 1000);
@@ -186,6 +194,7 @@ export async function updateAccount(store: Store, actor: Actor, id: string, patc
     if (changes.sending_type && changes.sending_type !== current.sending_type) {
       changes.period_key = periodKey(changes.sending_type, now);
       changes.used = 0;
+      changes.used_bytes = 0;
     }
     // A raised quota clears alerts the new headroom makes untrue.
     const quota = changes.quota !== undefined ? changes.quota : current.quota;
@@ -238,29 +247,36 @@ export async function accountsForClientIp(store: Store, ip: string): Promise<Sen
 export type QuotaReservation = { ok: true; used: number; quota: number | null } | { ok: false; reason: 'quota_exceeded' | 'held' | 'disabled'; message: string };
 
 /**
- * Counts `count` messages against the account's quota, atomically, or refuses. Renews the
- * counter when a daily/monthly period has turned, and raises the 90% and 100% alerts once each.
+ * Counts `count` messages and `bytes` bytes against the account's quotas, atomically, or
+ * refuses. Renews the counters when a daily/monthly period has turned, and raises the 90% and
+ * 100% alerts (of the message quota) once each.
  */
-export async function reserveQuota(trx: Tx, accountId: string, count: number, now = Date.now()): Promise<QuotaReservation> {
+export async function reserveQuota(trx: Tx, accountId: string, count: number, now = Date.now(), bytes = 0): Promise<QuotaReservation> {
   const r = await trx.selectFrom('sending_accounts').selectAll().where('id', '=', accountId).executeTakeFirst();
   if (!r || r.status === 'deleted' || r.status === 'disabled') return { ok: false, reason: 'disabled', message: 'the sending account is disabled' };
   if (r.status === 'held') return { ok: false, reason: 'held', message: 'sending is held for this account by an administrator' };
   const period = periodKey(r.sending_type, now);
   let used = r.used;
+  let usedBytes = Number(r.used_bytes ?? 0);
   let level = r.alert_level;
   if (period !== r.period_key) {
     used = 0;
+    usedBytes = 0;
     level = 0;
   }
+  const per = r.sending_type === 'total' ? '' : `${r.sending_type} `;
   if (r.quota !== null && used + count > r.quota) {
-    return { ok: false, reason: 'quota_exceeded', message: `quota exhausted: ${used} of ${r.quota} ${r.sending_type === 'total' ? '' : `${r.sending_type} `}messages used` };
+    return { ok: false, reason: 'quota_exceeded', message: `quota exhausted: ${used} of ${r.quota} ${per}messages used` };
+  }
+  if (r.quota_bytes !== null && usedBytes + bytes > r.quota_bytes) {
+    return { ok: false, reason: 'quota_exceeded', message: `byte quota exhausted: ${usedBytes} of ${r.quota_bytes} ${per}bytes used, ${bytes} more asked for` };
   }
   const newUsed = used + count;
   const newLevel = Math.max(level, alertLevel(newUsed, r.quota));
   // The guard on `used` makes concurrent reservations on PostgreSQL safe: a lost race retries.
-  const res = await trx.updateTable('sending_accounts').set({ used: newUsed, period_key: period, alert_level: newLevel, updated_at: now })
-    .where('id', '=', accountId).where('used', '=', r.used).executeTakeFirst();
-  if (Number(res.numUpdatedRows) !== 1) return reserveQuota(trx, accountId, count, now);
+  const res = await trx.updateTable('sending_accounts').set({ used: newUsed, used_bytes: usedBytes + bytes, period_key: period, alert_level: newLevel, updated_at: now })
+    .where('id', '=', accountId).where('used', '=', r.used).where('used_bytes', '=', r.used_bytes).executeTakeFirst();
+  if (Number(res.numUpdatedRows) !== 1) return reserveQuota(trx, accountId, count, now, bytes);
   if (newLevel > level && r.quota !== null) {
     await trx.insertInto('quota_alerts').values({ tenant_id: r.tenant_id, account_id: r.id, level: newLevel, used: newUsed, quota: r.quota, period_key: period, at: now }).execute();
   }

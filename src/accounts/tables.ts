@@ -12,6 +12,9 @@ export interface SendingAccountTable {
   /** Purchased messages (recipients); null means unlimited. */
   quota: number | null;
   used: number;
+  /** Bytes the account may have accepted for delivery in the period (size × recipients); null: unlimited. */
+  quota_bytes: number | null;
+  used_bytes: number;
   /** The period `used` counts for (YYYY-MM-DD or YYYY-MM), null for total quotas. */
   period_key: string | null;
   /** Highest quota alert raised in the current period: 0, 90 or 100. */

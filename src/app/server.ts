@@ -15,6 +15,7 @@ import { startDelivery } from '../delivery/index.ts';
 import { submissionCertificate } from '../delivery/submission/tls.ts';
 import { queuedMailFromDomain } from '../delivery/queue/domain-usage.ts';
 import { registerDomainUsageCheck } from '../domains/service.ts';
+import { secureDataDir } from './data-dir.ts';
 import { createLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 
@@ -39,17 +40,24 @@ export interface RunningServer {
  * → HTTP. Shutdown runs the other way: stop taking new work first, then let the sender finish
  * or return what is in flight, then close the store.
  */
-export async function startServer(config: FanoutConfig, logger: Logger = createLogger(config)): Promise<RunningServer> {
+export interface StartOptions {
+  /** Where the first administrator's one-time password goes: the console (stdout), never the logs. */
+  announce?: (text: string) => void;
+}
+
+export async function startServer(config: FanoutConfig, logger: Logger = createLogger(config), options: StartOptions = {}): Promise<RunningServer> {
   setQuotaTimezone(config.timezone);
-  const store = Store.open({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  secureDataDir(config.dataDir);
+  const store = Store.open({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, secretKey: config.security.encryptionKey, secretKeyFile: config.security.encryptionKeyFile });
   const applied = await store.migrate();
   if (applied.length) logger.info({ applied }, 'store migrated');
   const secret = await getPlatformSecret(store);
 
   const admin = await bootstrapAdministrator(store, { operator: 'system', clientIp: 'local', role: 'system' });
   if (admin) {
-    // Printed once, on the console only: it is not in the logs.
-    process.stdout.write(`\nFirst start: administrator "${admin.username}" created with the one-time password\n\n    ${admin.password}\n\nLog in and change it.\n\n`);
+    // Printed once, on the console only: it is not in the logs. It must be changed at first sign-in.
+    const announce = options.announce ?? ((text: string) => process.stdout.write(text));
+    announce(`\nFirst start: administrator "${admin.username}" created with the one-time password\n\n    ${admin.password}\n\nSign in and change it: until then the session can do nothing else.\n\n`);
   }
 
   const components: Component[] = [];
@@ -74,7 +82,7 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
       if (delivery.submission) logger.info({ port: delivery.submission.port }, 'SMTP submission listening');
     }
     if (roles.has('sender')) {
-      const runner = new CampaignRunner(store, { nodeId, publicUrl: config.http.publicUrl, logger });
+      const runner = new CampaignRunner(store, { nodeId, publicUrl: config.http.publicUrl, renderLimits: config.templates, requestMessageBytes: config.templates.requestMessageBytes, logger });
       runner.start();
       components.push({ name: 'campaigns', stop: () => runner.stop() });
     }
@@ -86,7 +94,7 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
       components.push({ name: 'bounce listener', stop: () => bounce.close() });
     }
     if (roles.has('http')) {
-      http = await buildHttpApp({ store, config }, routeModules, {}, publicRouteModules);
+      http = await buildHttpApp({ store, config, logger }, routeModules, {}, publicRouteModules);
       await http.listen({ host: config.http.host, port: config.http.port });
       const app = http;
       components.push({ name: 'http', stop: () => app.close() });

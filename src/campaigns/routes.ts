@@ -6,25 +6,26 @@ import { invalid, notFound } from '../core/errors.ts';
 import type { RouteModule } from '../http/app.ts';
 import { actorOf, requireRole, tenantScope } from '../http/auth.ts';
 import type { Principal } from '../http/auth.ts';
-import { closed, IdParams } from '../http/schemas.ts';
+import { closed, HeaderText, IdParams, Vars } from '../http/schemas.ts';
+import { TEMPLATE_MAX_CHARS, TEMPLATE_MAX_MARKUP } from '../templates/liquid.ts';
 import { sendMessages } from '../messages/service.ts';
 import { suppressionCheck } from '../bounces/suppressions.ts';
 import { approveCampaign, cancelCampaign, createCampaign, getCampaign, listCampaigns, pauseCampaign, rejectCampaign, resumeCampaign, submitCampaign } from './service.ts';
 import { createTemplate, getTemplate, getTemplateRow, listTemplates, previewStoredTemplate, updateTemplate } from './templates.ts';
 
 const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, closed);
+const Part = Type.Optional(Type.String({ maxLength: TEMPLATE_MAX_CHARS, description: `at most ${TEMPLATE_MAX_CHARS.toLocaleString('en')} characters and ${TEMPLATE_MAX_MARKUP.toLocaleString('en')} Liquid tags and outputs` }));
 const TemplateBody = Type.Object({
   tenantId: Type.Optional(Type.String({ maxLength: 64, description: 'administrators: the tenant; operators use their own' })),
   name: Type.String({ minLength: 1, maxLength: 200 }),
-  subject: Type.String({ minLength: 1, maxLength: 2000 }),
-  html: Type.Optional(Type.String({ maxLength: 5_000_000 })),
-  text: Type.Optional(Type.String({ maxLength: 5_000_000 })),
-  mjml: Type.Optional(Type.String({ maxLength: 5_000_000 })),
+  subject: HeaderText({ minLength: 1, maxLength: 2000 }),
+  html: Part,
+  text: Part,
+  mjml: Part,
 }, closed);
-const Vars = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown());
-const PreviewBody = Type.Object({ vars: Type.Optional(Vars) }, closed);
+const PreviewBody = Type.Object({ vars: Type.Optional(Vars('sample variables')) }, closed);
 const TestSendBody = Type.Object({
-  accountId: Type.String({ maxLength: 64 }), from: Type.String({ maxLength: 320 }), to: Type.String({ maxLength: 254 }), vars: Type.Optional(Vars),
+  accountId: Type.String({ maxLength: 64 }), from: HeaderText({ maxLength: 320 }), to: Type.String({ maxLength: 254 }), vars: Type.Optional(Vars('sample variables')),
 }, closed);
 const CampaignBody = Type.Object({
   tenantId: Type.Optional(Type.String({ maxLength: 64 })),
@@ -32,8 +33,8 @@ const CampaignBody = Type.Object({
   accountId: Type.String({ maxLength: 64 }),
   listId: Type.String({ maxLength: 64 }),
   templateId: Type.String({ maxLength: 64 }),
-  from: Type.String({ minLength: 3, maxLength: 320 }),
-  filter: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
+  from: HeaderText({ minLength: 3, maxLength: 320 }),
+  filter: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String({ maxLength: 1000 }), Type.Number(), Type.Boolean()]), { maxProperties: 50, propertyNames: { maxLength: 100 } })),
   scheduledAt: Type.Optional(Type.String({ maxLength: 40, description: 'local time in `timezone` (2026-12-01T09:00) or an ISO instant with offset' })),
   timezone: Type.Optional(Type.String({ maxLength: 64, description: 'IANA time zone, default UTC' })),
   tracking: Type.Optional(Type.Boolean()),
@@ -70,13 +71,13 @@ export const campaignRoutes: RouteModule = (app, { store, config }) => {
     return updateTemplate(store, actorOf(req), t.tenant_id, t.id, input);
   });
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof PreviewBody> }>('/templates/:id/preview', { schema: { tags: ['templates'], summary: 'Render with sample data; a missing variable is a 400 naming it', params: IdParams, body: PreviewBody } }, async (req) =>
-    previewStoredTemplate(store.db, reader(req), req.params.id, req.body.vars ?? {}));
+    previewStoredTemplate(store.db, reader(req), req.params.id, req.body.vars ?? {}, config.templates));
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof TestSendBody> }>('/templates/:id/test-send', { schema: { tags: ['templates'], summary: 'Send the template to one address', params: IdParams, body: TestSendBody } }, async (req, reply) => {
     const p = requireRole(req, WRITERS);
     const t = await getTemplateRow(store.db, tenantScope(p), req.params.id);
     const account = await getAccount(store.db, req.body.accountId);
     if (account.tenantId !== t.tenant_id) throw invalid('accountId is not a sending account of the template\'s tenant', [{ field: '/body/accountId', message: 'unknown account' }]);
-    const { response } = await sendMessages(store, { tenantId: t.tenant_id, accountId: account.id, actor: actorOf(req), maxMessageBytes: config.smtp.maxMessageBytes, suppression: suppressionCheck }, {
+    const { response } = await sendMessages(store, { tenantId: t.tenant_id, accountId: account.id, actor: actorOf(req), maxMessageBytes: config.smtp.maxMessageBytes, suppression: suppressionCheck, renderLimits: config.templates, requestMessageBytes: config.templates.requestMessageBytes }, {
       from: req.body.from, subject: `[TEST] ${t.subject}`, html: t.html ?? undefined, text: t.text ?? undefined, mjml: t.mjml ?? undefined,
       stream: 'transactional', recipients: [{ email: req.body.to, vars: req.body.vars ?? {} }],
     });

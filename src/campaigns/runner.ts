@@ -7,8 +7,9 @@ import { newMessageIdHeader, parseFrom } from '../messages/compose.ts';
 import { suppressionCheck } from '../bounces/suppressions.ts';
 import type { Store } from '../store/store.ts';
 import { memberPage } from '../subscribers/subscribers.ts';
-import { buildMime, compileTemplate, renderMessage } from '../templates/render.ts';
-import type { CompiledTemplate } from '../templates/render.ts';
+import { BodySplitter } from '../delivery/queue/bodies.ts';
+import { buildMime, compileTemplate, RenderBudget, renderMessage } from '../templates/render.ts';
+import type { CompiledTemplate, RenderLimits } from '../templates/render.ts';
 import { unsubscribeHeaders } from '../tracking/headers.ts';
 import { addTracking, unsubscribeTargets } from '../tracking/links-signed.ts';
 import { findSendingDomain } from '../domains/service.ts';
@@ -20,6 +21,10 @@ export interface CampaignRunnerOptions {
   batchSize?: number;
   pollMs?: number;
   leaseMs?: number;
+  /** What rendering one batch may cost, in all (config `templates`). */
+  renderLimits?: Partial<RenderLimits>;
+  /** Bytes one batch's messages may hold, shared parts once (config `templates.requestMessageBytes`). */
+  requestMessageBytes?: number;
   logger?: Logger;
 }
 
@@ -38,7 +43,8 @@ function matches(attributes: Record<string, unknown>, filter: Record<string, unk
  */
 export class CampaignRunner {
   readonly #store: Store;
-  readonly #opts: Required<Omit<CampaignRunnerOptions, 'logger'>> & { logger?: Logger };
+  readonly #opts: Required<Omit<CampaignRunnerOptions, 'logger' | 'renderLimits'>> & { logger?: Logger; renderLimits?: Partial<RenderLimits> };
+
   readonly #templates = new Map<string, { updatedAt: number; compiled: CompiledTemplate }>();
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
@@ -46,7 +52,7 @@ export class CampaignRunner {
 
   constructor(store: Store, options: CampaignRunnerOptions) {
     this.#store = store;
-    this.#opts = { batchSize: 500, pollMs: 1000, leaseMs: 60_000, ...options };
+    this.#opts = { batchSize: 500, pollMs: 1000, leaseMs: 60_000, requestMessageBytes: 128 * 1024 * 1024, ...options };
   }
 
   start(): void {
@@ -151,13 +157,24 @@ export class CampaignRunner {
     const still = await db.selectFrom('list_members as m').innerJoin('subscribers as s', 's.id', 'm.subscriber_id')
       .select(['s.id', 's.name', 's.attributes']).where('m.list_id', '=', c.list_id).where('m.status', '=', 'subscribed').where('m.subscriber_id', 'in', ids).execute();
     const current = new Map(still.map((s) => [Number(s.id), s]));
-    const compiled = await this.#template(c);
+    let compiled: CompiledTemplate;
+    try {
+      compiled = await this.#template(c);
+    } catch (err) {
+      // A stored template that no longer compiles (saved by an older version, say) stops the
+      // campaign with the reason, rather than failing every poll.
+      if (err instanceof AppError) return this.#pause(c, now, `paused: the template does not compile: ${err.message}`);
+      throw err;
+    }
     const secret = await getPlatformSecret(this.#store);
     const base = this.#opts.publicUrl.replace(/\/$/, '');
     const from = parseFrom(c.from_address);
     const returnPathDomain = (await findSendingDomain(db, from.domain))?.returnPathDomain ?? null;
     const items: EnqueueItem[] = [];
     const plan: { subscriberId: number; state: string; item: number | null }[] = [];
+    // One render budget for the batch; parts the batch's messages share are held and stored once.
+    const budget = new RenderBudget(this.#opts.renderLimits);
+    const splitter = new BodySplitter();
     for (const r of batch) {
       const s = current.get(Number(r.subscriber_id));
       if (!s) {
@@ -167,9 +184,12 @@ export class CampaignRunner {
       const vars = { ...(JSON.parse(s.attributes) as Record<string, unknown>), email: r.email, name: s.name ?? '' };
       let rendered;
       try {
-        rendered = renderMessage(compiled, vars);
+        rendered = renderMessage(compiled, vars, budget);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
+        // A template too costly for the budget would fail for everyone after it: the campaign
+        // stops for its author to fix, instead of marking the rest of the list as errors.
+        if (budget.exhausted) return this.#pause(c, now, `paused: ${err.message}`);
         plan.push({ subscriberId: r.subscriber_id, state: 'render_error', item: null });
         continue;
       }
@@ -182,7 +202,8 @@ export class CampaignRunner {
         headers: { ...unsubscribeHeaders(unsubscribeTargets(base, secret, ref, returnPathDomain)), 'X-Fanout-Campaign': c.id },
       });
       plan.push({ subscriberId: r.subscriber_id, state: 'queued', item: items.length });
-      items.push({ tenantId: c.tenant_id, accountId: c.account_id, lane: 'bulk', mailFrom: from.address, recipients: [{ email: r.email }], raw, headerMessageId: messageRef, source: 'campaign' });
+      items.push({ tenantId: c.tenant_id, accountId: c.account_id, lane: 'bulk', mailFrom: from.address, recipients: [{ email: r.email }], raw: splitter.split(raw), headerMessageId: messageRef, source: 'campaign' });
+      if (splitter.heldBytes > this.#opts.requestMessageBytes) return this.#pause(c, now, `paused: one batch of this campaign's messages comes to more than ${this.#opts.requestMessageBytes} bytes; lower the batch size`);
     }
 
     const last = batch[batch.length - 1]!.subscriber_id;
@@ -208,13 +229,15 @@ export class CampaignRunner {
       });
     } catch (err) {
       if (err instanceof StopBatch) return false;
-      if (err instanceof QuotaStop) {
-        await db.updateTable('campaigns').set({ status: 'paused', note: `paused: ${err.message}`, lease_owner: null, lease_expires_at: null, updated_at: now }).where('id', '=', c.id).where('status', '=', 'running').execute();
-        this.#opts.logger?.warn({ campaign: c.id }, 'campaign paused: quota exhausted');
-        return true;
-      }
+      if (err instanceof QuotaStop) return this.#pause(c, now, `paused: ${err.message}`);
       throw err;
     }
+    return true;
+  }
+
+  async #pause(c: CampaignTable, now: number, note: string): Promise<boolean> {
+    await this.#store.db.updateTable('campaigns').set({ status: 'paused', note, lease_owner: null, lease_expires_at: null, updated_at: now }).where('id', '=', c.id).where('status', '=', 'running').execute();
+    this.#opts.logger?.warn({ campaign: c.id, note }, 'campaign paused');
     return true;
   }
 }

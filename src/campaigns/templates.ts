@@ -4,8 +4,8 @@ import { invalid, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { requireName } from '../core/validate.ts';
 import type { Executor, Store } from '../store/store.ts';
-import { compileTemplate, previewTemplate } from '../templates/render.ts';
-import type { RenderedMessage } from '../templates/render.ts';
+import { compileTemplate, previewTemplate, RenderBudget } from '../templates/render.ts';
+import type { RenderedMessage, RenderLimits } from '../templates/render.ts';
 import type { TemplateTable } from './tables.ts';
 
 export interface TemplateInput {
@@ -81,8 +81,8 @@ export async function listTemplates(db: Executor, tenantId: string | null): Prom
 }
 
 /** Renders the stored template with sample data; a missing variable is a 400 naming it. */
-export async function previewStoredTemplate(db: Executor, tenantId: string | null, id: string, sample: Record<string, unknown>): Promise<RenderedMessage> {
+export async function previewStoredTemplate(db: Executor, tenantId: string | null, id: string, sample: Record<string, unknown>, limits?: Partial<RenderLimits>): Promise<RenderedMessage> {
   const t = await getTemplateRow(db, tenantId, id);
   if (typeof sample !== 'object' || sample === null || Array.isArray(sample)) throw invalid('sample data must be an object', [{ field: '/body/vars', message: 'object' }]);
-  return previewTemplate({ subject: t.subject, html: t.html, text: t.text, mjml: t.mjml }, sample);
+  return previewTemplate({ subject: t.subject, html: t.html, text: t.text, mjml: t.mjml }, sample, new RenderBudget(limits));
 }

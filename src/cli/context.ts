@@ -30,7 +30,7 @@ export function cliActor(): Actor {
 export async function withContext<T>(globals: GlobalOptions, fn: (ctx: CliContext) => Promise<T>): Promise<T> {
   const config = loadConfig({ file: globals.config ?? null });
   setQuotaTimezone(config.timezone);
-  const store = Store.open({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const store = Store.open({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, secretKey: config.security.encryptionKey, secretKeyFile: config.security.encryptionKeyFile });
   try {
     await store.migrate();
     return await fn({ config, store, actor: cliActor() });

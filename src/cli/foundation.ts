@@ -5,7 +5,8 @@ import { createAccount, deleteAccount, listAccounts, resolveAccount, setAccountP
 import { verifyOperationLog } from '../audit/log.ts';
 import { listOperations } from '../audit/queries.ts';
 import { createTenant, listTenants, resolveTenant } from '../tenants/service.ts';
-import { createUser, disableTotp, getUser, listUsers, setUserPassword, updateUser } from '../users/service.ts';
+import { createUser, getUser, listUsers, setUserPassword, updateUser } from '../users/service.ts';
+import { disableTotp } from '../users/totp.ts';
 import { printTable, withContext } from './context.ts';
 import type { GlobalOptions } from './context.ts';
 

@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, printableConfig } from '../config/load.ts';
 import { AppError } from '../core/errors.ts';
+import { SecretKeyError } from '../core/secret-box.ts';
 import type { Role } from '../app/server.ts';
 import { withContext } from './context.ts';
 import type { GlobalOptions } from './context.ts';
 import { registerFoundationCommands } from './foundation.ts';
+import { registerSecretCommands } from './secrets.ts';
 import { registerDomainCommands } from '../domains/cli.ts';
 import { registerBounceCommands } from '../bounces/cli.ts';
 import { registerSubscriberCommands } from '../subscribers/cli.ts';
@@ -38,6 +40,7 @@ program.command('config').description('print the effective configuration (secret
 });
 
 registerFoundationCommands(program);
+registerSecretCommands(program);
 registerDomainCommands(program);
 registerBounceCommands(program);
 registerSubscriberCommands(program);
@@ -47,7 +50,7 @@ try {
 } catch (err) {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? 0 : 2;
-  } else if (err instanceof AppError || err instanceof ConfigError) {
+  } else if (err instanceof AppError || err instanceof ConfigError || err instanceof SecretKeyError) {
     console.error(`fanout: ${err.message}${err instanceof AppError && err.problems.length ? `\n${err.problems.map((p) => `  ${p.field}: ${p.message}`).join('\n')}` : ''}`);
     process.exitCode = 1;
   } else {

@@ -46,6 +46,9 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.FANOUT_SMTP_HOSTNAME) section('smtp').hostname = env.FANOUT_SMTP_HOSTNAME;
   if (env.FANOUT_BOUNCE_PORT) section('bounce').port = intFromEnv('FANOUT_BOUNCE_PORT', env.FANOUT_BOUNCE_PORT);
   if (env.FANOUT_ROUTES) section('delivery').routes = parseRoutes(env.FANOUT_ROUTES);
+  if (env.FANOUT_SECRET_KEY) section('security').encryptionKey = env.FANOUT_SECRET_KEY;
+  if (env.FANOUT_SECRET_KEY_FILE) section('security').encryptionKeyFile = env.FANOUT_SECRET_KEY_FILE;
+  if (env.FANOUT_SECURE_COOKIES) section('security').secureCookies = env.FANOUT_SECURE_COOKIES === 'auto' ? 'auto' : /^(1|true|yes|on)$/i.test(env.FANOUT_SECURE_COOKIES);
   return out;
 }
 
@@ -100,13 +103,15 @@ export function loadConfig(options: LoadOptions = {}): FanoutConfig {
   }
   const config = withDefaults as FanoutConfig;
   config.dataDir = path.resolve(config.dataDir);
+  if (config.security.encryptionKeyFile) config.security.encryptionKeyFile = path.resolve(config.security.encryptionKeyFile);
   for (const [domain, target] of Object.entries(config.delivery.routes)) parseRoutes(`${domain}=${target}`);
   return config;
 }
 
-/** The configuration as `fanout config` prints it: secrets in URLs masked. */
+/** The configuration as `fanout config` prints it: secrets in URLs and secret keys masked. */
 export function printableConfig(config: FanoutConfig): FanoutConfig {
   const copy = structuredClone(config);
+  if (copy.security.encryptionKey) copy.security.encryptionKey = '***';
   if (copy.databaseUrl) {
     try {
       const u = new URL(copy.databaseUrl);

@@ -43,10 +43,40 @@ export const BounceListenerConfigSchema = Type.Object({
 
 export const SecurityConfigSchema = Type.Object({
   sessionHours: Type.Number({ minimum: 0.05, default: 12 }),
+  /** Failed sign-ins of one user name from one client address before that pair is locked. */
   loginLockoutFailures: Type.Integer({ minimum: 1, default: 5 }),
+  /** How long a lock lasts, and the window failures are counted in. */
   loginLockoutMinutes: Type.Integer({ minimum: 1, default: 15 }),
-  /** Cookies marked Secure; switch on behind HTTPS. */
-  secureCookies: Type.Boolean({ default: false }),
+  /** Failed sign-ins from one client address (any user names) before it must wait. */
+  loginIpFailures: Type.Integer({ minimum: 1, default: 30 }),
+  /**
+   * The session cookie's Secure flag: "auto" sets it when the public URL is https or the
+   * request came over TLS (directly, or through a trusted proxy's X-Forwarded-Proto).
+   */
+  secureCookies: Type.Union([Type.Boolean(), Type.Literal('auto')], { default: 'auto' }),
+  /**
+   * The secret key file (AES-256-GCM keys, one a line, the current first) that seals DKIM
+   * keys, TOTP secrets and the platform secret; default `<dataDir>/secret.key`, made on first
+   * start. FANOUT_SECRET_KEY, when set, wins.
+   */
+  encryptionKeyFile: Type.Union([Type.String(), Type.Null()], { default: null }),
+  /** Keys given directly (FANOUT_SECRET_KEY: base64, comma-separated, current first). */
+  encryptionKey: Type.Union([Type.String(), Type.Null()], { default: null }),
+}, { ...closed, default: {} });
+
+/**
+ * What rendering templates may cost per request (an API call, a preview, a campaign batch),
+ * summed over all its recipients.
+ */
+export const TemplatesConfigSchema = Type.Object({
+  renderTimeMs: Type.Integer({ minimum: 10, default: 2_000 }),
+  /** Range elements and filter results' characters the renders may allocate, in all. */
+  renderMemory: Type.Integer({ minimum: 100_000, default: 64_000_000 }),
+  /**
+   * Bytes one request's (or campaign batch's) rendered messages may hold in all, a part they
+   * share (an attachment, an unpersonalised body) counted once.
+   */
+  requestMessageBytes: Type.Integer({ minimum: 1_000_000, default: 128 * 1024 * 1024 }),
 }, { ...closed, default: {} });
 
 /** What the DNS records a sending domain must publish point at. */
@@ -71,6 +101,7 @@ export const ConfigSchema = Type.Object({
   smtp: SubmissionConfigSchema,
   bounce: BounceListenerConfigSchema,
   security: SecurityConfigSchema,
+  templates: TemplatesConfigSchema,
   delivery: DeliveryConfigSchema,
   domains: DomainRecordsConfigSchema,
 }, { ...closed, default: {} });

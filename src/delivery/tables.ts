@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 export type Lane = 'transactional' | 'bulk';
 
@@ -12,8 +12,14 @@ export interface DeliveryMessageTable {
   mail_from: string;
   /** Domain of mail_from, lower-cased: selects the DKIM key and the return-path domain. */
   from_domain: string;
-  /** The RFC 5322 message with the Received and Message-ID headers already added. */
+  /**
+   * The RFC 5322 message with the Received and Message-ID headers already added (body_format
+   * 0), or a manifest naming parts in delivery_parts (1). Read it with queue/bodies.ts#loadBodies.
+   */
   body: Buffer;
+  /** 0 by default, so writers that store raw bodies need not name it. */
+  body_format: ColumnType<number, number | undefined, number>;
+  /** Size of the message as sent, whichever way it is stored. */
   size: number;
   /** The Message-ID header value, for support look-ups. */
   header_message_id: string | null;
@@ -82,8 +88,19 @@ export interface DeliveryPauseTable {
   operator: string;
 }
 
+/** A part of message bodies (an attachment, an unpersonalised text), stored once per tenant. */
+export interface DeliveryPartTable {
+  tenant_id: string;
+  /** Hex SHA-256 of the content. */
+  hash: string;
+  size: number;
+  content: Buffer;
+  created_at: number;
+}
+
 export interface DeliveryTables {
   delivery_messages: DeliveryMessageTable;
+  delivery_parts: DeliveryPartTable;
   delivery_recipients: DeliveryRecipientTable;
   delivery_events: DeliveryEventTable;
   delivery_pauses: DeliveryPauseTable;

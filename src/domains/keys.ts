@@ -1,6 +1,7 @@
 import type { Actor } from '../audit/log.ts';
 import { recordOperation } from '../audit/log.ts';
 import { conflict } from '../core/errors.ts';
+import { DKIM_PRIVATE_KEY, seal } from '../core/sealed-fields.ts';
 import { newId } from '../core/ids.ts';
 import type { Store, Tx } from '../store/store.ts';
 import { freeSelector, generateDkimKeyPair, publicKeyFingerprint } from './dkim.ts';
@@ -20,8 +21,10 @@ export interface RotationResult {
   activated: boolean;
 }
 
-function keyRow(domainId: string, selector: string, pair: { privateKeyPem: string; publicKey: string }, now: number, active: boolean): DkimKeyTable {
-  return { id: newId('dk', now), domain_id: domainId, selector, algorithm: 'rsa-sha256', private_key_pem: pair.privateKeyPem, public_key: pair.publicKey, active: active ? 1 : 0, created_at: now, retired_at: null };
+/** A key row; the private key is sealed with the store's secret key before it is stored. */
+function keyRow(store: Store, domainId: string, selector: string, pair: { privateKeyPem: string; publicKey: string }, now: number, active: boolean): DkimKeyTable {
+  const id = newId('dk', now);
+  return { id, domain_id: domainId, selector, algorithm: 'rsa-sha256', private_key_pem: seal(store, DKIM_PRIVATE_KEY, id, pair.privateKeyPem), public_key: pair.publicKey, active: active ? 1 : 0, created_at: now, retired_at: null };
 }
 
 /** Retires the signing key and makes `selector` the one that signs. */
@@ -54,7 +57,7 @@ export async function rotateDkimKey(store: Store, actor: Actor, domainId: string
       const next = wanted ?? freeSelector(now, taken);
       // A prepared key never signed anything: an immediate rotation replaces it outright.
       if (pending) await trx.deleteFrom('dkim_keys').where('domain_id', '=', domainId).where('selector', '=', pending.selector).execute();
-      await trx.insertInto('dkim_keys').values(keyRow(domainId, next, pair, now, false)).execute();
+      await trx.insertInto('dkim_keys').values(keyRow(store, domainId, next, pair, now, false)).execute();
       if (activate) await switchActiveKey(trx, domainId, next, false, now);
       await recordOperation(trx, actor, {
         operation: activate ? 'domain.rotate_dkim' : 'domain.prepare_dkim', objectType: 'domain', objectId: domainId, tenantId: d.tenant_id,

@@ -1,4 +1,5 @@
-import type { Executor } from '../store/store.ts';
+import { DKIM_PRIVATE_KEY, unseal } from '../core/sealed-fields.ts';
+import type { Executor, Store } from '../store/store.ts';
 import { tryNormalizeDomainName } from './names.ts';
 import type { SendingDomainTable } from './tables.ts';
 
@@ -40,15 +41,18 @@ export async function findDomainByReturnPath(db: Executor, returnPathDomain: str
   return row ? info(row) : null;
 }
 
-/** The key that signs new mail for the domain (d= domain, s= selector), or null when there is none. */
-export async function activeDkimKey(db: Executor, domainId: string): Promise<ActiveDkimKey | null> {
-  const row = await db.selectFrom('dkim_keys')
+/**
+ * The key that signs new mail for the domain (d= domain, s= selector), or null when there is
+ * none. The private key is stored sealed; it is opened here, for the signer only.
+ */
+export async function activeDkimKey(store: Store, domainId: string): Promise<ActiveDkimKey | null> {
+  const row = await store.db.selectFrom('dkim_keys')
     .innerJoin('sending_domains', 'sending_domains.id', 'dkim_keys.domain_id')
-    .select(['sending_domains.domain', 'dkim_keys.selector', 'dkim_keys.private_key_pem'])
+    .select(['dkim_keys.id', 'sending_domains.domain', 'dkim_keys.selector', 'dkim_keys.private_key_pem'])
     .where('dkim_keys.domain_id', '=', domainId).where('dkim_keys.active', '=', 1)
     .orderBy('dkim_keys.created_at', 'desc')
     .executeTakeFirst();
-  return row ? { domain: row.domain, selector: row.selector, privateKeyPem: row.private_key_pem } : null;
+  return row ? { domain: row.domain, selector: row.selector, privateKeyPem: unseal(store, DKIM_PRIVATE_KEY, row.id, row.private_key_pem) } : null;
 }
 
 /**

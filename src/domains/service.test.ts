@@ -81,7 +81,7 @@ describeEachEngine('sending domains', (get) => {
     assert.equal(domain.canSend, true);
     assert.equal(domain.dkimKeys.length, 1);
 
-    const key = await activeDkimKey(store.db, domain.id);
+    const key = await activeDkimKey(store, domain.id);
     assert.ok(key);
     assert.equal(key.domain, 'mail.bank.example');
     assert.equal(key.selector, domain.dkimSelector);
@@ -316,21 +316,21 @@ describeEachEngine('sending domains', (get) => {
 
   test('rotation keeps the old key retired, switches the active one and returns the new record', async () => {
     const { store } = get();
-    const oldKey = (await activeDkimKey(store.db, domain.id))!;
+    const oldKey = (await activeDkimKey(store, domain.id))!;
     const rotated = await rotateDkimKey(store, admin, domain.id, 'Fo2027a');
     assert.equal(rotated.previousSelector, oldKey.selector);
     assert.equal(rotated.domain.dkimSelector, 'fo2027a');
     assert.equal(rotated.record.name, 'fo2027a._domainkey.mail.bank.example');
     assert.equal(rotated.record.value, `v=DKIM1; k=rsa; p=${rotated.domain.dkimPublicKey}`);
     assert.equal(rotated.domain.verified, false, 'the new selector is not proven published');
-    const newKey = (await activeDkimKey(store.db, domain.id))!;
+    const newKey = (await activeDkimKey(store, domain.id))!;
     assert.equal(newKey.selector, 'fo2027a');
     assert.notEqual(newKey.privateKeyPem, oldKey.privateKeyPem);
     assert.equal(createPublicKey(newKey.privateKeyPem).export({ type: 'spki', format: 'der' }).toString('base64'), rotated.domain.dkimPublicKey);
     const keys = await store.db.selectFrom('dkim_keys').selectAll().where('domain_id', '=', domain.id).orderBy('created_at').execute();
     assert.equal(keys.length, 2);
     assert.deepEqual(keys.map((k) => [k.selector, k.active, k.retired_at === null]), [[oldKey.selector, 0, false], ['fo2027a', 1, true]]);
-    assert.equal(keys[0]?.private_key_pem, oldKey.privateKeyPem, 'the retired key is kept');
+    assert.equal(store.secrets.open(keys[0]!.private_key_pem, `dkim_keys.private_key_pem:${keys[0]!.id}`), oldKey.privateKeyPem, 'the retired key is kept (sealed)');
 
     await rejectsWith(rotateDkimKey(store, admin, domain.id, oldKey.selector), 'conflict', /already used/);
     const auto = await rotateDkimKey(store, admin, domain.id);
@@ -342,14 +342,14 @@ describeEachEngine('sending domains', (get) => {
 
   test('a prepared key is published and verified before it signs; activation then keeps the domain verified', async () => {
     const { store } = get();
-    const signing = (await activeDkimKey(store.db, domain.id))!;
+    const signing = (await activeDkimKey(store, domain.id))!;
     const prepared = await rotateDkimKey(store, admin, domain.id, 'next7', { activate: false });
     assert.equal(prepared.activated, false);
     assert.equal(prepared.previousSelector, signing.selector);
     assert.deepEqual([prepared.record.purpose, prepared.record.name], ['dkim_next', 'next7._domainkey.mail.bank.example']);
     assert.equal(prepared.domain.dkimSelector, signing.selector);
     assert.equal(prepared.domain.pendingDkim?.selector, 'next7');
-    assert.deepEqual(await activeDkimKey(store.db, domain.id), signing, 'the old key goes on signing');
+    assert.deepEqual(await activeDkimKey(store, domain.id), signing, 'the old key goes on signing');
     await rejectsWith(rotateDkimKey(store, admin, domain.id, 'next8', { activate: false }), 'conflict', /prepared key \(selector next7\).*activate it first/);
 
     const records = dnsRecords(prepared.domain, OPTIONS);
@@ -361,7 +361,7 @@ describeEachEngine('sending domains', (get) => {
     assert.equal(active.dkimSelector, 'next7');
     assert.equal(active.pendingDkim, null);
     assert.equal(active.verified, true, 'the new record was seen published');
-    assert.equal((await activeDkimKey(store.db, domain.id))?.selector, 'next7');
+    assert.equal((await activeDkimKey(store, domain.id))?.selector, 'next7');
     assert.ok(active.dkimKeys.find((k) => k.selector === signing.selector)?.retiredAt);
     await rejectsWith(activateDkimKey(store, admin, domain.id), 'conflict', /no prepared DKIM key/);
 
@@ -394,7 +394,7 @@ describeEachEngine('sending domains', (get) => {
     }
     await deleteDomain(store, admin, victim.id);
     assert.equal(await findSendingDomain(store.db, 'old.bank.example'), null);
-    assert.equal(await activeDkimKey(store.db, victim.id), null);
+    assert.equal(await activeDkimKey(store, victim.id), null);
     await rejectsWith(getDomain(store.db, victim.id), 'not_found', /sending domain/);
     await rejectsWith(deleteDomain(store, admin, victim.id), 'not_found', /sending domain/);
   });
@@ -411,9 +411,11 @@ describeEachEngine('sending domains', (get) => {
     assert.match(create.details, /"keyFingerprint":"sha256:[0-9a-f]{32}"/);
     const text = JSON.stringify(await store.db.selectFrom('operation_log').selectAll().execute());
     assert.ok(!/PRIVATE KEY/.test(text));
-    const pems = await store.db.selectFrom('dkim_keys').select('private_key_pem').execute();
-    assert.ok(pems.length >= 3);
-    for (const { private_key_pem: pem } of pems) {
+    const sealed = await store.db.selectFrom('dkim_keys').select(['id', 'private_key_pem']).execute();
+    assert.ok(sealed.length >= 3);
+    for (const { id, private_key_pem: stored } of sealed) {
+      assert.doesNotMatch(stored, /PRIVATE KEY/, 'the private key is sealed in the store');
+      const pem = store.secrets.open(stored, `dkim_keys.private_key_pem:${id}`);
       const body = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
       for (let i = 0; i + 32 <= body.length; i += 32) assert.ok(!text.includes(body.slice(i, i + 32)), 'a piece of a private key is in the operation log');
     }

@@ -1,3 +1,4 @@
+import { DKIM_PRIVATE_KEY, seal } from '../core/sealed-fields.ts';
 import type { Actor } from '../audit/log.ts';
 import { recordOperation } from '../audit/log.ts';
 import { conflict, invalid, notFound } from '../core/errors.ts';
@@ -64,8 +65,9 @@ export async function createDomain(store: Store, actor: Actor, input: CreateDoma
         id, tenant_id: tenant.id, domain, dkim_selector: selector, return_path_domain: returnPathDomain, require_verification: 0,
         verified_at: null, last_check: null, created_at: now, updated_at: now,
       }).execute();
+      const keyId = newId('dk', now);
       await trx.insertInto('dkim_keys').values({
-        id: newId('dk', now), domain_id: id, selector, algorithm: 'rsa-sha256', private_key_pem: pair.privateKeyPem, public_key: pair.publicKey,
+        id: keyId, domain_id: id, selector, algorithm: 'rsa-sha256', private_key_pem: seal(store, DKIM_PRIVATE_KEY, keyId, pair.privateKeyPem), public_key: pair.publicKey,
         active: 1, created_at: now, retired_at: null,
       }).execute();
       await recordOperation(trx, actor, {

@@ -1,23 +1,50 @@
-import Fastify from 'fastify';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import type { Options as AjvOptions } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import type { Logger } from '../app/logger.ts';
 import type { FanoutConfig } from '../config/schema.ts';
+import { newId } from '../core/ids.ts';
 import type { Store } from '../store/store.ts';
+import { linkErrorPage } from '../tracking/pages.ts';
 import { authenticationHook } from './auth.ts';
-import { errorHandler, sendProblem } from './problems.ts';
+import { parseJsonBody } from './json-body.ts';
+import { errorHandler, sendProblem, toProblem } from './problems.ts';
 
 export interface HttpDeps {
   store: Store;
   config: FanoutConfig;
+  /** The application's logger; Fastify logs through it. Absent in tests that need no logs. */
+  logger?: Logger;
 }
 
 /** A capability's routes: registered under /api/v1 with the shared dependencies. */
 export type RouteModule = (app: FastifyInstance, deps: HttpDeps) => void | Promise<void>;
+
+const MAX_PATH_PARAM = 4096;
+
+/** Paths recipients reach from their mail: errors there are pages for people, not problem+json. */
+const RECIPIENT_PATH = /^\/(?:u|t|s)\//;
+
+/**
+ * Errors the router raises before any route runs (a path parameter longer than MAX_PATH_PARAM,
+ * a malformed percent-encoding). A recipient's link gets the recipient's error page; the API
+ * answers problem+json as everywhere else. The offending path is not echoed back.
+ */
+function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  if (RECIPIENT_PATH.test(req.url)) {
+    const lang = /^\s*en/i.test(String(req.headers['accept-language'] ?? '')) ? 'en' : 'zh-CN';
+    void reply.code(400).type('text/html; charset=utf-8').send(linkErrorPage(lang));
+    return;
+  }
+  const problem = toProblem(err, undefined);
+  const detail = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a path segment is longer than ${MAX_PATH_PARAM} characters` : err.code === 'FST_ERR_BAD_URL' ? 'the path is not a valid URL' : problem.detail;
+  void sendProblem(reply, { ...problem, detail, requestId: req.id });
+}
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -34,18 +61,25 @@ function makeAjv(options: AjvOptions): Ajv {
  */
 export async function buildHttpApp(deps: HttpDeps, modules: RouteModule[], options: FastifyServerOptions = {}, publicModules: RouteModule[] = []): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: false,
+    ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
+    // No line per request: paths carry recipients' signed tokens. Failures are logged by the
+    // error handler, with the request id their problem response carries.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => newId('req'),
     bodyLimit: deps.config.http.bodyLimitBytes,
     trustProxy: deps.config.http.trustProxy,
     // Signed recipient tokens travel in the path.
-    routerOptions: { maxParamLength: 4096 },
+    routerOptions: { maxParamLength: MAX_PATH_PARAM },
+    frameworkErrors,
     ...options,
-  });
+  }) as unknown as FastifyInstance;
   const bodyAjv = makeAjv({ coerceTypes: false });
   const paramAjv = makeAjv({ coerceTypes: 'array' });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((req, reply) => sendProblem(reply, { type: 'https://fanout.dev/problems/not-found', title: 'Not found', status: 404, detail: `no route for ${req.method} ${req.url.split('?')[0]}`, instance: req.url }));
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, { type: 'https://fanout.dev/problems/not-found', title: 'Not found', status: 404, detail: `no route for ${req.method} ${req.url.split('?')[0]}`, instance: req.url.split('?')[0], requestId: req.id }));
 
   await app.register(cookie);
   await app.register(formbody);

@@ -4,8 +4,9 @@ import { authenticateApiKey } from '../accounts/apikeys.ts';
 import type { Actor } from '../audit/log.ts';
 import { AppError, forbidden, notFound } from '../core/errors.ts';
 import type { Store } from '../store/store.ts';
-import { sessionFromToken } from '../users/service.ts';
-import type { Role, SessionPrincipal } from '../users/service.ts';
+import { sessionFromToken } from '../users/login.ts';
+import type { SessionPrincipal } from '../users/login.ts';
+import type { Role } from '../users/service.ts';
 
 export const SESSION_COOKIE = 'fanout_session';
 
@@ -51,11 +52,18 @@ export function authenticationHook(store: Store) {
   };
 }
 
-/** The caller, who must be fully logged in (password and, where enrolled, TOTP). */
-export function requirePrincipal(req: FastifyRequest): Principal {
+/**
+ * The caller, who must be fully logged in (password and, where enrolled, TOTP). A user who
+ * still has a one-time password (the first administrator) may do nothing else than change it:
+ * only the routes that say `passwordChange: true` (me, change password) let them through.
+ */
+export function requirePrincipal(req: FastifyRequest, options: { passwordChange?: boolean } = {}): Principal {
   const p = req.principal;
   if (!p) throw new AppError('unauthorized', 'log in or present an API key');
   if (p.kind === 'user' && p.session.pendingTotp) throw new AppError('unauthorized', 'the TOTP code is still due for this login');
+  if (p.kind === 'user' && p.session.user.mustChangePassword && !options.passwordChange) {
+    throw new AppError('forbidden', 'change your one-time password first: POST /api/v1/auth/password {currentPassword, newPassword}');
+  }
   return p;
 }
 
@@ -88,6 +96,16 @@ export function actorOf(req: FastifyRequest): Actor {
   if (!p) return { operator: 'anonymous', clientIp, role: 'system' };
   if (p.kind === 'apikey') return { operator: p.name, clientIp, role: 'account', tenantId: p.tenantId, accountId: p.accountId };
   return { operator: p.name, clientIp, role: p.role, userId: p.userId, tenantId: p.tenantId };
+}
+
+/**
+ * Whether the session cookie is marked Secure: as configured, or with "auto" when the public
+ * URL is https or this request came over TLS (directly, or through a trusted proxy that says
+ * so in X-Forwarded-Proto: Fastify's req.protocol honours it only with http.trustProxy).
+ */
+export function secureCookie(req: FastifyRequest, setting: boolean | 'auto', publicUrl: string): boolean {
+  if (setting !== 'auto') return setting;
+  return /^https:/i.test(publicUrl) || req.protocol === 'https';
 }
 
 export function setSessionCookie(reply: FastifyReply, token: string, secure: boolean, maxAgeSeconds: number): void {

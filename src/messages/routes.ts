@@ -5,7 +5,8 @@ import { getPlatformSecret } from '../core/secrets.ts';
 import { messageRecipients } from '../delivery/queue/events.ts';
 import type { RouteModule } from '../http/app.ts';
 import { actorOf, requireRole, tenantScope } from '../http/auth.ts';
-import { closed, IdParams } from '../http/schemas.ts';
+import { closed, CONTENT_TYPE_PATTERN, HEADER_NAME_PATTERN, HeaderText, IdParams, Vars } from '../http/schemas.ts';
+import { TEMPLATE_MAX_CHARS, TEMPLATE_MAX_MARKUP } from '../templates/liquid.ts';
 import { getAccount } from '../accounts/service.ts';
 import { addTracking, unsubscribeTargets } from '../tracking/links-signed.ts';
 import { suppressionCheck } from '../bounces/suppressions.ts';
@@ -30,36 +31,47 @@ async function withTemplate(db: Executor, tenantId: string, body: Static<typeof 
   return { ...rest, subject: t.subject, html: t.html ?? undefined, text: t.text ?? undefined, mjml: t.mjml ?? undefined };
 }
 
-const Vars = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), { description: 'Liquid variables' });
+// Base64 of the largest attachment a message may hold (smtp.maxMessageBytes defaults to 30 MB).
+const MAX_BASE64 = 45_000_000;
+
 const Attachment = Type.Object({
-  filename: Type.String({ minLength: 1, maxLength: 255 }),
-  contentType: Type.Optional(Type.String({ maxLength: 255 })),
-  content: Type.Optional(Type.String({ description: 'base64 bytes' })),
+  filename: HeaderText({ minLength: 1, maxLength: 255 }),
+  contentType: Type.Optional(Type.String({ maxLength: 255, pattern: CONTENT_TYPE_PATTERN, description: 'type/subtype, optionally with parameters' })),
+  content: Type.Optional(Type.String({ maxLength: MAX_BASE64, description: 'base64 bytes' })),
   uploadId: Type.Optional(Type.String({ maxLength: 64, description: 'a file from POST /uploads' })),
 }, closed);
+
 const Recipient = Type.Object({
   email: Type.String({ minLength: 1, maxLength: 254 }),
-  name: Type.Optional(Type.String({ maxLength: 200 })),
-  vars: Type.Optional(Vars),
+  name: Type.Optional(HeaderText({ maxLength: 200 })),
+  vars: Type.Optional(Vars()),
   attachments: Type.Optional(Type.Array(Attachment, { maxItems: 20 })),
 }, closed);
+
+const Template = (description: string) => Type.Optional(Type.String({ maxLength: TEMPLATE_MAX_CHARS, description: `${description} (at most ${TEMPLATE_MAX_CHARS.toLocaleString('en')} characters and ${TEMPLATE_MAX_MARKUP.toLocaleString('en')} Liquid tags and outputs)` }));
+
 export const SendBody = Type.Object({
-  from: Type.String({ minLength: 3, maxLength: 320 }),
-  subject: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'Liquid template (required unless templateId is given)' })),
+  from: HeaderText({ minLength: 3, maxLength: 320 }),
+  subject: Type.Optional(HeaderText({ minLength: 1, maxLength: 2000, description: 'Liquid template (required unless templateId is given)' })),
   templateId: Type.Optional(Type.String({ maxLength: 64, description: 'a stored template (POST /templates) instead of inline subject/html/text' })),
-  text: Type.Optional(Type.String({ maxLength: 5_000_000, description: 'Liquid template' })),
-  html: Type.Optional(Type.String({ maxLength: 5_000_000, description: 'Liquid template' })),
-  mjml: Type.Optional(Type.String({ maxLength: 5_000_000, description: 'MJML layout with Liquid; instead of html' })),
+  text: Template('Liquid template'),
+  html: Template('Liquid template'),
+  mjml: Template('MJML layout with Liquid; instead of html'),
   stream: Type.Optional(Type.Union([Type.Literal('transactional'), Type.Literal('bulk')], { default: 'transactional' })),
-  replyTo: Type.Optional(Type.String({ maxLength: 320 })),
+  replyTo: Type.Optional(HeaderText({ maxLength: 320 })),
   tracking: Type.Optional(Type.Boolean({ description: 'open and click tracking (default: on for bulk, off for transactional; never when the account disables it)' })),
-  vars: Type.Optional(Vars),
-  headers: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 2000 }))),
-  tags: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 20 })),
+  vars: Type.Optional(Vars()),
+  headers: Type.Optional(Type.Record(Type.String(), HeaderText({ maxLength: 2000 }), { maxProperties: 50, propertyNames: { pattern: HEADER_NAME_PATTERN } })),
+  tags: Type.Optional(Type.Array(HeaderText({ maxLength: 100 }), { maxItems: 20 })),
   attachments: Type.Optional(Type.Array(Attachment, { maxItems: 20 })),
   recipients: Type.Array(Recipient, { minItems: 1, maxItems: 1000 }),
 }, closed);
-const UploadBody = Type.Object({ filename: Type.String({ minLength: 1, maxLength: 255 }), contentType: Type.Optional(Type.String({ maxLength: 255 })), content: Type.String() }, closed);
+
+const UploadBody = Type.Object({
+  filename: HeaderText({ minLength: 1, maxLength: 255 }),
+  contentType: Type.Optional(Type.String({ maxLength: 255, pattern: CONTENT_TYPE_PATTERN })),
+  content: Type.String({ maxLength: MAX_BASE64 }),
+}, closed);
 const Headers = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) });
 
 export const messageRoutes: RouteModule = (app, { store, config }) => {
@@ -76,7 +88,7 @@ export const messageRoutes: RouteModule = (app, { store, config }) => {
     const secret = await getPlatformSecret(store);
     const base = config.http.publicUrl.replace(/\/$/, '');
     const { response, replayed } = await sendMessages(store, {
-      tenantId: p.tenantId, accountId: p.accountId, actor: actorOf(req), maxMessageBytes: config.smtp.maxMessageBytes,
+      tenantId: p.tenantId, accountId: p.accountId, actor: actorOf(req), maxMessageBytes: config.smtp.maxMessageBytes, renderLimits: config.templates, requestMessageBytes: config.templates.requestMessageBytes,
       bulkHeaders: ({ email, messageRef, returnPathDomain }) => unsubscribeHeaders(unsubscribeTargets(base, secret, { t: p.tenantId, e: email, m: messageRef }, returnPathDomain)),
       trackHtml: account.tracking ? (html, { email, messageRef }) => addTracking(html, base, secret, { t: p.tenantId, e: email, m: messageRef }) : null,
       suppression: suppressionCheck,

@@ -3,11 +3,12 @@ import type { Actor } from '../audit/log.ts';
 import { AppError, invalid } from '../core/errors.ts';
 import type { FieldProblem } from '../core/errors.ts';
 import { canSendFrom, findSendingDomain } from '../domains/service.ts';
+import { BodySplitter } from '../delivery/queue/bodies.ts';
 import { writeMessages } from '../delivery/queue/enqueue.ts';
 import type { EnqueueItem, QuotaRefusal, SuppressionCheck } from '../delivery/queue/enqueue.ts';
 import type { Store } from '../store/store.ts';
-import { buildMime, compileTemplate, renderMessage } from '../templates/render.ts';
-import type { CompiledTemplate } from '../templates/render.ts';
+import { buildMime, compileTemplate, RenderBudget, renderMessage } from '../templates/render.ts';
+import type { CompiledTemplate, RenderLimits } from '../templates/render.ts';
 import { checkRecipients, newMessageIdHeader, parseFrom } from './compose.ts';
 import { loadUploads } from './uploads.ts';
 
@@ -66,7 +67,13 @@ export interface SendContext {
   trackHtml?: ((html: string, recipient: { email: string; messageRef: string }) => string) | null;
   suppression?: SuppressionCheck | null;
   maxMessageBytes: number;
+  /** What rendering every recipient of the request may cost, in all (default: DEFAULT_RENDER_LIMITS). */
+  renderLimits?: Partial<RenderLimits>;
+  /** Bytes the request's messages may hold in all, shared parts counted once (default 128 MiB). */
+  requestMessageBytes?: number;
 }
+
+const DEFAULT_REQUEST_MESSAGE_BYTES = 128 * 1024 * 1024;
 
 // Headers Fanout owns: a caller setting them would break signing, bounces or threading.
 const RESERVED_HEADERS = new Set(['from', 'to', 'cc', 'bcc', 'subject', 'message-id', 'date', 'return-path', 'received', 'dkim-signature', 'content-type', 'content-transfer-encoding', 'mime-version', 'list-unsubscribe', 'list-unsubscribe-post', 'sender', 'reply-to']);
@@ -126,11 +133,14 @@ export async function sendMessages(store: Store, ctx: SendContext, request: Send
   const lane = request.stream ?? 'transactional';
   const replyTo = request.replyTo ? parseFrom(request.replyTo, '/body/replyTo').address : null;
   const items: EnqueueItem[] = [];
+  // One budget for the whole request: more recipients do not buy more render time or memory.
+  const budget = new RenderBudget(ctx.renderLimits);
+  const splitter = new BodySplitter();
   for (const [i, r] of request.recipients.entries()) {
     const vars = { ...(request.vars ?? {}), ...(r.vars ?? {}), email: emails[i] };
     let rendered;
     try {
-      rendered = renderMessage(compiled, vars);
+      rendered = renderMessage(compiled, vars, budget);
     } catch (err) {
       if (err instanceof AppError) throw invalid(`recipient ${i} (${emails[i]}): ${err.message}`, [{ field: `/body/recipients/${i}/vars`, message: err.message }]);
       throw err;
@@ -151,7 +161,12 @@ export async function sendMessages(store: Store, ctx: SendContext, request: Send
     if (raw.length > ctx.maxMessageBytes) {
       throw invalid(`recipient ${i}: the message is ${raw.length} bytes, over the limit of ${ctx.maxMessageBytes}`, [{ field: `/body/recipients/${i}`, message: 'message too large' }]);
     }
-    items.push({ tenantId: ctx.tenantId, accountId: ctx.accountId, lane, mailFrom: from.address, recipients: [{ email: emails[i]! }], raw, headerMessageId: messageIdHeader, source: 'api' });
+    // Parts every recipient shares (an attachment, an unpersonalised body) are held and stored once.
+    items.push({ tenantId: ctx.tenantId, accountId: ctx.accountId, lane, mailFrom: from.address, recipients: [{ email: emails[i]! }], raw: splitter.split(raw), headerMessageId: messageIdHeader, source: 'api' });
+    const maxHeld = ctx.requestMessageBytes ?? DEFAULT_REQUEST_MESSAGE_BYTES;
+    if (splitter.heldBytes > maxHeld) {
+      throw invalid(`the messages of this request come to more than ${maxHeld} bytes after recipient ${i} (parts they share counted once); send fewer recipients per request`, [{ field: `/body/recipients/${i}`, message: 'the request is too large in all' }]);
+    }
   }
 
   try {

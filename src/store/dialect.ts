@@ -31,6 +31,25 @@ export interface OpenedDialect {
   pgPool?: pg.Pool;
 }
 
+/**
+ * The store holds every tenant's mail: its folder is the Fanout user's alone (0700) and its
+ * files too (0600). SQLite creates the -wal and -shm files with the database file's mode, so
+ * the database file is made 0600 before SQLite first opens it; files left wider by earlier
+ * versions are narrowed.
+ */
+function privateStoreFiles(dataDir: string, file: string): void {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if ((fs.statSync(dataDir).mode & 0o077) !== 0) fs.chmodSync(dataDir, 0o700);
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      if ((fs.statSync(f).mode & 0o077) !== 0) fs.chmodSync(f, 0o600);
+    } catch {
+      // -wal and -shm exist only while the database is open
+    }
+  }
+}
+
 export function openDialect(location: StoreLocation): OpenedDialect {
   const engine = engineOf(location);
   if (engine === 'postgres') {
@@ -40,8 +59,8 @@ export function openDialect(location: StoreLocation): OpenedDialect {
     pool.on('error', () => {});
     return { engine, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pgPool: pool };
   }
-  fs.mkdirSync(location.dataDir, { recursive: true });
   const file = path.join(location.dataDir, 'fanout.db');
+  privateStoreFiles(location.dataDir, file);
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('journal_mode = WAL');
   // NORMAL in WAL mode is durable against process crashes (SIGKILL); only an OS crash or

@@ -2,6 +2,8 @@ import { Migrator } from 'kysely';
 import type { Kysely, Migration, MigrationProvider, Transaction } from 'kysely';
 import type SqliteDatabase from 'better-sqlite3';
 import type pg from 'pg';
+import { SecretBox } from '../core/secret-box.ts';
+import { sealPlaintextSecrets } from '../core/sealed-fields.ts';
 import { openDialect } from './dialect.ts';
 import type { Engine, StoreLocation } from './dialect.ts';
 import { migrations } from './migrations/index.ts';
@@ -22,21 +24,32 @@ export class Store {
   readonly db: Db;
   readonly sqlite: SqliteDatabase.Database | undefined;
   readonly pgPool: pg.Pool | undefined;
+  /** Seals and opens the secrets kept in the store, with a key kept outside it. */
+  readonly secrets: SecretBox;
   #closed = false;
 
-  private constructor(engine: Engine, db: Db, sqlite?: SqliteDatabase.Database, pgPool?: pg.Pool) {
+  private constructor(engine: Engine, db: Db, secrets: SecretBox, sqlite?: SqliteDatabase.Database, pgPool?: pg.Pool) {
     this.engine = engine;
     this.db = db;
+    this.secrets = secrets;
     this.sqlite = sqlite;
     this.pgPool = pgPool;
   }
 
-  static open(location: StoreLocation): Store {
+  /**
+   * Opens the store and its secret key ring: `secretKey` (FANOUT_SECRET_KEY) when given,
+   * otherwise the key file (`secretKeyFile`, default `<dataDir>/secret.key`).
+   */
+  static open(location: StoreLocation & { secretKey?: string | null; secretKeyFile?: string | null }): Store {
+    const secrets = SecretBox.load({ key: location.secretKey, keyFile: location.secretKeyFile, dataDir: location.dataDir });
     const opened = openDialect(location);
-    return new Store(opened.engine, opened.db, opened.sqlite, opened.pgPool);
+    return new Store(opened.engine, opened.db, secrets, opened.sqlite, opened.pgPool);
   }
 
-  /** Applies every pending migration; returns the names applied now. */
+  /**
+   * Applies every pending migration, then seals any secret an earlier version stored in plain
+   * text; returns the names of the migrations applied now.
+   */
   async migrate(): Promise<string[]> {
     const engine = this.engine;
     const provider: MigrationProvider = {
@@ -49,6 +62,7 @@ export class Store {
     const migrator = new Migrator({ db: this.db, provider, migrationTableName: 'schema_migrations', migrationLockTableName: 'schema_migrations_lock', allowUnorderedMigrations: true });
     const { error, results } = await migrator.migrateToLatest();
     if (error) throw error instanceof Error ? error : new Error(String(error));
+    await sealPlaintextSecrets(this);
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   }
 

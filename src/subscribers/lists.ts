@@ -1,6 +1,8 @@
 import type { Actor } from '../audit/log.ts';
 import { recordOperation } from '../audit/log.ts';
-import { conflict, invalid, notFound } from '../core/errors.ts';
+import { AppError, conflict, invalid, notFound } from '../core/errors.ts';
+import { findSendingDomain } from '../domains/sending.ts';
+import { parseFrom } from '../messages/compose.ts';
 import { newId } from '../core/ids.ts';
 import type { Executor } from '../store/store.ts';
 import { assertAccess, executor, inTransaction } from './db.ts';
@@ -86,12 +88,30 @@ async function applyForm(db: Executor, row: SubscriberListTable, form: Partial<F
     const acc = await db.selectFrom('sending_accounts').select('id').where('id', '=', row.sender_account_id).where('tenant_id', '=', row.tenant_id).executeTakeFirst();
     if (!acc) throw invalid('form.accountId is not a sending account of this tenant', [{ field: 'form.accountId', message: 'unknown account' }]);
   }
-  if (row.sender_from && (row.sender_from.length > 320 || !/@[^@\s>]+\.[^@\s>]+>?$/.test(row.sender_from))) {
-    throw invalid('form.from must be an address such as "Name <news@bank.example>"', [{ field: 'form.from', message: 'invalid' }]);
-  }
+  if (row.sender_from) await checkFormSender(db, row.tenant_id, row.sender_from);
   if (row.form_enabled && row.double_opt_in && (!row.sender_account_id || !row.sender_from)) {
     throw invalid('a double opt-in form mails a confirmation: set form.accountId and form.from first', [{ field: 'form', message: 'sender missing' }]);
   }
+}
+
+/**
+ * The confirmation mail's From: one real address (with an optional display name) on a sending
+ * domain of the list's tenant, checked as the send API checks a From. "@x.y" has no local
+ * part and is refused here, when the form is set up, not later at every sign-up.
+ */
+async function checkFormSender(db: Executor, tenantId: string, from: string): Promise<void> {
+  const example = 'form.from must be one address such as "Name <news@bank.example>"';
+  // eslint-disable-next-line no-control-regex
+  if (from.length > 320 || /[\r\n\u0000]/.test(from)) throw invalid(`${example}, on one line`, [{ field: 'form.from', message: 'one line, at most 320 characters' }]);
+  let parsed;
+  try {
+    parsed = parseFrom(from, 'form.from');
+  } catch (err) {
+    const reason = err instanceof AppError ? err.problems[0]?.message ?? err.message : String(err);
+    throw invalid(`${example}: ${reason}`, [{ field: 'form.from', message: reason }]);
+  }
+  const domain = await findSendingDomain(db, parsed.domain);
+  if (!domain || domain.tenantId !== tenantId) throw invalid(`form.from: ${parsed.domain} is not a sending domain of this tenant`, [{ field: 'form.from', message: 'domain not registered for this tenant' }]);
 }
 
 async function assertNameFree(db: Executor, tenantId: string, name: string, exceptId?: string): Promise<void> {

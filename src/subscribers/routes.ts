@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { HttpDeps, RouteModule } from '../http/app.ts';
 import { actorOf, assertTenantAccess, requireRole } from '../http/auth.ts';
-import { closed } from '../http/schemas.ts';
+import { closed, HeaderText } from '../http/schemas.ts';
 import { invalid } from '../core/errors.ts';
 import { getPlatformSecret } from '../core/secrets.ts';
 import { exportSubscribers } from './export.ts';
@@ -24,7 +24,7 @@ const ListParams = Type.Object({ tenantId: Id, listId: Id }, closed);
 const ImportParams = Type.Object({ tenantId: Id, importId: Id }, closed);
 const SubscriberParams = Type.Object({ tenantId: Id, ref: Type.String({ minLength: 1, maxLength: 254 }) }, closed);
 const Status = Type.Union(MEMBER_STATUSES.map((s) => Type.Literal(s)));
-const Attributes = Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.Unknown(), { maxProperties: 200 });
+const Attributes = Type.Record(Type.String(), Type.Unknown(), { maxProperties: 200, propertyNames: { minLength: 1, maxLength: 64 } });
 
 const ListBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
@@ -33,7 +33,7 @@ const ListBody = Type.Object({
   form: Type.Optional(Type.Object({
     enabled: Type.Optional(Type.Boolean()),
     accountId: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
-    from: Type.Optional(Type.Union([Type.String({ maxLength: 320 }), Type.Null()])),
+    from: Type.Optional(Type.Union([HeaderText({ maxLength: 320, description: 'one address on a sending domain of the tenant, e.g. "News <news@bank.example>"' }), Type.Null()])),
   }, closed)),
 }, closed);
 const ListPatch = Type.Partial(ListBody, closed);

@@ -120,6 +120,6 @@ test('buildMime refuses a header value that would inject another header', async 
 test('a runaway loop is refused with a clear error instead of eating memory', async () => {
   const c = await compileTemplate({ subject: 's', text: '{% for i in (1..100000000) %}{{ i }}{% endfor %}' });
   const started = Date.now();
-  assert.throws(() => renderMessage(c, {}), (e: unknown) => e instanceof AppError && e.kind === 'validation' && /text template cannot render: memory alloc limit exceeded/.test(e.message));
+  assert.throws(() => renderMessage(c, {}), (e: unknown) => e instanceof AppError && e.kind === 'validation' && /text template cannot render: render memory limit exceeded/.test(e.message));
   assert.ok(Date.now() - started < 1_000, 'refused before the range is built, not after');
 });

@@ -1,10 +1,13 @@
 import type { Template } from 'liquidjs';
 import { invalid } from '../core/errors.ts';
-import { htmlLiquid, parsePart, renderPart, textLiquid } from './liquid.ts';
+import { RenderBudget } from './budget.ts';
+import { htmlLiquid, parsePart, renderPart, templateError, textLiquid } from './liquid.ts';
 import { compileMjml } from './mjml.ts';
 import { htmlToText } from './text.ts';
 
 export { buildMime } from './mime.ts';
+export { RenderBudget } from './budget.ts';
+export type { RenderLimits } from './budget.ts';
 export type { MimeParts } from './mime.ts';
 
 export interface TemplateSource {
@@ -89,27 +92,41 @@ function deriveTextTemplate(htmlSource: string): Template[] | null {
 }
 
 /**
- * One recipient's subject, HTML and text. The subject is one line (CR/LF become spaces, so a
- * variable cannot inject a header). Throws a validation AppError naming a missing variable.
+ * One recipient's subject, HTML and text. The subject is one line (CR/LF become spaces and NUL
+ * is dropped, so a variable cannot inject a header). Throws a validation AppError naming a
+ * missing variable, or saying which limit of `budget` was reached. Every recipient of one
+ * request shares one budget; without one, this message alone gets the default budget.
  */
-export function renderMessage(compiled: CompiledTemplate, vars: Record<string, unknown>): RenderedMessage {
-  const subject = renderPart(textLiquid, 'subject', compiled.subject, vars).replace(/[\r\n\t]+/g, ' ').trim();
-  const html = compiled.html ? renderPart(htmlLiquid, 'html', compiled.html, vars) : null;
+export function renderMessage(compiled: CompiledTemplate, vars: Record<string, unknown>, budget: RenderBudget = new RenderBudget()): RenderedMessage {
+  // eslint-disable-next-line no-control-regex
+  const subject = renderPart(textLiquid, 'subject', compiled.subject, vars, budget).replace(/[\r\n\t]+/g, ' ').replace(/\u0000/g, '').trim();
+  const html = compiled.html ? renderPart(htmlLiquid, 'html', compiled.html, vars, budget) : null;
   let text: string;
   if (compiled.text) {
-    text = renderPart(textLiquid, 'text', compiled.text, vars);
+    text = renderPart(textLiquid, 'text', compiled.text, vars, budget);
     if (compiled.textDerived) text = text.replace(/\n{3,}/g, '\n\n').trim();
   }
-  else if (html !== null) text = htmlToText(html);
+  else if (html !== null) text = convertPerMessage(html, budget);
   else text = '';
   return { subject, html, text };
+}
+
+/** The rendered HTML's text, when no text template could be derived: timed like a render. */
+function convertPerMessage(html: string, budget: RenderBudget): string {
+  try {
+    const text = budget.run(() => htmlToText(html));
+    budget.renderLimit.check(performance.now());
+    return text;
+  } catch (err) {
+    throw templateError('text', err, 'cannot render');
+  }
 }
 
 /**
  * Compiles and renders with sample data, as the console's preview does. A missing variable,
  * bad Liquid or bad MJML comes back as a validation AppError that names it.
  */
-export async function previewTemplate(t: TemplateSource, sample: Record<string, unknown> = {}): Promise<RenderedMessage> {
+export async function previewTemplate(t: TemplateSource, sample: Record<string, unknown> = {}, budget: RenderBudget = new RenderBudget()): Promise<RenderedMessage> {
   const compiled = await compileTemplate(t);
-  return renderMessage(compiled, sample);
+  return renderMessage(compiled, sample, budget);
 }

@@ -20,3 +20,14 @@ export function unsubscribePage(lang: 'zh-CN' | 'en', state: 'confirm' | 'done' 
     : state === 'done' ? `<p>${t.done(email)}</p>` : `<p>${t.invalid}</p>`;
   return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${t.title}</title></head><body style="font-family:sans-serif;max-width:32em;margin:3em auto">${body}</body></html>`;
 }
+
+const LINK_ERROR = {
+  'zh-CN': { title: '链接无效', text: '此链接无效或已被篡改。' },
+  en: { title: 'Invalid link', text: 'This link is not valid or has been altered.' },
+} as const;
+
+/** The page any recipient link (/u, /t, /s) answers when it cannot even be routed. */
+export function linkErrorPage(lang: 'zh-CN' | 'en'): string {
+  const t = LINK_ERROR[lang];
+  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><meta name="robots" content="noindex"><title>${t.title}</title></head><body style="font-family:sans-serif;max-width:32em;margin:3em auto"><p>${t.text}</p></body></html>`;
+}

@@ -3,14 +3,18 @@ import type { Static } from '@sinclair/typebox';
 import { AppError } from '../core/errors.ts';
 import { verifyPassword } from '../core/passwords.ts';
 import type { RouteModule } from '../http/app.ts';
-import { actorOf, requirePrincipal, requireRole, SESSION_COOKIE, setSessionCookie, tenantScope } from '../http/auth.ts';
+import { actorOf, requirePrincipal, requireRole, secureCookie, SESSION_COOKIE, setSessionCookie, tenantScope } from '../http/auth.ts';
 import { closed, IdParams, Password } from '../http/schemas.ts';
-import { beginTotpEnrolment, completeTotpLogin, confirmTotpEnrolment, createUser, disableTotp, getUser, listUsers, login, logout, setUserPassword, updateUser } from './service.ts';
-import type { LoginPolicy } from './service.ts';
+import { completeTotpLogin, login, logout } from './login.ts';
+import type { LoginPolicy } from './login.ts';
+import { createUser, getUser, listUsers, setUserPassword, updateUser } from './service.ts';
+import { beginTotpEnrolment, confirmTotpEnrolment, disableOwnTotp, disableTotp } from './totp.ts';
 
 const Role = Type.Union([Type.Literal('administrator'), Type.Literal('operator'), Type.Literal('auditor'), Type.Literal('support')]);
 const LoginBody = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 256 }) }, closed);
 const CodeBody = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, closed);
+// Changing the second factor needs the password again, and a current code when TOTP is on.
+const ReauthBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 256 }), code: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })) }, closed);
 const ChangePasswordBody = Type.Object({ currentPassword: Type.String({ minLength: 1, maxLength: 256 }), newPassword: Password }, closed);
 const CreateUserBody = Type.Object({
   username: Type.String({ minLength: 1, maxLength: 64 }), password: Password, role: Role,
@@ -22,18 +26,25 @@ const PatchUserBody = Type.Object({
 const SetPasswordBody = Type.Object({ password: Password }, closed);
 
 export const authRoutes: RouteModule = (app, { store, config }) => {
-  const policy: LoginPolicy = { lockoutFailures: config.security.loginLockoutFailures, lockoutMinutes: config.security.loginLockoutMinutes, sessionHours: config.security.sessionHours };
+  const policy: LoginPolicy = {
+    failures: config.security.loginLockoutFailures, lockMinutes: config.security.loginLockoutMinutes, ipFailures: config.security.loginIpFailures, sessionHours: config.security.sessionHours,
+  };
 
-  app.post<{ Body: Static<typeof LoginBody> }>('/auth/login', { schema: { tags: ['auth'], summary: 'Password login; sets the session cookie. With TOTP enrolled, POST /auth/totp next.', body: LoginBody, security: [] } }, async (req, reply) => {
+  app.post<{ Body: Static<typeof LoginBody> }>('/auth/login', {
+    schema: {
+      tags: ['auth'], body: LoginBody, security: [],
+      summary: 'Password login; sets the session cookie. With TOTP enrolled, POST /auth/totp next; with mustChangePassword, POST /auth/password before anything else.',
+    },
+  }, async (req, reply) => {
     const { token, session } = await login(store, { ...req.body, clientIp: req.ip }, policy);
-    setSessionCookie(reply, token, config.security.secureCookies, policy.sessionHours * 3600);
-    return { user: session.user, csrfToken: session.csrfToken, totpRequired: session.pendingTotp };
+    setSessionCookie(reply, token, secureCookie(req, config.security.secureCookies, config.http.publicUrl), policy.sessionHours * 3600);
+    return { user: session.user, csrfToken: session.csrfToken, totpRequired: session.pendingTotp, mustChangePassword: session.user.mustChangePassword };
   });
   app.post<{ Body: Static<typeof CodeBody> }>('/auth/totp', { schema: { tags: ['auth'], summary: 'Second login step: the TOTP code', body: CodeBody } }, async (req) => {
     const p = req.principal;
     if (!p || p.kind !== 'user') throw new AppError('unauthorized', 'log in with a password first');
     const session = await completeTotpLogin(store, p.session.sessionId, req.body.code, req.ip, policy);
-    return { user: session.user, csrfToken: session.csrfToken, totpRequired: false };
+    return { user: session.user, csrfToken: session.csrfToken, totpRequired: false, mustChangePassword: session.user.mustChangePassword };
   });
   app.post('/auth/logout', { schema: { tags: ['auth'] } }, async (req, reply) => {
     const p = req.principal;
@@ -42,22 +53,31 @@ export const authRoutes: RouteModule = (app, { store, config }) => {
     return reply.code(204).send();
   });
   app.get('/auth/me', { schema: { tags: ['auth'] } }, async (req) => {
-    const p = requirePrincipal(req);
+    const p = requirePrincipal(req, { passwordChange: true });
     if (p.kind === 'apikey') return { kind: 'apikey', tenantId: p.tenantId, accountId: p.accountId };
     return { kind: 'user', user: p.session.user, csrfToken: p.session.csrfToken };
   });
-  app.post<{ Body: Static<typeof ChangePasswordBody> }>('/auth/password', { schema: { tags: ['auth'], summary: 'Change my password', body: ChangePasswordBody } }, async (req, reply) => {
-    const p = requirePrincipal(req);
+  app.post<{ Body: Static<typeof ChangePasswordBody> }>('/auth/password', { schema: { tags: ['auth'], summary: 'Change my password (ends every session: sign in again)', body: ChangePasswordBody } }, async (req, reply) => {
+    const p = requirePrincipal(req, { passwordChange: true });
     if (p.kind !== 'user') throw new AppError('forbidden', 'only console users have passwords');
     const row = await store.db.selectFrom('console_users').select('password_hash').where('id', '=', p.userId).executeTakeFirstOrThrow();
     if (!(await verifyPassword(row.password_hash, req.body.currentPassword))) throw new AppError('validation', 'the current password is wrong', { problems: [{ field: '/body/currentPassword', message: 'wrong' }] });
+    if (req.body.newPassword === req.body.currentPassword) throw new AppError('validation', 'the new password must differ from the current one', { problems: [{ field: '/body/newPassword', message: 'same as the current password' }] });
     await setUserPassword(store, actorOf(req), p.userId, req.body.newPassword);
     return reply.code(204).send();
   });
-  app.post('/auth/totp/enrol', { schema: { tags: ['auth'], summary: 'Start TOTP enrolment: returns the secret and otpauth URI' } }, async (req) => {
+  app.post<{ Body: Static<typeof ReauthBody> }>('/auth/totp/enrol', {
+    schema: { tags: ['auth'], summary: 'Start TOTP enrolment: returns the secret and otpauth URI. Needs the password, and a current code when TOTP is already on; TOTP stays as it was until /auth/totp/confirm', body: ReauthBody },
+  }, async (req) => {
     const p = requirePrincipal(req);
     if (p.kind !== 'user') throw new AppError('forbidden', 'only console users have TOTP');
-    return beginTotpEnrolment(store, actorOf(req), p.userId);
+    return beginTotpEnrolment(store, actorOf(req), p.userId, req.body);
+  });
+  app.delete<{ Body: Static<typeof ReauthBody> }>('/auth/totp', { schema: { tags: ['auth'], summary: 'Switch my TOTP off: needs the password and a current code', body: ReauthBody } }, async (req, reply) => {
+    const p = requirePrincipal(req);
+    if (p.kind !== 'user') throw new AppError('forbidden', 'only console users have TOTP');
+    await disableOwnTotp(store, actorOf(req), p.userId, req.body);
+    return reply.code(204).send();
   });
   app.post<{ Body: Static<typeof CodeBody> }>('/auth/totp/confirm', { schema: { tags: ['auth'], summary: 'Confirm TOTP enrolment with a code', body: CodeBody } }, async (req, reply) => {
     const p = requirePrincipal(req);

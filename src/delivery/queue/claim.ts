@@ -7,6 +7,7 @@ import { isHardBounce } from '../../bounces/reason.ts';
 import { isReason } from '../../bounces/types.ts';
 import type { Store, Tx } from '../../store/store.ts';
 import type { DeliveryEventTable, Lane } from '../tables.ts';
+import { loadBodies } from './bodies.ts';
 
 export interface ClaimedRecipient {
   id: string;
@@ -134,12 +135,13 @@ export class DeliveryQueue {
       const rows = raw
         ? await this.store.db.connection().execute(async () => slice.map((id) => raw.message.get(id) as MessageRow | undefined).filter((r) => r !== undefined))
         : await this.store.db.selectFrom('delivery_messages')
-          .select(['id', 'tenant_id', 'account_id', 'mail_from', 'from_domain', 'body'])
+          .select(['id', 'tenant_id', 'account_id', 'mail_from', 'from_domain', 'body', 'body_format'])
           .where('id', 'in', slice).execute();
+      // Raw bodies come back as they are (both drivers return a Buffer of its own, no copy);
+      // bodies stored as parts are put together again.
+      const bodies = await loadBodies(this.store.db, rows);
       for (const r of rows) {
-        // Both drivers return a Buffer of its own (not a slice of a shared pool): no copy.
-        const body = Buffer.isBuffer(r.body) ? r.body : Buffer.from(r.body);
-        out.set(r.id, { id: r.id, tenantId: r.tenant_id, accountId: r.account_id, mailFrom: r.mail_from, fromDomain: r.from_domain, body });
+        out.set(r.id, { id: r.id, tenantId: r.tenant_id, accountId: r.account_id, mailFrom: r.mail_from, fromDomain: r.from_domain, body: bodies.get(r.id)! });
       }
     }
     return out;
@@ -267,7 +269,7 @@ interface ClaimRow {
   recipient: string; domain: string; attempts: number; first_queued_at: number; site: string | null;
 }
 
-interface MessageRow { id: string; tenant_id: string; account_id: string; mail_from: string; from_domain: string; body: Buffer }
+interface MessageRow { id: string; tenant_id: string; account_id: string; mail_from: string; from_domain: string; body: Buffer; body_format: number }
 
 function toClaimed(r: ClaimRow): ClaimedRecipient {
   return {
@@ -293,7 +295,7 @@ class SqliteStatements {
       where id in (select id from delivery_recipients where state = 'queued' and lane = ? and next_attempt_at <= ? order by next_attempt_at limit ?)
       and +state = 'queued' and +next_attempt_at <= ?
       returning id, message_id, tenant_id, account_id, lane, recipient, domain, attempts, first_queued_at, site`);
-    this.message = db.prepare('select id, tenant_id, account_id, mail_from, from_domain, body from delivery_messages where id = ?');
+    this.message = db.prepare('select id, tenant_id, account_id, mail_from, from_domain, body, body_format from delivery_messages where id = ?');
     this.delivered = db.prepare(`update delivery_recipients set state = 'delivered', attempts = attempts + 1, lease_owner = null, lease_expires_at = null,
       site = ?, last_reply_code = 250, last_text = null, updated_at = ?, next_attempt_at = ? where id = ? and lease_owner = ?`);
     this.settle = db.prepare(`update delivery_recipients set state = ?, attempts = ?, next_attempt_at = ?, lease_owner = null, lease_expires_at = null,

@@ -2,7 +2,9 @@ import { AppError, invalid } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import { reserveQuota } from '../../accounts/service.ts';
 import type SqliteDatabase from 'better-sqlite3';
+import type { Insertable } from 'kysely';
 import type { Store, Tx } from '../../store/store.ts';
+import { SplitBody, storeParts } from './bodies.ts';
 import type { DeliveryEventTable, DeliveryMessageTable, DeliveryRecipientTable, Lane } from '../tables.ts';
 
 export interface EnqueueRecipient {
@@ -18,8 +20,11 @@ export interface EnqueueItem {
   /** Envelope sender; its domain selects the DKIM key and the return-path domain. */
   mailFrom: string;
   recipients: EnqueueRecipient[];
-  /** The full RFC 5322 message, headers included (Message-ID and Received already added). */
-  raw: Buffer;
+  /**
+   * The full RFC 5322 message, headers included (Message-ID and Received already added), or
+   * the same split by a BodySplitter so that parts shared with other messages are stored once.
+   */
+  raw: Buffer | SplitBody;
   /** Caller-chosen message id; made here when absent. */
   messageId?: string;
   headerMessageId?: string | null;
@@ -64,8 +69,8 @@ function insertStatements(db: SqliteDatabase.Database): InsertStatements {
   let s = prepared.get(db);
   if (!s) {
     s = {
-      message: db.prepare(`insert into delivery_messages (id, tenant_id, account_id, lane, mail_from, from_domain, body, size, header_message_id, source,
-        recipient_count, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      message: db.prepare(`insert into delivery_messages (id, tenant_id, account_id, lane, mail_from, from_domain, body, body_format, size, header_message_id, source,
+        recipient_count, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       recipient: db.prepare(`insert into delivery_recipients (id, message_id, tenant_id, account_id, lane, recipient, domain, state, attempts, first_queued_at,
         next_attempt_at, lease_owner, lease_expires_at, site, last_reply_code, last_text, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       event: db.prepare(`insert into delivery_events (at, tenant_id, account_id, message_id, recipient_id, recipient, lane, attempt, source_ip,
@@ -79,6 +84,8 @@ function insertStatements(db: SqliteDatabase.Database): InsertStatements {
 // SQLite allows 32,766 bound values per statement; a recipient row has 17 columns.
 const RECIPIENT_CHUNK = 1000;
 const MESSAGE_CHUNK = 200;
+
+const sizeOf = (raw: Buffer | SplitBody) => (raw instanceof SplitBody ? raw.size : raw.length);
 
 export function domainOf(address: string): string {
   const at = address.lastIndexOf('@');
@@ -108,6 +115,8 @@ function laneView(found: Map<string, string>, lane: string): Map<string, string>
  * item otherwise so that a batch of many submissions refuses only those over the line.
  */
 async function reserveAll(trx: Tx, items: EnqueueItem[], counts: number[], now: number): Promise<(QuotaRefusal | null)[]> {
+  // Bytes count what will be sent: the message's size once per recipient it goes to.
+  const bytes = items.map((it, i) => sizeOf(it.raw) * (counts[i] ?? 0));
   const verdicts: (QuotaRefusal | null)[] = items.map(() => null);
   const byAccount = new Map<string, number[]>();
   items.forEach((it, i) => {
@@ -117,14 +126,15 @@ async function reserveAll(trx: Tx, items: EnqueueItem[], counts: number[], now: 
   });
   for (const [accountId, indexes] of byAccount) {
     const total = indexes.reduce((n, i) => n + (counts[i] ?? 0), 0);
-    const whole = await reserveQuota(trx, accountId, total, now);
+    const totalBytes = indexes.reduce((n, i) => n + (bytes[i] ?? 0), 0);
+    const whole = await reserveQuota(trx, accountId, total, now, totalBytes);
     if (whole.ok) continue;
     if (indexes.length === 1 || whole.reason !== 'quota_exceeded') {
       for (const i of indexes) verdicts[i] = whole;
       continue;
     }
     for (const i of indexes) {
-      const one = await reserveQuota(trx, accountId, counts[i] ?? 0, now);
+      const one = await reserveQuota(trx, accountId, counts[i] ?? 0, now, bytes[i] ?? 0);
       if (!one.ok) verdicts[i] = one;
     }
   }
@@ -154,16 +164,19 @@ export async function writeMessages(trx: Tx, items: EnqueueItem[], options: Writ
   const counts = items.map((it, i) => it.recipients.filter((r) => !suppressed[i]!.has(r.email)).length);
   const verdicts = await reserveAll(trx, items, counts, now);
 
-  const messages: DeliveryMessageTable[] = [];
+  const messages: (Insertable<DeliveryMessageTable> & { body_format: number })[] = [];
   const recipients: DeliveryRecipientTable[] = [];
   const events: Omit<DeliveryEventTable, 'id'>[] = [];
+  const shared: { tenantId: string; body: SplitBody }[] = [];
   const outcomes: ItemOutcome[] = items.map((it, i) => {
     const refusal = verdicts[i];
     if (refusal) return refusal;
     const messageId = it.messageId ?? newId('msg', now);
+    const split = it.raw instanceof SplitBody ? it.raw : null;
+    if (split?.format === 1) shared.push({ tenantId: it.tenantId, body: split });
     messages.push({
       id: messageId, tenant_id: it.tenantId, account_id: it.accountId, lane: it.lane, mail_from: it.mailFrom,
-      from_domain: domainOf(it.mailFrom), body: it.raw, size: it.raw.length, header_message_id: it.headerMessageId ?? null,
+      from_domain: domainOf(it.mailFrom), body: split ? split.stored : (it.raw as Buffer), body_format: split?.format ?? 0, size: sizeOf(it.raw), header_message_id: it.headerMessageId ?? null,
       source: it.source ?? 'api', recipient_count: it.recipients.length, created_at: now,
     });
     // Plain platform ids: the compact VERP form (b-1..., within the 64-octet local part)
@@ -188,10 +201,11 @@ export async function writeMessages(trx: Tx, items: EnqueueItem[], options: Writ
     });
     return { ok: true, result: { messageId, recipientIds } };
   });
+  if (shared.length) await storeParts(trx, shared, now);
   if (options.sqlite) {
     const st = insertStatements(options.sqlite);
     for (const m of messages) {
-      st.message.run(m.id, m.tenant_id, m.account_id, m.lane, m.mail_from, m.from_domain, m.body, m.size, m.header_message_id, m.source, m.recipient_count, m.created_at);
+      st.message.run(m.id, m.tenant_id, m.account_id, m.lane, m.mail_from, m.from_domain, m.body, m.body_format, m.size, m.header_message_id, m.source, m.recipient_count, m.created_at);
     }
     for (const r of recipients) {
       st.recipient.run(r.id, r.message_id, r.tenant_id, r.account_id, r.lane, r.recipient, r.domain, r.state, r.attempts, r.first_queued_at,

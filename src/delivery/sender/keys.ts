@@ -35,6 +35,6 @@ export class SigningKeys {
   async #load(domain: string): Promise<DomainSigning> {
     const info = await findSendingDomain(this.#store.db, domain);
     if (!info) return { key: null, returnPathDomain: null };
-    return { key: await activeDkimKey(this.#store.db, info.id), returnPathDomain: info.returnPathDomain };
+    return { key: await activeDkimKey(this.#store, info.id), returnPathDomain: info.returnPathDomain };
   }
 }

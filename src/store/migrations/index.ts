@@ -3,7 +3,9 @@ import type { Engine } from '../dialect.ts';
 import * as foundation from './0001_foundation.ts';
 import * as domains from './0002_domains.ts';
 import * as messagesApi from './0010_messages_api.ts';
+import * as securityHardening from './0020_security_hardening.ts';
 import * as delivery from './0100_delivery.ts';
+import * as sharedBodyParts from './0150_shared_body_parts.ts';
 import * as bounces from './0200_bounces.ts';
 import * as subscribers from './0300_subscribers.ts';
 import * as subscriptionForms from './0360_subscription_forms.ts';
@@ -24,7 +26,9 @@ export const migrations: StoreMigration[] = [
   { name: '0001_foundation', up: foundation.up },
   { name: '0002_domains', up: domains.up },
   { name: '0010_messages_api', up: messagesApi.up },
+  { name: '0020_security_hardening', up: securityHardening.up },
   { name: '0100_delivery', up: delivery.up },
+  { name: '0150_shared_body_parts', up: sharedBodyParts.up },
   { name: '0200_bounces', up: bounces.up },
   { name: '0300_subscribers', up: subscribers.up },
   { name: '0310_campaigns', up: (db) => campaigns.up(db) },
