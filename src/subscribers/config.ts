@@ -24,15 +24,17 @@ export const ImportConfigSchema = Type.Object({
   /** One CSV field or XLSX cell. */
   maxFieldBytes: Type.Integer({ minimum: 256, default: 16 * 1024 }),
   /** XLSX: bytes inflated from the ZIP, all parts read together (zip bombs). */
-  maxInflatedBytes: Type.Integer({ minimum: MiB, default: 1024 * MiB }),
+  maxInflatedBytes: Type.Integer({ minimum: MiB, default: 512 * MiB }),
   /** XLSX: entries of the sharedStrings table. */
   maxSharedStrings: Type.Integer({ minimum: 1, default: 4_000_000 }),
   /** XLSX: UTF-8 bytes of the shared strings together (they are held while the sheet is read). */
-  maxSharedStringsBytes: Type.Integer({ minimum: 1024, default: 128 * MiB }),
+  maxSharedStringsBytes: Type.Integer({ minimum: 1024, maximum: 2048 * MiB, default: 64 * MiB }),
   /** XLSX: cells of the sheet, empty ones included. */
-  maxCells: Type.Integer({ minimum: 1, default: 50_000_000 }),
+  maxCells: Type.Integer({ minimum: 1, default: 20_000_000 }),
   /** Heap of the worker thread that parses a file; past it the worker stops, not the server. */
   workerHeapMb: Type.Integer({ minimum: 16, default: 256 }),
+  /** Nice value of the parsing threads (Linux: per thread), so HTTP, SMTP and the sender come first. */
+  workerNice: Type.Integer({ minimum: 0, maximum: 19, default: 10 }),
   /** Imports parsed at once on one node; more are answered 429. */
   maxConcurrent: Type.Integer({ minimum: 1, default: 2 }),
   /** Lease of the node working an import; another node takes over when it expires. */

@@ -146,7 +146,9 @@ const byteLength = (text: string) => Buffer.byteLength(text, 'utf8');
 /** Physical lines with their numbers; bytes are split at LF, which never occurs inside a UTF-8 sequence. */
 // Yields the lines of each chunk as one array: a yield per line would cost more than parsing it.
 async function* physicalLines(source: AsyncIterable<Buffer | string>, maxLineBytes: number, onBytes?: (n: number) => void): AsyncGenerator<PhysLine[]> {
-  let carry: Buffer | null = null;
+  // The unfinished last line: its pieces, joined once its end arrives (joining per chunk is quadratic).
+  let carry: Buffer[] = [];
+  let carryBytes = 0;
   let carryTooLong = false;
   let no = 0;
   let first = true;
@@ -160,19 +162,23 @@ async function* physicalLines(source: AsyncIterable<Buffer | string>, maxLineByt
       sniff(chunk);
       if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
     }
-    const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
-    const lastNl = buf.lastIndexOf(10);
-    if (lastNl < 0) {
-      carry = buf;
-      if (carry.length > maxLineBytes) {
+    const chunkNl = chunk.lastIndexOf(10);
+    if (chunkNl < 0) {
+      carryBytes += chunk.length;
+      if (carryBytes > maxLineBytes) {
         carryTooLong = true;
-        carry = Buffer.alloc(0);
-      }
+        carry = [];
+        carryBytes = 0;
+      } else carry.push(chunk);
       continue;
     }
+    const buf: Buffer = carry.length ? Buffer.concat([...carry, chunk]) : chunk;
+    const lastNl = buf.length - (chunk.length - chunkNl);
     const batch: PhysLine[] = [];
     const region = buf.subarray(0, lastNl);
-    carry = Buffer.from(buf.subarray(lastNl + 1));
+    const rest = Buffer.from(buf.subarray(lastNl + 1));
+    carry = rest.length ? [rest] : [];
+    carryBytes = rest.length;
     // Fast path: one validity check and one decode for the whole region.
     if (!carryTooLong && isUtf8(region)) {
       const lines = region.toString('utf8').split('\n');
@@ -198,9 +204,10 @@ async function* physicalLines(source: AsyncIterable<Buffer | string>, maxLineByt
     yield batch;
   }
   if (carryTooLong) yield [{ no: no + 1, text: '', bad: 'too_long' }];
-  else if (carry && carry.length) {
-    const text = carry.toString('utf8');
-    yield [{ no: no + 1, text: text.endsWith('\r') ? text.slice(0, -1) : text, bad: isUtf8(carry) ? null : 'encoding' }];
+  else if (carryBytes) {
+    const last = Buffer.concat(carry);
+    const text = last.toString('utf8');
+    yield [{ no: no + 1, text: text.endsWith('\r') ? text.slice(0, -1) : text, bad: isUtf8(last) ? null : 'encoding' }];
   }
 }
 

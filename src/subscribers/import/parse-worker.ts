@@ -2,6 +2,7 @@
 // parse-client.ts): reads the file, checks the limits, and posts batches of rows to the main
 // thread, which writes them. At most CREDIT batches are ahead of the writer.
 import fs from 'node:fs';
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { AppError } from '../../core/errors.ts';
 import type { ImportLimits } from '../config.ts';
@@ -17,12 +18,20 @@ export interface ParseJob {
   format: 'csv' | 'xlsx';
   limits: ImportLimits;
   skipThroughLine: number;
+  nice: number;
 }
 
 export const CREDIT = 2;
 
 const port = parentPort!;
 const job = workerData as ParseJob;
+
+// Parsing yields the CPU to HTTP, SMTP and the sender: on Linux this lowers this thread only.
+try {
+  if (job.nice) os.setPriority(job.nice);
+} catch {
+  // not permitted here: parse at normal priority
+}
 let credit = CREDIT;
 let wake: (() => void) | null = null;
 port.on('message', (m: { t: 'credit' }) => {

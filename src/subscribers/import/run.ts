@@ -154,7 +154,7 @@ export async function runImport(store: Store, actor: Actor, tenantId: string, im
   try {
     listName = (await requireList(store.db, tenantId, job.list_id)).name;
     const writeBatch = batchWriter(store, { importId, tenantId, listId: job.list_id, status: job.status === 'pending' && opts.status ? opts.status : job.new_status });
-    const parse = parseInWorker({ file: opts.file.path, format: job.format as 'csv' | 'xlsx', limits: opts.config, skipThroughLine: checkpoint }, opts.config.workerHeapMb, stop.signal);
+    const parse = parseInWorker({ file: opts.file.path, format: job.format as 'csv' | 'xlsx', limits: opts.config, skipThroughLine: checkpoint, nice: opts.config.workerNice }, opts.config.workerHeapMb, stop.signal);
     for await (const batch of parse) await commit(writeBatch, batch);
   } catch (err) {
     if (err instanceof ImportStopped || stop.signal.aborted) {
