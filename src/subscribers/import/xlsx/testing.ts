@@ -28,7 +28,7 @@ async function deflatePart(part: ZipPart): Promise<{ data: Buffer; crc: number; 
     }
   })());
   const out: Buffer[] = [];
-  const collect = async function* (src: AsyncIterable<Buffer>) {
+  const collect = async (src: AsyncIterable<Buffer>) => {
     for await (const b of src) out.push(b);
   };
   if (part.store) await pipeline(source, collect);
