@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { AppError, invalid } from '../../core/errors.ts';
+import { AppError } from '../../core/errors.ts';
 import type { ImportLimits } from '../config.ts';
 import type { RecordItem } from './records.ts';
 import { readSharedStrings } from './xlsx/shared-strings.ts';
@@ -7,7 +7,7 @@ import { readSheetRows } from './xlsx/sheet.ts';
 import { readLayout } from './xlsx/workbook.ts';
 import { WorkbookZip, isOle2 } from './xlsx/zip.ts';
 
-const unreadable = (why: string) => invalid(`not a readable XLSX workbook: ${why}`, [{ field: 'file', message: 'unreadable XLSX' }]);
+const unreadable = (why: string, cause?: unknown) => new AppError('validation', `not a readable XLSX workbook: ${why}`, { problems: [{ field: 'file', message: 'unreadable XLSX' }], cause });
 
 function sniff(file: string): void {
   const head = Buffer.alloc(8);
@@ -54,8 +54,9 @@ export async function* readXlsxRecords(file: string, limits: ImportLimits, onByt
     yield* readSheetRows(zip, layout, strings, limits, progress);
     if (fileSize > reported) onBytes?.(fileSize - reported);
   } catch (err) {
-    if (err instanceof AppError) throw err;
-    throw unreadable(err instanceof Error ? err.message : String(err));
+    // A TypeError or ReferenceError is a fault here, not in the file: it is not passed off as one.
+    if (err instanceof AppError || err instanceof TypeError || err instanceof ReferenceError) throw err;
+    throw unreadable(err instanceof Error ? err.message : String(err), err);
   } finally {
     zip?.close();
   }

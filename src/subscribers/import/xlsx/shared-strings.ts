@@ -31,7 +31,7 @@ export class SharedStrings {
     const size = Buffer.byteLength(text, 'utf8');
     if (this.bytes + size > this.#limits.maxSharedStringsBytes) throw limitExceeded(this.#limits, 'maxSharedStringsBytes', 'the workbook\'s shared strings are larger than the limit', null, ' bytes');
     if (size > SLAB) throw limitExceeded(this.#limits, 'maxLineBytes', 'a shared string is longer than the limit', null, ' bytes');
-    if (this.#slabUsed + size > SLAB) {
+    if (!this.#slabs.length || this.#slabUsed + size > SLAB) {
       this.#slabs.push(Buffer.allocUnsafe(SLAB));
       this.#slabUsed = 0;
     }

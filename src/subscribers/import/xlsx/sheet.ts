@@ -96,6 +96,8 @@ export async function* readSheetRows(zip: WorkbookZip, layout: WorkbookLayout, s
           type = a.t ?? 'n';
           style = a.s === undefined ? 0 : Number(a.s);
           value = null;
+          capturing = false;
+          inInline = false;
           break;
         }
         case 'v': value = []; capturing = true; break;
@@ -129,7 +131,7 @@ export async function* readSheetRows(zip: WorkbookZip, layout: WorkbookLayout, s
     },
     // <v> holds the value; in an inline string, the <t> elements outside phonetic guides.
     text(t) {
-      if (capturing) value!.push(t);
+      if (capturing && value) value.push(t);
     },
   });
 
