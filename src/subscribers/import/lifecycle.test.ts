@@ -79,6 +79,8 @@ describeEachEngine('import lifecycle', (get) => {
     assert.deepEqual(totals(done), await straight(store, 'tn_lc1_ref', bytes), 'the same as one uninterrupted run');
     assert.equal(done.errors.length, 6, 'each broken line reported once');
     assert.equal(fs.existsSync(file.path), false, 'the kept file is deleted once done');
+    const again = await keptFile(dataDir, `${id}-again.csv`, bytes);
+    await assert.rejects(runImport(store, operator, 'tn_lc1', id, { nodeId: 'node-b', config, file: again }), /the import has completed/, 'a completed import never runs again');
     await nodeB.stop();
   });
 

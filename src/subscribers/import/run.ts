@@ -62,11 +62,14 @@ async function claim(store: Store, job: Job, opts: RunOptions, now: number): Pro
     ...(opts.file.kept ? { file_path: opts.file.path } : {}),
     ...(job.status === 'pending' && opts.status ? { new_status: opts.status } : {}),
   }).where('id', '=', job.id).where('status', '=', job.status)
+    // Pending and failed imports may start; a running one only when its node is gone.
     .where((eb) => eb.or([
       eb('status', 'in', ['pending', 'failed']),
-      eb('lease_expires_at', 'is', null),
-      eb('lease_expires_at', '<', now),
-      ...(opts.staleOwners ?? []).map((owner) => eb('lease_owner', '=', owner)),
+      eb.and([eb('status', '=', 'running'), eb.or([
+        eb('lease_expires_at', 'is', null),
+        eb('lease_expires_at', '<', now),
+        ...(opts.staleOwners ?? []).map((owner) => eb('lease_owner', '=', owner)),
+      ])]),
     ])).executeTakeFirst();
   return Number(res.numUpdatedRows) === 1;
 }
