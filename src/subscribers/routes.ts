@@ -70,7 +70,9 @@ function fileRoutes(app: FastifyInstance, { store, config }: HttpDeps): void {
   // when a node stops (see Importer).
   const importer = new Importer(store, { config: config.imports, dataDir: config.dataDir, nodeId: processNodeId('server'), log: app.log });
   importer.start();
-  app.addHook('onClose', () => importer.stop());
+  // Before the server waits for requests in flight: an upload being imported answers 503 at once
+  // and its import resumes after its last committed line on restart.
+  app.addHook('preClose', () => importer.stop());
 
   // Import files stream to disk as they arrive, never buffered whole: the body stays a stream
   // for these types (in this plugin's scope only); imports.maxFileBytes is its limit.
@@ -105,11 +107,10 @@ function fileRoutes(app: FastifyInstance, { store, config }: HttpDeps): void {
       return await importer.upload(actor, req.params.tenantId, req.params.importId, source, { contentLength: Number.isFinite(length) ? length : undefined, status: req.query.status });
     } catch (err) {
       // A refused file: read the rest of the upload away so the client, still sending, gets
-      // the answer; the connection is not kept for another request.
-      if (!source.readableEnded) {
-        reply.header('connection', 'close');
-        source.resume();
-      }
+      // the answer. The connection is not kept for another request (nor, when the server is
+      // stopping, kept open until its keep-alive timeout).
+      reply.header('connection', 'close');
+      if (!source.readableEnded) source.resume();
       throw err;
     }
   });

@@ -87,7 +87,7 @@ export class Importer {
     };
   }
 
-  async #run(actor: Actor, tenantId: string, importId: string, file: ImportFile, extra: { status?: NewMemberStatus; staleOwners?: string[]; onStarted?: () => void }): Promise<ImportReport> {
+  async #run(actor: Actor, tenantId: string, importId: string, file: ImportFile, extra: { status?: NewMemberStatus; staleOwners?: string[]; onStarted?: () => void; previous?: string | null }): Promise<ImportReport> {
     const control = new AbortController();
     this.#active.set(importId, control);
     const run = runImport(this.#store, actor, tenantId, importId, { nodeId: this.#opts.nodeId, config: this.#opts.config, file, signal: control.signal, ...extra });
@@ -97,9 +97,9 @@ export class Importer {
     } finally {
       this.#runs.delete(run);
       this.#active.delete(importId);
-      // Keep only the file the import record still points at.
+      // Keep only the file the import record still points at (a re-upload replaces the kept one).
       const row = await this.#store.db.selectFrom('subscriber_imports').select('file_path').where('id', '=', importId).executeTakeFirst().catch(() => undefined);
-      if (row && row.file_path !== file.path) fs.rmSync(file.path, { force: true });
+      if (row) for (const f of [file.path, extra.previous]) if (f && row.file_path !== f) fs.rmSync(f, { force: true });
     }
   }
 
@@ -128,7 +128,8 @@ export class Importer {
         if (err instanceof AppError) await failPending(this.#store, importId, err.message);
         throw err;
       }
-      return await this.#run(actor, tenantId, importId, file, { status: opts.status });
+      const previous = (await this.#store.db.selectFrom('subscriber_imports').select('file_path').where('id', '=', importId).executeTakeFirst())?.file_path;
+      return await this.#run(actor, tenantId, importId, file, { status: opts.status, previous });
     } finally {
       release();
     }
@@ -198,12 +199,25 @@ export class Importer {
       const who = job.lease_owner ?? 'an earlier version';
       await abandonImport(this.#store, job, `the node working it (${who}) stopped after line ${job.checkpoint_line}, and its file is not on this node: send the same file again to resume after that line`);
     }
+    if (startup) await this.#removeStrayFiles(now);
     const old = now - this.#opts.config.keepFailedHours * 3_600_000;
     const expired = await this.#store.db.selectFrom('subscriber_imports').select(['id', 'file_path']).where('status', '=', 'failed')
       .where('file_path', 'is not', null).where('finished_at', '<', old).limit(100).execute();
     for (const r of expired) {
       await this.#store.db.updateTable('subscriber_imports').set({ file_path: null }).where('id', '=', r.id).where('status', '=', 'failed').execute();
       if (r.file_path && path.dirname(r.file_path) === spoolDir(this.#opts.dataDir)) fs.rmSync(r.file_path, { force: true });
+    }
+  }
+
+  /** Uploads no import points at (a process stopped between receiving and starting one), after an hour. */
+  async #removeStrayFiles(now: number): Promise<void> {
+    const dir = spoolDir(this.#opts.dataDir);
+    for (const name of fs.readdirSync(dir)) {
+      const file = path.join(dir, name);
+      const id = name.split('-')[0]!;
+      if (now - fs.statSync(file).mtimeMs < 3_600_000) continue;
+      const row = await this.#store.db.selectFrom('subscriber_imports').select('file_path').where('id', '=', id).executeTakeFirst();
+      if (row?.file_path !== file) fs.rmSync(file, { force: true });
     }
   }
 }

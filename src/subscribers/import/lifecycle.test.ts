@@ -219,6 +219,40 @@ describeEachEngine('import lifecycle', (get) => {
     await app.close();
   });
 
+  test('a server stopping mid-import answers 503; restarted, it resumes the import from its checkpoint', async () => {
+    const { store, dataDir, engine } = get();
+    await makeTenant(store, 'tn_lc6');
+    const acc = await createAccount(store, system, { tenantId: 'tn_lc6', name: 'crm-lc6', password: 'a-long-password-1' });
+    const key = (await createApiKey(store, system, { tenantId: 'tn_lc6', accountId: acc.id })).key;
+    const list = await createList(store, operator, { tenantId: 'tn_lc6', name: 'l' });
+    // Enough rows that the stop lands mid-way (PostgreSQL writes them more slowly).
+    const bytes = csv(engine === 'postgres' ? 20_000 : 60_000);
+    const first = await testApp(store, dataDir, { imports: { leaseSeconds: 5 } });
+    const base = await first.listen({ host: '127.0.0.1', port: 0 });
+    const h = { authorization: `Bearer ${key}` };
+    const id = ((await (await fetch(`${base}/api/v1/tenants/tn_lc6/lists/${list.id}/imports`, { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: '{"format":"csv"}' })).json()) as { id: string }).id;
+    const upload = fetch(`${base}/api/v1/tenants/tn_lc6/imports/${id}/file`, { method: 'PUT', headers: { ...h, 'content-type': 'text/csv' }, body: bytes });
+    await until(async () => (await row(store, id)).rows_read > 0, 'the upload to start committing');
+    await first.close();
+    const answer = await upload;
+    assert.equal(answer.status, 503);
+    assert.ok(answer.headers.get('retry-after'));
+    assert.match(((await answer.json()) as { detail: string }).detail, /shutting down\); it resumes after line \d+/);
+    const left = await row(store, id);
+    assert.equal(left.status, 'running');
+    assert.ok(left.file_path && fs.existsSync(left.file_path), 'the upload is kept for the restart');
+
+    const restarted = await testApp(store, dataDir, { imports: { leaseSeconds: 5 } });
+    try {
+      await until(async () => (await row(store, id)).status !== 'running', 'the restarted server to finish the import');
+      const done = await getImport(store, operator, 'tn_lc6', id);
+      assert.equal(done.status, 'completed', done.message ?? '');
+      assert.deepEqual(totals(done), await straight(store, 'tn_lc6_ref', bytes));
+    } finally {
+      await restarted.close();
+    }
+  });
+
   test('a CLI import killed mid-way is resumed by the CLI at once (its process is gone), with exact totals', async () => {
     const { store, dataDir, databaseUrl, engine } = get();
     // Enough rows that the kill lands mid-way (PostgreSQL writes them more slowly).
