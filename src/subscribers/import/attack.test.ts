@@ -85,7 +85,8 @@ describeEachEngine('import attacks against a running server', (get) => {
   }
 
   const refused = async (format: 'csv' | 'xlsx', body: Buffer | ReadableStream<Uint8Array>, detail: RegExp, limitKey: string | null) => {
-    const { res, problem, view } = await attack(format, body);
+    const { res, problem, view, growthMb } = await attack(format, body);
+    console.log(`[${get().engine}] ${problem.detail.slice(0, 90)} - RSS +${growthMb.toFixed(0)} MiB`);
     assert.equal(res.status, 400, problem.detail);
     assert.match(String(res.headers.get('content-type')), /application\/problem\+json/);
     assert.match(problem.detail, detail);
