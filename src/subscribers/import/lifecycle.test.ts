@@ -253,6 +253,32 @@ describeEachEngine('import lifecycle', (get) => {
     }
   });
 
+  test('past imports.maxConcurrent an upload is answered 429 and its import stays pending', async () => {
+    const { store, dataDir, engine } = get();
+    await makeTenant(store, 'tn_lc7');
+    const acc = await createAccount(store, system, { tenantId: 'tn_lc7', name: 'crm-lc7', password: 'a-long-password-1' });
+    const h = { authorization: `Bearer ${(await createApiKey(store, system, { tenantId: 'tn_lc7', accountId: acc.id })).key}` };
+    const list = await createList(store, operator, { tenantId: 'tn_lc7', name: 'l' });
+    const app = await testApp(store, dataDir, { imports: { maxConcurrent: 1 } });
+    try {
+      const start = async () => (await app.inject({ method: 'POST', url: `/api/v1/tenants/tn_lc7/lists/${list.id}/imports`, headers: h, payload: { format: 'csv' } })).json().id as string;
+      const put = (id: string, body: string) => app.inject({ method: 'PUT', url: `/api/v1/tenants/tn_lc7/imports/${id}/file`, headers: { ...h, 'content-type': 'text/csv' }, payload: body });
+      const big = await start();
+      const first = put(big, csv(engine === 'postgres' ? 20_000 : 60_000).toString());
+      await until(async () => (await row(store, big)).rows_read > 0, 'the first import to run');
+      const second = await start();
+      const busy = await put(second, 'email\nx@bank.test\n');
+      assert.equal(busy.statusCode, 429);
+      assert.ok(busy.headers['retry-after']);
+      assert.match(busy.json().detail, /limit imports\.maxConcurrent = 1/);
+      assert.equal((await row(store, second)).status, 'pending');
+      assert.equal((await first).statusCode, 200);
+      assert.equal((await put(second, 'email\nx@bank.test\n')).statusCode, 200, 'sent again once a slot is free');
+    } finally {
+      await app.close();
+    }
+  });
+
   test('a CLI import killed mid-way is resumed by the CLI at once (its process is gone), with exact totals', async () => {
     const { store, dataDir, databaseUrl, engine } = get();
     // Enough rows that the kill lands mid-way (PostgreSQL writes them more slowly).

@@ -77,7 +77,8 @@ async function claim(store: Store, job: Job, opts: RunOptions, now: number): Pro
 function refusal(job: Job): AppError {
   if (job.status === 'running') return conflict(`the import is running (on ${job.lease_owner ?? 'another node'})`);
   if (job.status === 'completed') return conflict('the import has completed');
-  return conflict('the import was discarded');
+  if (job.status === 'discarded') return conflict('the import was discarded');
+  return conflict('the import changed while it was being started; try again');
 }
 
 /**
