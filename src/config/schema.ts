@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { DeliveryConfigSchema } from '../delivery/config.ts';
+import { ImportConfigSchema } from '../subscribers/config.ts';
 
 /**
  * The whole configuration with every default, in one place. Objects are closed
@@ -104,6 +105,8 @@ export const ConfigSchema = Type.Object({
   templates: TemplatesConfigSchema,
   delivery: DeliveryConfigSchema,
   domains: DomainRecordsConfigSchema,
+  /** Subscriber import limits and workers (src/subscribers/config.ts). */
+  imports: ImportConfigSchema,
 }, { ...closed, default: {} });
 
 export type FanoutConfig = Static<typeof ConfigSchema>;

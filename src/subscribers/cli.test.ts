@@ -57,4 +57,19 @@ describeEachEngine('subscriber commands', (get) => {
     }
     await assert.rejects(cli(false, 'subscribers', 'import', '--tenant', 'tn_cli', '--list', 'nope', file), /list "nope" not found/);
   });
+
+  test('a file past a limit: the message names the line and the limit; the import is failed, listed, and discarded', async () => {
+    const { dataDir } = get();
+    const file = path.join(dataDir, 'long.csv');
+    fs.writeFileSync(file, `email,name\nok@bank.test,fine\na@bank.test,${'x'.repeat(70_000)}\n`);
+    const failed = await cli(false, 'subscribers', 'import', '--tenant', 'tn_cli', '--list', 'statements', file).then(() => null, (e: unknown) => e as Error);
+    assert.match(String(failed?.message), /^import (im_\w+) failed: line 3: the line is longer than the limit \(limit imports\.maxLineBytes = 65,536 bytes\); resume with: fanout subscribers imports resume im_\w+ --file /);
+    const id = /^import (im_\w+)/.exec(failed!.message)![1]!;
+    const listed = await cli(false, 'subscribers', 'imports', 'list', '--tenant', 'tn_cli', '--status', 'failed');
+    assert.equal(listed.length, 2);
+    assert.match(listed[1]!, new RegExp(`^${id}\\s+failed\\s+csv\\s+long\\.csv\\s+0\\s+0\\s+0\\s+0\\s+.*line 3: the line is longer than the limit`));
+    assert.deepEqual(await cli(false, 'subscribers', 'imports', 'discard', id), [`import ${id}: discarded`]);
+    await assert.rejects(cli(false, 'subscribers', 'imports', 'resume', id, '--file', file), /only a failed import|the import was discarded/);
+  });
 });
+

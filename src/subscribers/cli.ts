@@ -5,12 +5,12 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { withContext } from '../cli/context.ts';
 import type { CliContext, GlobalOptions } from '../cli/context.ts';
-import { notFound } from '../core/errors.ts';
+import { AppError, notFound } from '../core/errors.ts';
 import type { Executor } from '../store/store.ts';
 import { resolveTenant } from '../tenants/service.ts';
 import { exportSubscribers } from './export.ts';
-import { importSubscribers } from './import/import.ts';
-import type { ImportProgress } from './import/import.ts';
+import { createImport, discardImport, getImport, importSubscribers, isDeadLocalCli, listImports } from './import/import.ts';
+import type { ImportProgress, ImportReport } from './import/import.ts';
 import { createList, listLists } from './lists.ts';
 import { MEMBER_STATUSES } from './tables.ts';
 import type { MemberStatus } from './tables.ts';
@@ -78,22 +78,16 @@ export function registerSubscriberCommands(program: Command, options: Subscriber
       table(items.map((l) => ({ id: l.id, name: l.name, doubleOptIn: l.doubleOptIn, ...l.counts })), ['id', 'name', 'doubleOptIn', ...MEMBER_STATUSES], print);
     }));
 
-  const subs = program.command('subscribers').description('import and export list members');
-  subs.command('import').description('import a CSV or XLSX file into a list, with a progress bar; per-line errors are listed at the end')
-    .requiredOption('--tenant <tenant>', 'tenant name or id').requiredOption('--list <list>', 'list name or id').argument('<file>', 'CSV (UTF-8) or XLSX file')
-    .option('--format <format>', 'csv or xlsx (default: by the file extension)').option('--unconfirmed', 'add new addresses as unconfirmed rather than subscribed')
-    .option('--errors <file>', 'also write the per-line errors to this CSV file')
-    .action((file: string, o: { tenant: string; list: string; format?: string; unconfirmed?: boolean; errors?: string }) => run(globals(), async ({ store, actor }) => {
-      const format = formatOf(file, o.format);
-      const tenant = await resolveTenant(store.db, o.tenant);
-      const list = await resolveList(store.db, tenant.id, o.list);
-      const total = fs.statSync(file).size;
-      const started = Date.now();
-      let lastDraw = 0;
-      let lastTenth = -1;
-      const report = await importSubscribers(store, actor, {
-        tenantId: tenant.id, listId: list.id, format, fileName: path.basename(file), status: o.unconfirmed ? 'unconfirmed' : 'subscribed',
-        source: fs.createReadStream(file, { highWaterMark: 256 * 1024 }),
+  /** Runs (or resumes) an import of a file with the progress bar; prints the errors and the totals. */
+  const runWithProgress = async (ctx: CliContext, file: string, job: { tenantId: string; listId: string; format: 'csv' | 'xlsx'; importId: string; status?: 'subscribed' | 'unconfirmed'; staleOwners?: string[] }, errorsFile?: string) => {
+    const total = fs.statSync(file).size;
+    const started = Date.now();
+    let lastDraw = 0;
+    let lastTenth = -1;
+    let report: ImportReport;
+    try {
+      report = await importSubscribers(ctx.store, ctx.actor, {
+        ...job, file, config: ctx.config.imports,
         onProgress: (p) => {
           const now = Date.now();
           if (progress.tty) {
@@ -107,13 +101,72 @@ export function registerSubscriberCommands(program: Command, options: Subscriber
           }
         },
       });
-      const final = progressLine(report, total, report.durationMs);
-      progress.write(progress.tty ? `\r${final}\n` : `${final}\n`);
-      for (const e of report.errors) print(`line ${e.line}: ${e.reason}`);
-      if (report.errorsTruncated) print(`... and ${n(report.errorCount - report.errors.length)} more errors`);
-      if (o.errors) fs.writeFileSync(o.errors, `line,reason\n${report.errors.map((e) => `${e.line},"${e.reason.replace(/"/g, '""')}"`).join('\n')}\n`);
-      print(`import ${report.importId}: ${n(report.rowsRead)} rows read, ${n(report.imported)} added, ${n(report.updated)} updated, ${n(report.duplicates)} duplicates, ${n(report.errorCount)} errors in ${(report.durationMs / 1000).toFixed(1)} s`);
+    } catch (err) {
+      if (progress.tty && lastDraw) progress.write('\n');
+      if (!(err instanceof AppError)) throw err;
+      const v = await getImport(ctx.store, ctx.actor, job.tenantId, job.importId);
+      const resume = v.status === 'failed' ? `; resume with: fanout subscribers imports resume ${job.importId} --file ${JSON.stringify(file)}` : '';
+      throw new AppError(err.kind, `import ${job.importId} failed: ${err.message}${resume}`, { problems: err.problems });
+    }
+    const final = progressLine(report, total, report.durationMs);
+    progress.write(progress.tty ? `\r${final}\n` : `${final}\n`);
+    for (const e of report.errors) print(`line ${e.line}: ${e.reason}`);
+    if (report.errorsTruncated) print(`... and ${n(report.errorCount - report.errors.length)} more errors`);
+    if (errorsFile) fs.writeFileSync(errorsFile, `line,reason\n${report.errors.map((e) => `${e.line},"${e.reason.replace(/"/g, '""')}"`).join('\n')}\n`);
+    print(`import ${report.importId}: ${n(report.rowsRead)} rows read, ${n(report.imported)} added, ${n(report.updated)} updated, ${n(report.duplicates)} duplicates, ${n(report.errorCount)} errors in ${(report.durationMs / 1000).toFixed(1)} s`);
+  };
+
+  const subs = program.command('subscribers').description('import and export list members');
+  subs.command('import').description('import a CSV or XLSX file into a list, with a progress bar; per-line errors are listed at the end')
+    .requiredOption('--tenant <tenant>', 'tenant name or id').requiredOption('--list <list>', 'list name or id').argument('<file>', 'CSV (UTF-8) or XLSX file')
+    .option('--format <format>', 'csv or xlsx (default: by the file extension)').option('--unconfirmed', 'add new addresses as unconfirmed rather than subscribed')
+    .option('--errors <file>', 'also write the per-line errors to this CSV file')
+    .action((file: string, o: { tenant: string; list: string; format?: string; unconfirmed?: boolean; errors?: string }) => run(globals(), async (ctx) => {
+      const format = formatOf(file, o.format);
+      const tenant = await resolveTenant(ctx.store.db, o.tenant);
+      const list = await resolveList(ctx.store.db, tenant.id, o.list);
+      const status = o.unconfirmed ? 'unconfirmed' as const : 'subscribed' as const;
+      const importId = await createImport(ctx.store, ctx.actor, { tenantId: tenant.id, listId: list.id, format, fileName: path.basename(file), status });
+      await runWithProgress(ctx, file, { tenantId: tenant.id, listId: list.id, format, importId, status }, o.errors);
     }));
+
+  const imports = subs.command('imports').description('imports: list, show, resume after a failure, discard');
+  const findImport = async (ctx: CliContext, id: string) => {
+    const row = await ctx.store.db.selectFrom('subscriber_imports').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound(`import "${id}"`);
+    return row;
+  };
+  imports.command('list').description('a tenant\'s imports, newest first').requiredOption('--tenant <tenant>', 'tenant name or id')
+    .option('--status <status>', 'pending, running, completed, failed or discarded')
+    .action((o: { tenant: string; status?: string }) => run(globals(), async ({ store, actor }) => {
+      const tenant = await resolveTenant(store.db, o.tenant);
+      const items = await listImports(store, actor, tenant.id, { status: o.status as 'failed' | undefined });
+      table(items.map((i) => ({ ...i, started: new Date(i.startedAt).toISOString().slice(0, 19), line: i.checkpointLine })),
+        ['id', 'status', 'format', 'fileName', 'rowsRead', 'imported', 'errorCount', 'line', 'started', 'message'], print);
+    }));
+  imports.command('show').description('one import with its progress and per-line errors').argument('<id>', 'import id')
+    .action((id: string) => run(globals(), async (ctx) => {
+      const job = await findImport(ctx, id);
+      print(JSON.stringify(await getImport(ctx.store, ctx.actor, job.tenant_id, id), null, 2));
+    }));
+  imports.command('resume').description('resume a failed (or abandoned) import after its last committed line, with the same file')
+    .argument('<id>', 'import id').option('--file <file>', 'the file the import started with (default: the upload kept by the server, when on this machine)')
+    .option('--errors <file>', 'also write the per-line errors to this CSV file')
+    .action((id: string, o: { file?: string; errors?: string }) => run(globals(), async (ctx) => {
+      const job = await findImport(ctx, id);
+      const file = o.file ?? (job.file_path && fs.existsSync(job.file_path) ? job.file_path : null);
+      if (!file) throw new AppError('validation', `give the file the import started with: --file FILE (it resumes after line ${job.checkpoint_line})`);
+      // A CLI run of this host that died holds a lease nobody renews: it is free at once.
+      const staleOwners = isDeadLocalCli(job.lease_owner) ? [job.lease_owner!] : [];
+      await runWithProgress(ctx, file, { tenantId: job.tenant_id, listId: job.list_id, format: job.format as 'csv' | 'xlsx', importId: id, staleOwners }, o.errors);
+    }));
+  imports.command('discard').description('discard an import that has not completed (rows committed before stay on the list)').argument('<id>', 'import id')
+    .action((id: string) => run(globals(), async (ctx) => {
+      const job = await findImport(ctx, id);
+      const v = await discardImport(ctx.store, ctx.actor, job.tenant_id, id);
+      print(`import ${id}: ${v.status}`);
+    }));
+
   subs.command('export').description('export a list to CSV or XLSX (formula cells neutralised)')
     .requiredOption('--tenant <tenant>', 'tenant name or id').requiredOption('--list <list>', 'list name or id').requiredOption('--out <file>', 'file to write')
     .option('--format <format>', 'csv or xlsx (default: by the file extension)').option('--status <status>', `only members with this status (${MEMBER_STATUSES.join(', ')})`)

@@ -73,7 +73,7 @@ describeEachEngine('lists and subscribers HTTP API', (get) => {
     const created = await app.inject({ method: 'POST', url: `/api/v1/tenants/${T}/lists/${listId}/imports`, headers: bearer(apiKey), payload: { format: 'csv', fileName: 'm.csv' } });
     assert.equal(created.statusCode, 201, created.body);
     const id = created.json().id;
-    assert.equal(created.json().status, 'running');
+    assert.equal(created.json().status, 'pending', 'waiting for its file');
     const csv = 'email,姓名,note\nli@example.test,李,=1+2\nbad,x,y\nzhou@example.test,周,ok\n';
     const up = await app.inject({ method: 'PUT', url: `/api/v1/tenants/${T}/imports/${id}/file`, headers: { ...bearer(apiKey), 'content-type': 'text/csv' }, payload: csv });
     assert.equal(up.statusCode, 200, up.body);
@@ -82,7 +82,8 @@ describeEachEngine('lists and subscribers HTTP API', (get) => {
     assert.equal(progress.json().status, 'completed');
     assert.deepEqual(progress.json().errors, [{ line: 3, reason: '"bad" has no @' }]);
     const twice = await app.inject({ method: 'PUT', url: `/api/v1/tenants/${T}/imports/${id}/file`, headers: { ...bearer(apiKey), 'content-type': 'text/csv' }, payload: csv });
-    assert.equal(twice.statusCode, 400, 'an import runs once');
+    assert.equal(twice.statusCode, 409, 'an import runs once');
+    assert.match(twice.json().detail, /the import has completed/);
 
     const created2 = await admin.request('POST', `/api/v1/tenants/${T}/lists/${listId}/imports`, { format: 'csv' });
     const empty = await app.inject({ method: 'PUT', url: `/api/v1/tenants/${T}/imports/${created2.json().id}/file`, headers: { ...bearer(apiKey), 'content-type': 'text/csv' }, payload: 'name\n张三\n' });

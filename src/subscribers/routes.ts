@@ -9,7 +9,8 @@ import { invalid } from '../core/errors.ts';
 import { getPlatformSecret } from '../core/secrets.ts';
 import { exportSubscribers } from './export.ts';
 import { confirmationUrl } from './optin.ts';
-import { createImport, getImport, importSubscribers } from './import/import.ts';
+import { createImport, getImport, listImports, processNodeId } from './import/import.ts';
+import { Importer } from './import/importer.ts';
 import { createList, deleteList, getList, listLists, updateList } from './lists.ts';
 import { getSubscriber, listMembers, subscribe, unsubscribe, updateSubscriber } from './subscribers.ts';
 import { MEMBER_STATUSES } from './tables.ts';
@@ -50,8 +51,11 @@ const UnsubscribeBody = Type.Object({
 }, closed);
 const SubscriberPatch = Type.Object({ name: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Null()])), attributes: Type.Optional(Attributes) }, closed);
 const Format = Type.Union([Type.Literal('csv'), Type.Literal('xlsx')]);
-const ImportBody = Type.Object({ format: Format, fileName: Type.Optional(Type.String({ maxLength: 255 })) }, closed);
-const ImportFileQuery = Type.Object({ status: Type.Optional(Type.Union([Type.Literal('subscribed'), Type.Literal('unconfirmed')])) }, closed);
+const NewStatus = Type.Union([Type.Literal('subscribed'), Type.Literal('unconfirmed')]);
+const ImportBody = Type.Object({ format: Format, fileName: Type.Optional(Type.String({ maxLength: 255 })), status: Type.Optional(NewStatus) }, closed);
+const ImportFileQuery = Type.Object({ status: Type.Optional(NewStatus) }, closed);
+const ImportStatus = Type.Union(['pending', 'running', 'completed', 'failed', 'discarded'].map((s) => Type.Literal(s)));
+const ImportsQuery = Type.Object({ listId: Type.Optional(Id), status: Type.Optional(ImportStatus), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }, closed);
 const ExportQuery = Type.Object({ format: Type.Optional(Format), status: Type.Optional(Status) }, closed);
 
 type P<T extends TSchema> = { Params: Static<T> };
@@ -61,26 +65,34 @@ const refOf = (ref: string) => (/^\d+$/.test(ref) ? { id: Number(ref) } : { emai
 
 const FILE_TYPES = ['text/csv', 'text/plain', 'application/csv', 'application/vnd.ms-excel', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'application/octet-stream'];
 
-function fileRoutes(app: FastifyInstance, { store }: HttpDeps): void {
-  // Import files stream straight into the importer, never buffered whole: the body stays a
-  // stream for these types (in this plugin's scope only), and Fastify's body limit does not apply.
+function fileRoutes(app: FastifyInstance, { store, config }: HttpDeps): void {
+  // Imports run here, on the nodes that take the uploads: parsed in worker threads, recovered
+  // when a node stops (see Importer).
+  const importer = new Importer(store, { config: config.imports, dataDir: config.dataDir, nodeId: processNodeId('server'), log: app.log });
+  importer.start();
+  // Before the server waits for requests in flight: an upload being imported answers 503 at once
+  // and its import resumes after its last committed line on restart.
+  app.addHook('preClose', () => importer.stop());
+
+  // Import files stream to disk as they arrive, never buffered whole: the body stays a stream
+  // for these types (in this plugin's scope only); imports.maxFileBytes is its limit.
   app.addContentTypeParser(FILE_TYPES, (_req, payload, done) => done(null, payload));
 
   app.post<P<typeof ListParams> & { Body: Static<typeof ImportBody> }>('/tenants/:tenantId/lists/:listId/imports', {
-    schema: { tags: ['subscribers'], summary: 'Start an import: returns its id; upload the file with PUT /imports/{id}/file', params: ListParams, body: ImportBody },
+    schema: { tags: ['subscribers'], summary: 'Start an import: returns its id (status pending); upload the file with PUT /imports/{id}/file', params: ListParams, body: ImportBody },
   }, async (req, reply) => {
     const p = requireRole(req, WRITERS);
     assertTenantAccess(p, req.params.tenantId, 'tenant');
-    const id = await createImport(store, actorOf(req), { tenantId: req.params.tenantId, listId: req.params.listId, format: req.body.format, fileName: req.body.fileName ?? null });
+    const id = await createImport(store, actorOf(req), { tenantId: req.params.tenantId, listId: req.params.listId, format: req.body.format, fileName: req.body.fileName ?? null, status: req.body.status });
     return reply.code(201).send(await getImport(store, actorOf(req), req.params.tenantId, id));
   });
 
   app.put<P<typeof ImportParams> & { Querystring: Static<typeof ImportFileQuery> }>('/tenants/:tenantId/imports/:importId/file', {
     schema: {
       tags: ['subscribers'], params: ImportParams, querystring: ImportFileQuery,
-      summary: 'Upload the CSV or XLSX file of an import; it is imported as it streams in, and GET /imports/{id} shows the progress meanwhile',
+      summary: 'Upload the CSV or XLSX file of an import (or the same file again to resume a failed one); answers when it ends, and GET /imports/{id} shows the progress meanwhile',
     },
-  }, async (req) => {
+  }, async (req, reply) => {
     const p = requireRole(req, WRITERS);
     assertTenantAccess(p, req.params.tenantId, 'tenant');
     const actor = actorOf(req);
@@ -90,16 +102,33 @@ function fileRoutes(app: FastifyInstance, { store }: HttpDeps): void {
       throw invalid(`send the file as the request body with Content-Type ${job.format === 'csv' ? 'text/csv' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'}`, [{ field: 'body', message: 'no file' }]);
     }
     const source = body as unknown as Readable;
+    const length = Number(req.headers['content-length']);
     try {
-      return await importSubscribers(store, actor, {
-        tenantId: req.params.tenantId, listId: job.listId, importId: job.id, format: job.format as 'csv' | 'xlsx', fileName: job.fileName,
-        source, status: req.query.status,
-      });
+      return await importer.upload(actor, req.params.tenantId, req.params.importId, source, { contentLength: Number.isFinite(length) ? length : undefined, status: req.query.status });
     } catch (err) {
-      // A refused file: read the rest of the upload away so the client, still sending, gets the answer.
-      source.resume();
+      // A refused file: read the rest of the upload away so the client, still sending, gets
+      // the answer. The connection is not kept for another request (nor, when the server is
+      // stopping, kept open until its keep-alive timeout).
+      reply.header('connection', 'close');
+      if (!source.readableEnded) source.resume();
       throw err;
     }
+  });
+
+  app.post<P<typeof ImportParams>>('/tenants/:tenantId/imports/:importId/resume', {
+    schema: { tags: ['subscribers'], summary: 'Resume a failed import after its last committed line, from its kept file (otherwise send the file again with PUT)', params: ImportParams },
+  }, async (req, reply) => {
+    const p = requireRole(req, WRITERS);
+    assertTenantAccess(p, req.params.tenantId, 'tenant');
+    return reply.code(202).send(await importer.resume(actorOf(req), req.params.tenantId, req.params.importId));
+  });
+
+  app.post<P<typeof ImportParams>>('/tenants/:tenantId/imports/:importId/discard', {
+    schema: { tags: ['subscribers'], summary: 'Discard an import that has not completed: never resumed, its kept file deleted (rows committed before stay)', params: ImportParams },
+  }, async (req) => {
+    const p = requireRole(req, WRITERS);
+    assertTenantAccess(p, req.params.tenantId, 'tenant');
+    return importer.discard(actorOf(req), req.params.tenantId, req.params.importId);
   });
 }
 
@@ -190,6 +219,13 @@ export const subscriberRoutes: RouteModule = async (app, deps) => {
     const actor = actorOf(req);
     const current = await getSubscriber(store, actor, req.params.tenantId, refOf(req.params.ref));
     return updateSubscriber(store, actor, { tenantId: req.params.tenantId, subscriberId: current.id, ...req.body });
+  });
+  app.get<P<typeof TenantParams> & { Querystring: Static<typeof ImportsQuery> }>('/tenants/:tenantId/imports', {
+    schema: { tags: ['subscribers'], summary: 'The tenant\'s imports, newest first, with their progress', params: TenantParams, querystring: ImportsQuery },
+  }, async (req) => {
+    const p = requireRole(req, READERS);
+    assertTenantAccess(p, req.params.tenantId, 'tenant');
+    return { items: await listImports(store, actorOf(req), req.params.tenantId, req.query as { listId?: string; status?: 'pending' | 'running' | 'completed' | 'failed' | 'discarded'; limit?: number }) };
   });
   app.get<P<typeof ImportParams>>('/tenants/:tenantId/imports/:importId', {
     schema: { tags: ['subscribers'], summary: 'An import\'s progress or outcome, with per-line errors', params: ImportParams },

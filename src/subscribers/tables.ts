@@ -56,8 +56,11 @@ export interface SubscriberImportTable {
   list_id: string;
   format: string;
   file_name: string | null;
-  /** running, completed, failed. */
-  status: string;
+  /**
+   * pending (made, waiting for its file), running, completed, failed (resumable from
+   * checkpoint_line with the same file), discarded.
+   */
+  status: ImportStatus;
   rows_read: number;
   imported: number;
   updated: number;
@@ -71,7 +74,21 @@ export interface SubscriberImportTable {
   started_at: number;
   updated_at: number;
   finished_at: number | null;
+  /** The status given to addresses new on the list (subscribed or unconfirmed). */
+  new_status: MemberStatus;
+  /** Every record up to this line of the file is committed: a resume starts after it. */
+  checkpoint_line: number;
+  /** The uploaded file kept in the data folder while the import may still need it. */
+  file_path: string | null;
+  file_bytes: number | null;
+  /** A resume must be given the same file. */
+  file_sha256: string | null;
+  /** The node working the import, until lease_expires_at (renewed with every batch). */
+  lease_owner: string | null;
+  lease_expires_at: number | null;
 }
+
+export type ImportStatus = 'pending' | 'running' | 'completed' | 'failed' | 'discarded';
 
 export interface SubscriberTables {
   subscriber_lists: SubscriberListTable;

@@ -9,6 +9,7 @@ import * as sharedBodyParts from './0150_shared_body_parts.ts';
 import * as bounces from './0200_bounces.ts';
 import * as subscribers from './0300_subscribers.ts';
 import * as subscriptionForms from './0360_subscription_forms.ts';
+import * as importLifecycle from './0370_subscriber_import_lifecycle.ts';
 import * as campaigns from './0310_campaigns.ts';
 import * as tracking from './0350_tracking.ts';
 
@@ -34,4 +35,5 @@ export const migrations: StoreMigration[] = [
   { name: '0310_campaigns', up: (db) => campaigns.up(db) },
   { name: '0350_tracking', up: tracking.up },
   { name: '0360_subscription_forms', up: (db) => subscriptionForms.up(db) },
+  { name: '0370_subscriber_import_lifecycle', up: (db) => importLifecycle.up(db) },
 ];

@@ -39,7 +39,7 @@ test('a bad quote is an error at its line and reading goes on', async () => {
 test('an unclosed quote is reported where it opens and the following lines are still read', async () => {
   const rows = Array.from({ length: 150 }, (_, i) => `r${i}@x.test,n${i}`).join('\n');
   const items = await read([`email,name\na@x.test,"never closed\n${rows}\n`]);
-  assert.equal(show(items)[1], '2!quoting');
+  assert.equal(show(items)[1], '2!unclosed', 'past the record limits: the importer stops here');
   assert.equal(items.length, 2 + 150, 'every later row is read');
   assert.deepEqual(show(items).slice(-1), ['152:r149@x.test|n149']);
   // At the end of the file too.

@@ -8,14 +8,22 @@ import type { RecordItem } from './records.ts';
  * resume (an over-long or unclosed-quote record ends its output for the rest of the file, we
  * measured), and an importer of a million rows must report that line and read on.
  *
- * Memory is bounded by the chunk size plus MAX_RECORD_BYTES: an unclosed quote is given up
- * after that many bytes (or MAX_RECORD_LINES lines), reported at the line where the record
- * began, and reading resumes at the line after it.
+ * Memory is bounded by the chunk size plus maxLineBytes: a physical line longer than that is
+ * reported as too long without being kept, and a quoted record is given up after maxLineBytes
+ * bytes or maxRecordLines lines (reported at the line where it began, code `unclosed`), and
+ * reading resumes at the line after it. Work is linear in the input: a record that spans lines
+ * is scanned line by line for its closing quote and parsed once, when it is complete.
  */
-export const MAX_RECORD_BYTES = 64 * 1024;
-export const MAX_RECORD_LINES = 100;
+export interface CsvLimits {
+  maxLineBytes: number;
+  maxRecordLines: number;
+}
 
-interface PhysLine { no: number; text: string; bad: 'encoding' | 'too_long' | null; bytes: number }
+export const DEFAULT_CSV_LIMITS: CsvLimits = { maxLineBytes: 64 * 1024, maxRecordLines: 100 };
+export const MAX_RECORD_BYTES = DEFAULT_CSV_LIMITS.maxLineBytes;
+export const MAX_RECORD_LINES = DEFAULT_CSV_LIMITS.maxRecordLines;
+
+interface PhysLine { no: number; text: string; bad: 'encoding' | 'too_long' | null }
 
 type Parsed = { fields: string[] } | { open: true } | { error: string };
 
@@ -93,13 +101,59 @@ function sniff(first: Buffer): void {
   }
 }
 
+/**
+ * Whether a record that is inside a quoted field at the end of its previous line (so the line
+ * break belongs to the field) is still inside one at the end of this line. The same grammar as
+ * parseRecord, without building fields: a multi-line record is scanned once, then parsed once.
+ */
+export function staysOpen(text: string, d: string): boolean {
+  const n = text.length;
+  let i = 0;
+  // 0: inside quotes, 1: after a closing quote, 2: in an unquoted field, 3: at a field's start.
+  let s = 0;
+  for (;;) {
+    if (s === 0) {
+      const j = text.indexOf('"', i);
+      if (j < 0) return true;
+      if (text[j + 1] === '"') i = j + 2;
+      else {
+        i = j + 1;
+        s = 1;
+      }
+    } else if (s === 1) {
+      while (i < n && (text[i] === ' ' || (text[i] === '\t' && d !== '\t'))) i++;
+      // The end of the record, or something after the closing quote: parseRecord reports it.
+      if (i >= n || text[i] !== d) return false;
+      i++;
+      s = 3;
+    } else if (s === 2) {
+      const j = text.indexOf(d, i);
+      if (j < 0) return false;
+      i = j + 1;
+      s = 3;
+    } else {
+      if (i >= n) return false;
+      if (text[i] === '"') {
+        i++;
+        s = 0;
+      } else s = 2;
+    }
+  }
+}
+
+const byteLength = (text: string) => Buffer.byteLength(text, 'utf8');
+
 /** Physical lines with their numbers; bytes are split at LF, which never occurs inside a UTF-8 sequence. */
 // Yields the lines of each chunk as one array: a yield per line would cost more than parsing it.
-async function* physicalLines(source: AsyncIterable<Buffer | string>, onBytes?: (n: number) => void): AsyncGenerator<PhysLine[]> {
-  let carry: Buffer | null = null;
+async function* physicalLines(source: AsyncIterable<Buffer | string>, maxLineBytes: number, onBytes?: (n: number) => void): AsyncGenerator<PhysLine[]> {
+  // The unfinished last line: its pieces, joined once its end arrives (joining per chunk is quadratic).
+  let carry: Buffer[] = [];
+  let carryBytes = 0;
   let carryTooLong = false;
   let no = 0;
   let first = true;
+  // A line of n UTF-16 units has at most 3n UTF-8 bytes: only long lines are measured exactly.
+  const tooLong = (text: string) => text.length * 3 > maxLineBytes && byteLength(text) > maxLineBytes;
   for await (const raw of source) {
     let chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
     onBytes?.(chunk.length);
@@ -108,23 +162,27 @@ async function* physicalLines(source: AsyncIterable<Buffer | string>, onBytes?: 
       sniff(chunk);
       if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
     }
-    const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
-    const lastNl = buf.lastIndexOf(10);
-    if (lastNl < 0) {
-      carry = buf;
-      if (carry.length > MAX_RECORD_BYTES) {
+    const chunkNl = chunk.lastIndexOf(10);
+    if (chunkNl < 0) {
+      carryBytes += chunk.length;
+      if (carryBytes > maxLineBytes) {
         carryTooLong = true;
-        carry = Buffer.alloc(0);
-      }
+        carry = [];
+        carryBytes = 0;
+      } else carry.push(chunk);
       continue;
     }
+    const buf: Buffer = carry.length ? Buffer.concat([...carry, chunk]) : chunk;
+    const lastNl = buf.length - (chunk.length - chunkNl);
     const batch: PhysLine[] = [];
     const region = buf.subarray(0, lastNl);
-    carry = Buffer.from(buf.subarray(lastNl + 1));
+    const rest = Buffer.from(buf.subarray(lastNl + 1));
+    carry = rest.length ? [rest] : [];
+    carryBytes = rest.length;
     // Fast path: one validity check and one decode for the whole region.
     if (!carryTooLong && isUtf8(region)) {
       const lines = region.toString('utf8').split('\n');
-      for (const text of lines) batch.push({ no: ++no, text: text.endsWith('\r') ? text.slice(0, -1) : text, bad: text.length > MAX_RECORD_BYTES ? 'too_long' : null, bytes: text.length });
+      for (const text of lines) batch.push({ no: ++no, text: text.endsWith('\r') ? text.slice(0, -1) : text, bad: tooLong(text) ? 'too_long' : null });
     } else {
       let start = 0;
       while (start <= region.length) {
@@ -133,32 +191,34 @@ async function* physicalLines(source: AsyncIterable<Buffer | string>, onBytes?: 
         const lineBuf = region.subarray(start, end);
         if (carryTooLong) {
           carryTooLong = false;
-          batch.push({ no: ++no, text: '', bad: 'too_long', bytes: MAX_RECORD_BYTES + 1 });
+          batch.push({ no: ++no, text: '', bad: 'too_long' });
+        } else if (lineBuf.length > maxLineBytes) {
+          batch.push({ no: ++no, text: '', bad: 'too_long' });
         } else {
-          const ok = isUtf8(lineBuf);
           const text = lineBuf.toString('utf8');
-          batch.push({ no: ++no, text: text.endsWith('\r') ? text.slice(0, -1) : text, bad: !ok ? 'encoding' : lineBuf.length > MAX_RECORD_BYTES ? 'too_long' : null, bytes: lineBuf.length });
+          batch.push({ no: ++no, text: text.endsWith('\r') ? text.slice(0, -1) : text, bad: isUtf8(lineBuf) ? null : 'encoding' });
         }
         start = end + 1;
       }
     }
     yield batch;
   }
-  if (carryTooLong) yield [{ no: no + 1, text: '', bad: 'too_long', bytes: MAX_RECORD_BYTES + 1 }];
-  else if (carry && carry.length) {
-    const text = carry.toString('utf8');
-    yield [{ no: no + 1, text: text.endsWith('\r') ? text.slice(0, -1) : text, bad: isUtf8(carry) ? null : 'encoding', bytes: carry.length }];
+  if (carryTooLong) yield [{ no: no + 1, text: '', bad: 'too_long' }];
+  else if (carryBytes) {
+    const last = Buffer.concat(carry);
+    const text = last.toString('utf8');
+    yield [{ no: no + 1, text: text.endsWith('\r') ? text.slice(0, -1) : text, bad: isUtf8(last) ? null : 'encoding' }];
   }
 }
-
-const BAD_LINE = { encoding: 'the line is not valid UTF-8 text (save the file as "CSV UTF-8")', too_long: `the line is longer than ${MAX_RECORD_BYTES} bytes` } as const;
 
 /**
  * Records of a CSV file, header first, each with the number of the line where it begins, in
  * arrays (one per chunk read). Blank lines are skipped. Throws a validation AppError for a
  * file that is not CSV text at all.
  */
-export async function* readCsvRecords(source: AsyncIterable<Buffer | string>, onBytes?: (n: number) => void): AsyncGenerator<RecordItem[]> {
+export async function* readCsvRecords(source: AsyncIterable<Buffer | string>, options: { limits?: CsvLimits; onBytes?: (n: number) => void } = {}): AsyncGenerator<RecordItem[]> {
+  const { maxLineBytes, maxRecordLines } = options.limits ?? DEFAULT_CSV_LIMITS;
+  const badLine = { encoding: 'the line is not valid UTF-8 text (save the file as "CSV UTF-8")', too_long: `the line is longer than ${maxLineBytes} bytes` } as const;
   let delimiter: string | null = null;
   let pending: PhysLine[] = [];
   let pendingBytes = 0;
@@ -172,7 +232,7 @@ export async function* readCsvRecords(source: AsyncIterable<Buffer | string>, on
       const l = queue.shift()!;
       if (!pending.length) {
         if (l.bad) {
-          out.push({ line: l.no, error: BAD_LINE[l.bad], code: l.bad });
+          out.push({ line: l.no, error: badLine[l.bad], code: l.bad });
           continue;
         }
         if (!l.text.trim()) continue;
@@ -182,37 +242,39 @@ export async function* readCsvRecords(source: AsyncIterable<Buffer | string>, on
         else if ('error' in p) out.push({ line: l.no, error: p.error, code: 'quoting' });
         else {
           pending = [l];
-          pendingBytes = l.bytes;
+          pendingBytes = byteLength(l.text);
         }
         continue;
       }
       if (l.bad) {
-        giveUp(`a quoted field opened here is not closed before line ${l.no}`);
+        giveUp(`a quoted field opened here is not closed before line ${l.no}`, 'quoting');
         queue.unshift(l);
         continue;
       }
       pending.push(l);
-      pendingBytes += l.bytes + 1;
+      pendingBytes += byteLength(l.text) + 1;
+      if (staysOpen(l.text, delimiter!)) {
+        if (pendingBytes > maxLineBytes || pending.length > maxRecordLines) {
+          giveUp(`a quoted field opened here is not closed within ${maxRecordLines} lines or ${maxLineBytes} bytes`, 'unclosed');
+        }
+        continue;
+      }
       const p = parseRecord(pending.map((x) => x.text).join('\n'), delimiter!);
       if ('fields' in p) {
         out.push({ line: pending[0]!.no, fields: p.fields });
         pending = [];
-      } else if ('error' in p) {
-        giveUp(p.error);
-      } else if (pendingBytes > MAX_RECORD_BYTES || pending.length > MAX_RECORD_LINES) {
-        giveUp(`a quoted field opened here is not closed within ${MAX_RECORD_LINES} lines or ${MAX_RECORD_BYTES} bytes`);
-      }
+      } else giveUp('error' in p ? p.error : 'the quoted field is not closed', 'quoting');
     }
   };
   // Reports the record at its first line and reads the lines after that line afresh.
-  const giveUp = (reason: string) => {
+  const giveUp = (reason: string, code: 'quoting' | 'unclosed') => {
     const [head, ...rest] = pending;
     pending = [];
-    out.push({ line: head!.no, error: reason, code: 'quoting' });
+    out.push({ line: head!.no, error: reason, code });
     queue.unshift(...rest);
   };
 
-  for await (const lines of physicalLines(source, onBytes)) {
+  for await (const lines of physicalLines(source, maxLineBytes, options.onBytes)) {
     for (const line of lines) feed(line);
     if (out.length) {
       yield out;
@@ -221,7 +283,7 @@ export async function* readCsvRecords(source: AsyncIterable<Buffer | string>, on
   }
   // At the end an open quote is given up; the lines after it are read again, and may open another.
   while (pending.length) {
-    giveUp('a quoted field opened here is not closed at the end of the file');
+    giveUp('a quoted field opened here is not closed at the end of the file', 'quoting');
     if (queue.length) feed(queue.shift()!);
   }
   if (out.length) yield out;

@@ -1,229 +1,133 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { Value } from '@sinclair/typebox/value';
 import type { Actor } from '../../audit/log.ts';
 import { recordOperation } from '../../audit/log.ts';
-import { AppError, invalid, notFound } from '../../core/errors.ts';
+import { conflict, invalid, notFound } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Store } from '../../store/store.ts';
+import { ImportConfigSchema } from '../config.ts';
+import type { ImportConfig } from '../config.ts';
 import { assertAccess } from '../db.ts';
-import { checkEmail } from '../email.ts';
-import { unneutralise } from '../export.ts';
 import { requireList } from '../lists.ts';
-import type { SubscriberImportTable } from '../tables.ts';
-import { mapHeader } from './columns.ts';
-import type { ColumnMap } from './columns.ts';
-import { readCsvRecords } from './csv.ts';
-import type { RecordItem } from './records.ts';
-import { batchWriter } from './writer.ts';
-import type { BatchContext, ImportRow } from './writer.ts';
-import { readXlsxRecords } from './xlsx.ts';
+import type { ImportStatus, MemberStatus, SubscriberImportTable } from '../tables.ts';
+import type { LineError } from './rows.ts';
+import { runImport } from './run.ts';
+import type { ImportProgress, ImportReport } from './run.ts';
+import { describeFile, spool } from './spool.ts';
+import type { ImportFile } from './spool.ts';
 
-export const BATCH_ROWS = 1_000;
-/** Per-line errors kept in the report and the import record; the count is always exact. */
-export const MAX_REPORTED_ERRORS = 1_000;
+export { BATCH_ROWS } from './rows.ts';
+export type { LineError } from './rows.ts';
+export { MAX_REPORTED_ERRORS } from './run.ts';
+export type { ImportProgress, ImportReport } from './run.ts';
 
-export interface ImportProgress {
-  importId: string;
-  rowsRead: number;
-  imported: number;
-  updated: number;
-  duplicates: number;
-  errorCount: number;
-  bytesRead: number;
+export type NewMemberStatus = 'subscribed' | 'unconfirmed';
+
+/** The import defaults of the configuration, with any given values over them. */
+export function importConfig(over: Partial<ImportConfig> = {}): ImportConfig {
+  return Value.Default(ImportConfigSchema, structuredClone(over)) as ImportConfig;
 }
 
-export interface LineError {
-  line: number;
-  reason: string;
-}
-
-export interface ImportReport extends ImportProgress {
-  status: 'completed' | 'failed';
-  errors: LineError[];
-  /** True when more errors happened than `errors` holds (see errorCount). */
-  errorsTruncated: boolean;
-  message: string | null;
-  durationMs: number;
-}
-
-export interface ImportOptions {
-  tenantId: string;
-  listId: string;
-  source: Readable;
-  format: 'csv' | 'xlsx';
-  fileName?: string | null;
-  /** Status of addresses new on the list: subscribed (default) or unconfirmed. */
-  status?: 'subscribed' | 'unconfirmed';
-  /** Called after every committed batch. */
-  onProgress?: (p: ImportProgress) => void;
-  /** An import record made beforehand with createImport (the HTTP API answers with its id at once). */
-  importId?: string;
-}
-
-/** Makes the import record in state running; its id lets callers poll progress while it runs. */
-export async function createImport(store: Store, actor: Actor, input: { tenantId: string; listId: string; format: 'csv' | 'xlsx'; fileName?: string | null }): Promise<string> {
+/** Makes the import record, `pending` until its file arrives; its id lets callers poll progress. */
+export async function createImport(store: Store, actor: Actor, input: { tenantId: string; listId: string; format: 'csv' | 'xlsx'; fileName?: string | null; status?: NewMemberStatus }): Promise<string> {
   assertAccess(actor, input.tenantId, true);
   if (input.format !== 'csv' && input.format !== 'xlsx') throw invalid('format must be csv or xlsx', [{ field: 'format', message: 'invalid' }]);
   await requireList(store.db, input.tenantId, input.listId);
   const now = Date.now();
   const id = newId('im', now);
   await store.db.insertInto('subscriber_imports').values({
-    id, tenant_id: input.tenantId, list_id: input.listId, format: input.format, file_name: input.fileName ?? null, status: 'running',
+    id, tenant_id: input.tenantId, list_id: input.listId, format: input.format, file_name: input.fileName ?? null, status: 'pending',
     rows_read: 0, imported: 0, updated: 0, duplicates: 0, error_count: 0, errors: '[]', message: null, created_by: actor.operator,
-    started_at: now, updated_at: now, finished_at: null,
+    started_at: now, updated_at: now, finished_at: null, new_status: input.status === 'unconfirmed' ? 'unconfirmed' : 'subscribed',
+    checkpoint_line: 0, file_path: null, file_bytes: null, file_sha256: null, lease_owner: null, lease_expires_at: null,
   }).execute();
   return id;
 }
 
-function toRow(item: { line: number; fields: string[] }, cols: ColumnMap, format: 'csv' | 'xlsx'): ImportRow | LineError {
-  const f = item.fields;
-  if (f.length !== cols.width) {
-    const extra = f.slice(cols.width);
-    // Spreadsheets leave trailing empty cells out, and often write trailing empty columns.
-    const tolerable = f.length > cols.width ? extra.every((x) => !x.trim()) : format === 'xlsx';
-    if (!tolerable) return { line: item.line, reason: `expected ${cols.width} fields as in the header, found ${f.length}` };
-  }
-  const c = checkEmail(unneutralise(f[cols.email] ?? ''));
-  if (!c.ok) return { line: item.line, reason: c.reason };
-  const name = cols.name === null ? null : unneutralise((f[cols.name] ?? '').trim()) || null;
-  if (name && name.length > 256) return { line: item.line, reason: 'name is longer than 256 characters' };
-  const attributes: Record<string, string> = {};
-  let size = 0;
-  for (const [i, key] of cols.attributes) {
-    // An exported file imports back to the same values: undo the export's formula guard.
-    const v = unneutralise((f[i] ?? '').trim());
-    // An empty cell leaves a stored attribute as it is.
-    if (v) {
-      attributes[key] = v;
-      size += key.length + v.length;
-    }
-  }
-  if (size > 16_000) return { line: item.line, reason: 'the attributes of this row exceed 16 KB' };
-  return { line: item.line, email: c.email, name, attributes };
+export interface ImportOptions {
+  tenantId: string;
+  listId: string;
+  format: 'csv' | 'xlsx';
+  /** The file: a path, or a stream copied to a temporary file first (a file stream is read from its file). */
+  file?: string;
+  source?: Readable;
+  fileName?: string | null;
+  /** Status of addresses new on the list: subscribed (default) or unconfirmed. */
+  status?: NewMemberStatus;
+  /** Called after every committed batch. */
+  onProgress?: (p: ImportProgress) => void;
+  /** An import record made beforehand with createImport. */
+  importId?: string;
+  /** Limits and worker settings (the configuration's `imports`); defaults when absent. */
+  config?: ImportConfig;
+  /** Lease owner; by default this process. */
+  nodeId?: string;
+  /** Lease owners known to be gone, whose `running` import may be taken over at once. */
+  staleOwners?: string[];
 }
 
-const isBlank = (item: { fields: string[] }) => item.fields.every((x) => !x.trim());
+/** A file stream not yet read from: its file can be read directly. */
+function pathOf(source: Readable): string | null {
+  const s = source as Partial<fs.ReadStream> & { start?: number };
+  return source instanceof fs.ReadStream && typeof s.path === 'string' && !s.start && s.bytesRead === 0 ? s.path : null;
+}
 
 /**
- * Imports a CSV or XLSX file into a list, streaming: memory stays bounded whatever the file's
- * size (see csv.ts and xlsx.ts for the limits). Rows are written in batches of BATCH_ROWS, one
- * transaction each, progress included, so a crash leaves a consistent, resumable state and the
- * import record says how far it got. Per-line problems (bad address, wrong field count, bad
- * quoting, invalid UTF-8 past the first batch) are reported with line numbers and skipped.
- * A file that cannot be imported at all (empty, no email column, not CSV text, not UTF-8 in its
- * first batch, unreadable XLSX) is refused with a validation AppError before anything is
- * written. One operation-log entry records the import as a whole. The source is left as it is
- * when the import stops early (not destroyed): the caller drains or closes it.
+ * Imports a CSV or XLSX file into a list in one call (the CLI and tests; the HTTP API goes
+ * through Importer, which keeps uploads for resumes): see runImport. Throws the reason when the
+ * import fails; the import record says the same.
  */
 export async function importSubscribers(store: Store, actor: Actor, opts: ImportOptions): Promise<ImportReport> {
-  const started = Date.now();
-  const importId = opts.importId ?? await createImport(store, actor, opts);
   assertAccess(actor, opts.tenantId, true);
-  const job = await store.db.selectFrom('subscriber_imports').selectAll().where('id', '=', importId).where('tenant_id', '=', opts.tenantId).executeTakeFirst();
-  if (!job || job.list_id !== opts.listId) throw notFound('import');
-  if (job.status !== 'running' || job.rows_read > 0) throw invalid('this import has already run', [{ field: 'importId', message: 'already run' }]);
-  const list = await requireList(store.db, opts.tenantId, opts.listId);
-
-  const ctx: BatchContext = { importId, tenantId: opts.tenantId, listId: opts.listId, status: opts.status === 'unconfirmed' ? 'unconfirmed' : 'subscribed' };
-  const writeBatch = batchWriter(store, ctx);
-  const progress: ImportProgress = { importId, rowsRead: 0, imported: 0, updated: 0, duplicates: 0, errorCount: 0, bytesRead: 0 };
-  const errors: LineError[] = [];
-  const addError = (e: LineError) => {
-    progress.errorCount++;
-    if (errors.length < MAX_REPORTED_ERRORS) errors.push(e);
-  };
-  let committedBatches = 0;
-  let errorsWritten = 0;
-  let batch = new Map<string, ImportRow>();
-  let firstEncodingError: LineError | null = null;
-
-  const flush = async () => {
-    if (!batch.size && committedBatches > 0) return;
-    if (committedBatches === 0 && firstEncodingError) {
-      throw invalid(`the file is not UTF-8 text (line ${firstEncodingError.line}); save it as "CSV UTF-8" and import again`, [{ field: 'file', message: 'not UTF-8' }]);
-    }
-    const rows = [...batch.values()];
-    batch = new Map();
-    await store.transaction(async (trx) => {
-      const now = Date.now();
-      const c = await writeBatch(trx, rows, now);
-      progress.imported += c.imported;
-      progress.updated += c.updated;
-      progress.duplicates += c.duplicates;
-      // The error list is rewritten only while it grows (it stops at MAX_REPORTED_ERRORS).
-      const cols = progressColumns(progress, errors.length !== errorsWritten ? errors : null, now);
-      await trx.updateTable('subscriber_imports').set(cols).where('id', '=', importId).execute();
-    });
-    errorsWritten = errors.length;
-    committedBatches++;
-    opts.onProgress?.({ ...progress });
-  };
-
-  const onBytes = (n: number) => { progress.bytesRead += n; };
-  // Stopping early must not destroy the source: an HTTP upload's socket still has to carry the answer.
-  const records: AsyncGenerator<RecordItem[]> = opts.format === 'xlsx'
-    ? readXlsxRecords(opts.source, onBytes)
-    : readCsvRecords(opts.source.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>, onBytes);
+  const config = opts.config ?? importConfig();
+  const importId = opts.importId ?? await createImport(store, actor, opts);
+  let temp: string | null = null;
   try {
-    let cols: ColumnMap | null = null;
-    for await (const items of records) {
-      for (const item of items) {
-        if (!cols) {
-          if ('error' in item) throw invalid(`the header row (line ${item.line}) cannot be read: ${item.error}`, [{ field: 'header', message: item.error }]);
-          if (isBlank(item)) continue;
-          cols = mapHeader(item.fields);
-          continue;
-        }
-        if ('error' in item) {
-          progress.rowsRead++;
-          const e = { line: item.line, reason: item.error };
-          if (item.code === 'encoding') firstEncodingError ??= e;
-          addError(e);
-          continue;
-        }
-        if (isBlank(item)) continue;
-        progress.rowsRead++;
-        const row = toRow(item, cols, opts.format);
-        if ('reason' in row) {
-          addError(row);
-          continue;
-        }
-        if (batch.has(row.email)) progress.duplicates++;
-        else batch.set(row.email, row);
-        if (batch.size >= BATCH_ROWS) await flush();
-      }
-    }
-    if (!cols) throw invalid('the file is empty: it needs a header row naming the columns (one of them "email") and rows below it', [{ field: 'file', message: 'empty' }]);
-    await flush();
+    let file: ImportFile;
+    const direct = opts.file ?? (opts.source ? pathOf(opts.source) : null);
+    if (direct) {
+      opts.source?.destroy();
+      file = await describeFile(direct, config);
+    } else if (opts.source) {
+      temp = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-import-'));
+      file = await spool(opts.source, path.join(temp, `${importId}.${opts.format}`), config, false);
+    } else throw invalid('no file to import', [{ field: 'file', message: 'missing' }]);
+    return await runImport(store, actor, opts.tenantId, importId, { nodeId: opts.nodeId ?? processNodeId('cli'), config, file, status: opts.status, onProgress: opts.onProgress, staleOwners: opts.staleOwners });
   } catch (err) {
-    await records.return(undefined).catch(() => undefined);
-    const message = err instanceof Error ? err.message : String(err);
-    await finish(store, actor, list.name, importId, opts, progress, errors, 'failed', committedBatches === 0 ? message : `stopped after ${progress.rowsRead} rows: ${message}`);
-    if (err instanceof AppError) throw err;
-    throw new AppError('unavailable', `the import stopped after ${progress.rowsRead} rows: ${message}`, { cause: err });
+    // A file refused before its run started (too large, unreadable) still ends the import.
+    await failPending(store, importId, err instanceof Error ? err.message : String(err));
+    throw err;
+  } finally {
+    if (temp) fs.rmSync(temp, { recursive: true, force: true });
   }
-  await finish(store, actor, list.name, importId, opts, progress, errors, 'completed', null);
-  return { ...progress, status: 'completed', errors, errorsTruncated: progress.errorCount > errors.length, message: null, durationMs: Date.now() - started };
 }
 
-function progressColumns(p: ImportProgress, errors: LineError[] | null, now: number): Partial<SubscriberImportTable> {
-  return {
-    rows_read: p.rowsRead, imported: p.imported, updated: p.updated, duplicates: p.duplicates, error_count: p.errorCount, updated_at: now,
-    ...(errors ? { errors: JSON.stringify(errors) } : {}),
-  };
+/** Marks an import that never started as failed with the reason. */
+export async function failPending(store: Store, importId: string, message: string): Promise<void> {
+  const now = Date.now();
+  await store.db.updateTable('subscriber_imports').set({ status: 'failed', message, finished_at: now, updated_at: now })
+    .where('id', '=', importId).where('status', '=', 'pending').execute();
 }
 
-async function finish(store: Store, actor: Actor, listName: string, importId: string, opts: ImportOptions, p: ImportProgress, errors: LineError[], status: 'completed' | 'failed', message: string | null): Promise<void> {
-  await store.transaction(async (trx) => {
-    const now = Date.now();
-    await trx.updateTable('subscriber_imports').set({ ...progressColumns(p, errors, now), status, message, finished_at: now }).where('id', '=', importId).execute();
-    await recordOperation(trx, actor, {
-      operation: 'subscriber.import', objectType: 'list', objectId: opts.listId, tenantId: opts.tenantId,
-      description: status === 'completed'
-        ? `imported ${opts.format.toUpperCase()} into list ${listName}: ${p.imported} added, ${p.updated} updated, ${p.duplicates} duplicates, ${p.errorCount} errors`
-        : `import into list ${listName} failed: ${message}`,
-      details: { importId, fileName: opts.fileName ?? null, format: opts.format, status, rowsRead: p.rowsRead, imported: p.imported, updated: p.updated, duplicates: p.duplicates, errorCount: p.errorCount, message },
-    });
-  });
+/** This process as a lease owner: the node name (FANOUT_NODE_ID or the host name), and for the CLI its pid. */
+export function processNodeId(kind: 'server' | 'cli'): string {
+  const node = process.env.FANOUT_NODE_ID ?? os.hostname();
+  return kind === 'server' ? node : `${node}:cli:${process.pid}`;
+}
+
+/** A lease owner that is a CLI process of this host which no longer exists. */
+export function isDeadLocalCli(owner: string | null): boolean {
+  const m = owner ? /^(.*):cli:(\d+)$/.exec(owner) : null;
+  if (!m || m[1] !== (process.env.FANOUT_NODE_ID ?? os.hostname()) || Number(m[2]) === process.pid) return false;
+  try {
+    process.kill(Number(m[2]), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 export interface ImportView {
@@ -231,7 +135,8 @@ export interface ImportView {
   listId: string;
   format: string;
   fileName: string | null;
-  status: string;
+  status: ImportStatus;
+  newStatus: MemberStatus;
   rowsRead: number;
   imported: number;
   updated: number;
@@ -239,20 +144,67 @@ export interface ImportView {
   errorCount: number;
   errors: LineError[];
   message: string | null;
+  /** Every record up to this line is committed; a resume continues after it. */
+  checkpointLine: number;
+  /** The uploaded file is kept: POST /resume needs no new upload. */
+  fileKept: boolean;
+  /** The node working it, while running. */
+  node: string | null;
   createdBy: string;
   startedAt: number;
   updatedAt: number;
   finishedAt: number | null;
 }
 
-/** An import's progress or outcome, for the API and the console. */
+function view(r: SubscriberImportTable, withErrors = true): ImportView {
+  return {
+    id: r.id, listId: r.list_id, format: r.format, fileName: r.file_name, status: r.status, newStatus: r.new_status, rowsRead: Number(r.rows_read),
+    imported: Number(r.imported), updated: Number(r.updated), duplicates: Number(r.duplicates), errorCount: Number(r.error_count),
+    errors: withErrors ? JSON.parse(r.errors) as LineError[] : [], message: r.message, checkpointLine: Number(r.checkpoint_line), fileKept: r.file_path !== null,
+    node: r.status === 'running' ? r.lease_owner : null, createdBy: r.created_by, startedAt: r.started_at, updatedAt: r.updated_at, finishedAt: r.finished_at,
+  };
+}
+
+/** An import's progress or outcome, for the API, the CLI and the console. */
 export async function getImport(store: Store, actor: Actor, tenantId: string, importId: string): Promise<ImportView> {
   assertAccess(actor, tenantId, false);
   const r = await store.db.selectFrom('subscriber_imports').selectAll().where('id', '=', importId).where('tenant_id', '=', tenantId).executeTakeFirst();
   if (!r) throw notFound('import');
-  return {
-    id: r.id, listId: r.list_id, format: r.format, fileName: r.file_name, status: r.status, rowsRead: r.rows_read, imported: r.imported,
-    updated: r.updated, duplicates: r.duplicates, errorCount: r.error_count, errors: JSON.parse(r.errors) as LineError[], message: r.message,
-    createdBy: r.created_by, startedAt: r.started_at, updatedAt: r.updated_at, finishedAt: r.finished_at,
-  };
+  return view(r);
+}
+
+/** The tenant's imports, newest first (without their per-line errors). */
+export async function listImports(store: Store, actor: Actor, tenantId: string, filter: { listId?: string; status?: ImportStatus; limit?: number } = {}): Promise<ImportView[]> {
+  assertAccess(actor, tenantId, false);
+  let q = store.db.selectFrom('subscriber_imports').selectAll().where('tenant_id', '=', tenantId);
+  if (filter.listId) q = q.where('list_id', '=', filter.listId);
+  if (filter.status) q = q.where('status', '=', filter.status);
+  const rows = await q.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(filter.limit ?? 100).execute();
+  return rows.map((r) => view(r, false));
+}
+
+/**
+ * Discards an import that has not completed: it will not be resumed, its kept file is deleted,
+ * and a node still working it stops at its next batch. Rows committed before stay on the list
+ * (each was a valid row). Returns the kept file's path, for the caller to stop a local run first.
+ */
+export async function discardImport(store: Store, actor: Actor, tenantId: string, importId: string): Promise<ImportView> {
+  assertAccess(actor, tenantId, true);
+  const file = await store.transaction(async (trx) => {
+    const r = await trx.selectFrom('subscriber_imports').selectAll().where('id', '=', importId).where('tenant_id', '=', tenantId).executeTakeFirst();
+    if (!r) throw notFound('import');
+    if (r.status === 'discarded') return null;
+    if (r.status === 'completed') throw conflict('the import has completed: its rows are on the list and there is nothing to discard');
+    const now = Date.now();
+    await trx.updateTable('subscriber_imports').set({ status: 'discarded', finished_at: now, updated_at: now, lease_owner: null, lease_expires_at: null, file_path: null })
+      .where('id', '=', importId).where('status', '=', r.status).execute();
+    await recordOperation(trx, actor, {
+      operation: 'subscriber.import.discard', objectType: 'list', objectId: r.list_id, tenantId,
+      description: `discarded import ${importId} (${r.status}, ${r.imported} added and ${r.updated} updated before)`,
+      details: { importId, previousStatus: r.status, checkpointLine: r.checkpoint_line, imported: r.imported, updated: r.updated },
+    });
+    return r.file_path;
+  });
+  if (file) fs.rmSync(file, { force: true });
+  return getImport(store, actor, tenantId, importId);
 }

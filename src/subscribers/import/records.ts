@@ -3,4 +3,5 @@ export type RecordItem =
   | { line: number; fields: string[] }
   | { line: number; error: string; code: RecordErrorCode };
 
-export type RecordErrorCode = 'encoding' | 'quoting' | 'too_long';
+/** `unclosed`: a quoted field still open past the record limits (the rest of the file would be one field). */
+export type RecordErrorCode = 'encoding' | 'quoting' | 'too_long' | 'unclosed';
