@@ -9,6 +9,7 @@ import type { Principal } from '../http/auth.ts';
 import { closed, IdParams } from '../http/schemas.ts';
 import { sendMessages } from '../messages/service.ts';
 import { suppressionCheck } from '../bounces/suppressions.ts';
+import { previewTemplate } from '../templates/render.ts';
 import { approveCampaign, cancelCampaign, createCampaign, getCampaign, listCampaigns, pauseCampaign, rejectCampaign, resumeCampaign, submitCampaign } from './service.ts';
 import { createTemplate, getTemplate, getTemplateRow, listTemplates, previewStoredTemplate, updateTemplate } from './templates.ts';
 
@@ -23,6 +24,13 @@ const TemplateBody = Type.Object({
 }, closed);
 const Vars = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown());
 const PreviewBody = Type.Object({ vars: Type.Optional(Vars) }, closed);
+const DraftPreviewBody = Type.Object({
+  subject: Type.String({ minLength: 1, maxLength: 2000 }),
+  html: Type.Optional(Type.String({ maxLength: 5_000_000 })),
+  text: Type.Optional(Type.String({ maxLength: 5_000_000 })),
+  mjml: Type.Optional(Type.String({ maxLength: 5_000_000 })),
+  vars: Type.Optional(Vars),
+}, closed);
 const TestSendBody = Type.Object({
   accountId: Type.String({ maxLength: 64 }), from: Type.String({ maxLength: 320 }), to: Type.String({ maxLength: 254 }), vars: Type.Optional(Vars),
 }, closed);
@@ -71,6 +79,12 @@ export const campaignRoutes: RouteModule = (app, { store, config }) => {
   });
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof PreviewBody> }>('/templates/:id/preview', { schema: { tags: ['templates'], summary: 'Render with sample data; a missing variable is a 400 naming it', params: IdParams, body: PreviewBody } }, async (req) =>
     previewStoredTemplate(store.db, reader(req), req.params.id, req.body.vars ?? {}));
+  // Renders what an author is still typing (the console's live preview); nothing is stored.
+  app.post<{ Body: Static<typeof DraftPreviewBody> }>('/templates/preview', { schema: { tags: ['templates'], summary: 'Render unsaved template content with sample data; a missing variable is a 400 naming it', body: DraftPreviewBody } }, async (req) => {
+    requireRole(req, WRITERS);
+    const { vars, ...source } = req.body;
+    return previewTemplate(source, vars ?? {});
+  });
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof TestSendBody> }>('/templates/:id/test-send', { schema: { tags: ['templates'], summary: 'Send the template to one address', params: IdParams, body: TestSendBody } }, async (req, reply) => {
     const p = requireRole(req, WRITERS);
     const t = await getTemplateRow(store.db, tenantScope(p), req.params.id);
