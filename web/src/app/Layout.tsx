@@ -1,6 +1,6 @@
 import { Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Navigate, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
+import { Navigate, NavLink, Outlet, useLocation } from 'react-router';
 import { LANGUAGES } from '../i18n';
 import type { Language } from '../i18n';
 import { useSession } from './session';
@@ -41,9 +41,8 @@ export function Layout() {
   const { t } = useTranslation();
   const session = useSession();
   const location = useLocation();
-  const navigate = useNavigate();
   if (session.user === undefined) return <div className="boot">{t('common.loading')}</div>;
-  if (session.user === null) return <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
+  if (session.user === null) return <Navigate to={session.signedOut ? '/login' : `/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
   const user = session.user;
   return (
     <div className="shell">
@@ -69,7 +68,7 @@ export function Layout() {
             <span className="role">{t(`roles.${user.role}`)}</span>
           </div>
           <LanguageSwitch />
-          <button type="button" className="btn btn-ghost" onClick={async () => { await session.logout(); navigate('/login'); }}>{t('auth.signOut')}</button>
+          <button type="button" className="btn btn-ghost" onClick={() => void session.logout()}>{t('auth.signOut')}</button>
         </header>
         <main className="content">
           <Suspense fallback={<div className="boot">{t('common.loading')}</div>}>

@@ -18,6 +18,8 @@ export interface SessionState {
   user: User | null | undefined;
   /** Password accepted, TOTP code still due. */
   totpPending: boolean;
+  /** Signed out by choice (not by an expired session): sign-in starts afresh at the dashboard. */
+  signedOut: boolean;
   can(capability: Capability): boolean;
   /** Operators are confined to their tenant; the console never asks for another one's data. */
   tenantScope: string | null;
@@ -46,6 +48,7 @@ function applyUserLocale(user: User): void {
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<User | null | undefined>(undefined);
   const [totpPending, setTotpPending] = useState(false);
+  const [signedOut, setSignedOut] = useState(false);
 
   const refresh = useCallback(async () => {
     try {
@@ -72,11 +75,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const value = useMemo<SessionState>(() => ({
     user,
     totpPending,
+    signedOut,
     can: (c) => can(user?.role, c),
     tenantScope: user?.role === 'operator' ? user.tenantId : null,
     async login(username, password) {
       const answer = await request<LoginAnswer>('POST', '/auth/login', { username, password }, { quiet401: true });
       setCsrfToken(answer.csrfToken);
+      setSignedOut(false);
       if (answer.totpRequired) {
         setTotpPending(true);
       } else {
@@ -98,6 +103,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       } finally {
         setCsrfToken(null);
         setTotpPending(false);
+        setSignedOut(true);
         setUser(null);
       }
     },
@@ -110,7 +116,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         setUser(updated);
       }
     },
-  }), [user, totpPending, refresh]);
+  }), [user, totpPending, signedOut, refresh]);
 
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }

@@ -49,6 +49,12 @@ export async function initI18n(): Promise<void> {
     resources: { en: { translation: en }, 'zh-CN': { translation: zhCN } },
     interpolation: { escapeValue: false },
     returnNull: false,
+    // A key missing from the catalogue is an error in the browser console (the browser tests
+    // fail on it); keys looked up with a fallback (values from the API) are not.
+    saveMissing: true,
+    missingKeyHandler: (_lngs, _ns, key, _fallback, _update, options) => {
+      if ((options as { defaultValue?: unknown } | undefined)?.defaultValue === undefined) console.error(`missing translation: ${key}`);
+    },
   });
 }
 
