@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { generateSync } from 'otplib';
@@ -55,10 +56,11 @@ export class ConsoleHarness {
     await store.close();
 
     h.sink = await SmtpSink.start({ rules: { 'nobody': 'unknown-550' } });
+    h.smtpPort = await freePort();
     const config = loadConfig({
       env: {}, file: null, overrides: {
         dataDir: h.dataDir, logLevel: 'silent',
-        http: { host: '127.0.0.1', port: 0 }, smtp: { host: '127.0.0.1', port: 0 }, bounce: { host: '127.0.0.1', port: 0 },
+        http: { host: '127.0.0.1', port: 0 }, smtp: { host: '127.0.0.1', port: h.smtpPort, authFailureDelayMs: 0 }, bounce: { host: '127.0.0.1', port: 0 },
         delivery: { routes: { '*': `127.0.0.1:${h.sink.port}` } },
       },
     });
@@ -116,7 +118,10 @@ export class ConsoleHarness {
   async apiAs(page: Page, method: string, p: string, body?: unknown): Promise<{ status: number; body: unknown }> {
     return page.evaluate(async ({ method, p, body }) => {
       const me = await (await fetch('/api/v1/auth/me')).json() as { csrfToken: string };
-      const res = await fetch(`/api/v1${p}`, { method, headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrfToken }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const payload = body === undefined && method === 'POST' ? {} : body;
+      const headers: Record<string, string> = { 'x-csrf-token': me.csrfToken };
+      if (payload !== undefined) headers['content-type'] = 'application/json';
+      const res = await fetch(`/api/v1${p}`, { method, headers, body: payload === undefined ? undefined : JSON.stringify(payload) });
       return { status: res.status, body: await res.json().catch(() => null) };
     }, { method, p, body });
   }
@@ -135,4 +140,16 @@ export async function until(check: () => Promise<boolean> | boolean, what: strin
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A port nobody listens on now (the submission server needs a known port for the SMTP client). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }
