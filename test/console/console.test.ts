@@ -4,6 +4,9 @@ import { createTransport } from 'nodemailer';
 import { ConsoleHarness, PASSWORD, until } from './harness.ts';
 import type { Tab } from './harness.ts';
 
+/** Chinese words that are data entered by these tests, not interface text. */
+const DATA_WORDS = /您的电子账单|信用卡中心|证券营业部|月度账单客户|十二月账单|月度账单|客户\d+|上海|北京|广州|张三|李四|坏行二?|的账单|您好|电子账单/gu;
+
 // The console in a real browser against a real server. Each test builds on what the ones
 // before it made (one tenant, domain, account, list, template and campaign), as an operator would.
 describe('web console in Chromium', () => {
@@ -343,5 +346,62 @@ describe('web console in Chromium', () => {
     await h.shot(page, 'stats-sends-contract-fixture', 'en');
     assert.deepEqual(tab.errors, []);
     await tab.context.close();
+  });
+
+  test('every screen in both languages: no browser error, no missing catalogue key, a screenshot of each', async (t) => {
+    const screens: [string, string][] = [
+      ['dashboard', '/dashboard'], ['stats-sends', '/stats/sends'], ['stats-failures', '/stats/failures'], ['delivery-log', '/delivery-log'],
+      ['message-timeline', ''], ['operation-log', '/operation-log'], ['tenants', '/tenants'], ['tenant-detail', `/tenants/${state.tenantId}?account=${state.accountId}`],
+      ['domains', '/domains'], ['domain-detail', `/domains/${state.domainId}`], ['lists', `/lists?tenantId=${state.tenantId}`], ['list-detail', state.listPath!],
+      ['templates', '/templates'], ['template-editor', ''], ['campaigns', '/campaigns'], ['campaign-detail', state.campaignPath!],
+      ['suppressions', `/suppressions?tenantId=${state.tenantId}`], ['users', '/users'], ['profile', '/profile'],
+      ['webhooks', '/webhooks'], ['ops-inspections', '/ops/inspections'], ['ops-tickets', '/ops/tickets'],
+    ];
+    const events = await admin.page.evaluate(async () => (await fetch('/api/v1/delivery/events?limit=1')).json()) as { items: { messageId: string }[] };
+    const templates = await admin.page.evaluate(async () => (await fetch('/api/v1/templates')).json()) as { items: { id: string }[] };
+    screens.find((s) => s[0] === 'message-timeline')![1] = `/delivery-log/messages/${events.items[0]!.messageId}`;
+    screens.find((s) => s[0] === 'template-editor')![1] = `/templates/${templates.items[0]!.id}`;
+
+    for (const lang of ['zh-CN', 'en'] as const) {
+      const tab = await h.tab(lang);
+      // The sign-in screen, and the first load's JavaScript as the browser received it.
+      await tab.page.goto(h.url('/login', lang));
+      await tab.page.locator('input[name=username]').waitFor();
+      const js = await tab.page.evaluate(`performance.getEntriesByType('resource').filter((e) => e.name.endsWith('.js')).reduce((n, e) => n + e.encodedBodySize, 0)`) as number;
+      t.diagnostic(`${lang}: first load ${(js / 1024).toFixed(1)} KB of compressed JavaScript`);
+      assert.ok(js > 0);
+      await h.shot(tab.page, 'login', lang);
+
+      await h.login(tab, 'alice', { lang, totpSecret: state.totpSecret });
+      // Dashboard interactive: from navigation start to today's figures on screen (reported, not asserted).
+      await tab.page.goto(h.url('/dashboard'));
+      await tab.page.locator('[data-testid=dashboard-tiles][data-ready=true]').waitFor();
+      const ready = await tab.page.evaluate('performance.now()') as number;
+      t.diagnostic(`${lang}: dashboard interactive after ${Math.round(ready)} ms`);
+
+      for (const [name, path] of screens) {
+        await tab.page.goto(h.url(path));
+        const h1 = tab.page.getByRole('heading', { level: 1 });
+        await h1.waitFor();
+        await tab.page.waitForLoadState('networkidle');
+        await tab.page.locator('text=/^(加载中…|Loading…)$/').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {});
+        const title = (await h1.textContent()) ?? '';
+        if (lang === 'zh-CN') assert.match(title + (await tab.page.locator('.page-subtitle').first().textContent().catch(() => '')), /\p{Script=Han}/u, `${name} in Chinese`);
+        else {
+          // English screens: every Chinese word left is data the tests entered (names, addresses, template text).
+          const text = await tab.page.evaluate(`(() => { const m = document.querySelector('main').cloneNode(true); m.querySelectorAll('textarea').forEach((x) => x.remove()); return m.textContent; })()`) as string;
+          const untranslated = text.replace(DATA_WORDS, '').match(/\p{Script=Han}+/gu);
+          assert.equal(untranslated, null, `${name}: untranslated text in English: ${untranslated?.join(' ')}`);
+        }
+        await h.shot(tab.page, name, lang);
+        assert.deepEqual(tab.errors, [], `${name} (${lang})`);
+      }
+      // The language switch changes the screen at once.
+      await tab.page.goto(h.url('/tenants'));
+      const other = lang === 'en' ? 'zh-CN' : 'en';
+      await tab.page.getByRole('combobox', { name: lang === 'en' ? 'Language' : '语言' }).selectOption(other);
+      await tab.page.getByRole('heading', { level: 1, name: other === 'en' ? 'Tenants and accounts' : '帐户信息管理' }).waitFor();
+      await tab.context.close();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, ApiError, isMissingEndpoint } from '../api/client';
 import type { Account, Items } from '../api/types';
@@ -12,16 +13,24 @@ import { effectiveTenant, TenantPicker } from '../ui/TenantPicker';
 import { useApi } from '../ui/useApi';
 import type { TemplateView } from './Templates';
 
-const SAMPLE_MJML = `<mjml>
+/** The starting template, in the console's language. `%name%`-style marks become Liquid variables. */
+function sampleTemplate(t: TFunction) {
+  const liquid = (text: string) => text.replace(/%(\w+)%/g, '{{ $1 }}');
+  return {
+    subject: liquid(t('templates.sample.subject')),
+    body: `<mjml>
   <mj-body background-color="#f4f6f9">
     <mj-section background-color="#ffffff">
       <mj-column>
-        <mj-text font-size="18px" color="#1f4e8c">{{ name }}，您好</mj-text>
-        <mj-text>{% if amount %}本期账单金额：{{ amount }} 元{% else %}本期无账单{% endif %}</mj-text>
+        <mj-text font-size="18px" color="#1f4e8c">${liquid(t('templates.sample.greeting'))}</mj-text>
+        <mj-text>{% if amount %}${liquid(t('templates.sample.amount'))}{% else %}${t('templates.sample.noAmount')}{% endif %}</mj-text>
       </mj-column>
     </mj-section>
   </mj-body>
-</mjml>`;
+</mjml>`,
+    vars: JSON.stringify({ name: t('templates.sample.name'), amount: '1,280.00' }, null, 2),
+  };
+}
 
 const WIDTHS = { desktop: 680, mobile: 375 } as const;
 
@@ -49,8 +58,9 @@ export default function TemplateEditor() {
   const writer = session.can('templates.write');
   const existing = useApi<TemplateView>(id ? `/templates/${id}` : null);
   const [chosenTenant, setChosenTenant] = useState('');
-  const [f, setF] = useState({ name: '', subject: '{{ name }}，您的电子账单', kind: 'mjml' as 'mjml' | 'html', body: SAMPLE_MJML, text: '' });
-  const [vars, setVars] = useState('{\n  "name": "张三",\n  "amount": "1,280.00"\n}');
+  const [sample0] = useState(() => sampleTemplate(t));
+  const [f, setF] = useState({ name: '', subject: sample0.subject, kind: 'mjml' as 'mjml' | 'html', body: sample0.body, text: '' });
+  const [vars, setVars] = useState(sample0.vars);
   const [width, setWidth] = useState<keyof typeof WIDTHS>('desktop');
   const [rendered, setRendered] = useState<Rendered | null>(null);
   const [previewError, setPreviewError] = useState<unknown>(null);
