@@ -55,14 +55,14 @@ export default function DeliveryLog() {
       </form>
       <ErrorBox error={error} />
       <Table<DeliveryEvent> rows={data?.items} loading={loading} rowKey={(e) => e.id} columns={[
-        { key: 'at', header: t('common.time'), cell: (e) => formatDateTime(e.at) },
+        { key: 'at', header: t('common.time'), className: 'nowrap', cell: (e) => formatDateTime(e.at) },
         { key: 'recipient', header: t('deliveryLog.recipient'), cell: (e) => e.recipient },
-        { key: 'outcome', header: t('deliveryLog.outcome'), cell: (e) => <Badge kind={outcomeKind(e.outcome)}>{t(`outcomes.${e.outcome}`, { defaultValue: e.outcome })}</Badge> },
+        { key: 'outcome', header: t('deliveryLog.outcome'), className: 'nowrap', cell: (e) => <Badge kind={outcomeKind(e.outcome)}>{t(`outcomes.${e.outcome}`, { defaultValue: e.outcome })}</Badge> },
         { key: 'reply', header: t('deliveryLog.reply'), className: 'wide', cell: (e) => <span className="reply">{replyText(e) || '—'}</span> },
         { key: 'reason', header: t('deliveryLog.reason'), cell: (e) => (e.reason ? t(`reasons.${e.reason}`, { defaultValue: e.reason }) : '—') },
         { key: 'mx', header: t('deliveryLog.mx'), cell: (e) => e.mxHost ?? '—' },
         ...(!session.tenantScope ? [{ key: 'tenant', header: t('common.tenant'), cell: (e: DeliveryEvent) => tenants.name(e.tenantId) }] : []),
-        { key: 'message', header: t('deliveryLog.message'), cell: (e) => <Link to={`/delivery-log/messages/${e.messageId}`}>{t('deliveryLog.timeline')}</Link> },
+        { key: 'message', header: t('deliveryLog.message'), className: 'nowrap', cell: (e) => <Link to={`/delivery-log/messages/${e.messageId}`}>{t('deliveryLog.timeline')}</Link> },
       ]} />
       <CursorPager next={data?.nextCursor} />
     </Page>

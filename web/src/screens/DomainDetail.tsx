@@ -123,11 +123,11 @@ export default function DomainDetail() {
           <Card title={t('domains.records')} actions={<CopyButton text={d.zoneFile} label={t('domains.copyZone')} />}>
             <p className="muted small">{t('domains.recordsHelp')}</p>
             <Table rows={d.records} rowKey={(r) => `${r.purpose}|${r.name}`} columns={[
-              { key: 'purpose', header: t('domains.purpose'), cell: (r) => <>{t(`domains.purposes.${r.purpose}`, { defaultValue: r.purpose })}{r.required ? null : <span className="muted"> · {t('domains.optional')}</span>}</> },
-              { key: 'type', header: t('domains.type'), cell: (r) => r.type },
+              { key: 'purpose', header: t('domains.purpose'), className: 'nowrap', cell: (r) => <>{t(`domains.purposes.${r.purpose}`, { defaultValue: r.purpose })}{r.required ? null : <span className="muted"> · {t('domains.optional')}</span>}</> },
+              { key: 'type', header: t('domains.type'), className: 'nowrap', cell: (r) => r.type },
               { key: 'name', header: t('domains.host'), cell: (r) => <span className="copy-line"><code>{r.name}</code><CopyButton text={r.name} /></span> },
               { key: 'value', header: t('domains.value'), className: 'wide', cell: (r) => <span className="copy-line"><code className="wrap">{r.priority !== undefined ? `${r.priority} ${r.value}` : r.value}</code><CopyButton text={r.value} /></span> },
-              { key: 'check', header: t('domains.result'), cell: (r) => {
+              { key: 'check', header: t('domains.result'), className: 'nowrap', cell: (r) => {
                 const c = checks.get(`${r.purpose}|${r.name}`);
                 if (!c) return <span className="muted">{t('domains.notChecked')}</span>;
                 return <span title={c.message}><Badge kind={checkKind(c.status)}>{t(`domains.check.${c.status}`)}</Badge>{c.status !== 'ok' && c.found.length ? <span className="muted small block">{t('domains.found', { value: c.found.join(' | ') })}</span> : null}</span>;

@@ -28,6 +28,7 @@ export function ImportPanel({ tenantId, listId, onDone }: { tenantId: string; li
   const { t } = useTranslation();
   const fileRef = useRef<HTMLInputElement>(null);
   const [status, setStatus] = useState('subscribed');
+  const [fileName, setFileName] = useState('');
   const [sent, setSent] = useState({ loaded: 0, total: 0 });
   const [job, setJob] = useState<ImportView | null>(null);
   const action = useAction(async () => {
@@ -63,8 +64,13 @@ export function ImportPanel({ tenantId, listId, onDone }: { tenantId: string; li
     <Card title={t('imports.title')}>
       <form className="form-row" onSubmit={(e) => { e.preventDefault(); void action.run(); }}>
         <div className="field">
-          <label htmlFor="import-file">{t('imports.file')}</label>
-          <input id="import-file" ref={fileRef} type="file" name="file" accept=".csv,.xlsx,text/csv" required />
+          <span className="field-label" id="import-file-label">{t('imports.file')}</span>
+          {/* The browser's own file button speaks the browser's language; this one speaks the console's. */}
+          <div className="file-pick">
+            <input id="import-file" ref={fileRef} type="file" name="file" accept=".csv,.xlsx,text/csv" required aria-labelledby="import-file-label" onChange={(e) => setFileName(e.target.files?.[0]?.name ?? '')} />
+            <label htmlFor="import-file" className="btn">{t('imports.choose')}</label>
+            <span className="file-name">{fileName || t('imports.noFile')}</span>
+          </div>
           <div className="field-hint">{t('imports.fileHint')}</div>
         </div>
         <SelectField label={t('imports.statusAs')} name="status" value={status} onChange={(e) => setStatus(e.target.value)}>

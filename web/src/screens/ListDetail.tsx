@@ -30,7 +30,7 @@ export default function ListDetail() {
   const session = useSession();
   const { values, params, set } = useUrlState(['status'] as const);
   const list = useApi<ListView>(`/tenants/${tenantId}/lists/${listId}`);
-  const members = useApi<{ items: Member[]; nextAfter: number | null }>(`/tenants/${tenantId}/lists/${listId}/members`, { status: values.status || undefined, after: params.get('cursor') ?? undefined, limit: 50 });
+  const members = useApi<{ items: Member[]; nextAfter: number | null }>(`/tenants/${tenantId}/lists/${listId}/members`, { status: values.status || undefined, after: params.get('cursor') ?? undefined, limit: 25 });
   const [email, setEmail] = useState('');
   const [name, setName] = useState('');
   const [added, setAdded] = useState<string | null>(null);

@@ -90,7 +90,7 @@ export default function Stats({ kind }: { kind: Kind }) {
       yAxis: { type: 'value', minInterval: 1 },
       series: series.map((s) => ({
         name: kind === 'sends' ? t(`counts.${s}`) : t(`failures.${s}`), type: kind === 'sends' && timeDim ? 'line' : 'bar', stack: kind === 'failures' ? 'f' : undefined,
-        data: keys.map((k) => buckets.get(k)![s]), itemStyle: { color: colors[s] },
+        data: keys.map((k) => buckets.get(k)![s]), itemStyle: { color: colors[s] }, barMaxWidth: 48,
       })),
     };
   }, [answer, groupBy, kind, t]);

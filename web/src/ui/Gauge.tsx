@@ -16,8 +16,8 @@ export function QuotaGauge({ purchased, used }: { purchased: number | null; used
         progress: { show: true, width: 14, itemStyle: { color } },
         axisLine: { lineStyle: { width: 14, color: [[1, '#e4e8ee']] } },
         axisTick: { show: false }, splitLine: { show: false }, axisLabel: { show: false }, pointer: { show: false },
-        title: { show: true, offsetCenter: [0, '36%'], fontSize: 12, color: '#5b6573' },
-        detail: { valueAnimation: false, offsetCenter: [0, '0%'], fontSize: 20, color: '#1d2530', formatter: () => (purchased ? `${Math.round(ratio * 100)}%` : formatNumber(used)) },
+        title: { show: true, offsetCenter: [0, '32%'], fontSize: 13, color: '#5b6573' },
+        detail: { valueAnimation: false, offsetCenter: [0, '-4%'], fontSize: 28, fontWeight: 600, color: '#1d2530', formatter: () => (purchased ? `${Math.round(ratio * 100)}%` : formatNumber(used)) },
         data: [{ value: Math.min(used, max), name: purchased ? t('quota.used') : t('quota.unlimited') }],
       }],
     };

@@ -83,5 +83,5 @@ export function CopyButton({ text, label }: { text: string; label?: string }) {
     }
     window.setTimeout(() => delete button.dataset.copied, 1500);
   };
-  return <button type="button" className="btn btn-small copy" onClick={copy} aria-label={label ?? t('common.copy')}>{t('common.copy')}</button>;
+  return <button type="button" className="btn btn-small copy" onClick={copy}>{label ?? t('common.copy')}</button>;
 }
