@@ -60,7 +60,7 @@ export default function OperationLog() {
       </form>
       <ErrorBox error={error} />
       <Table<OperationEntry> rows={data?.items} loading={loading} rowKey={(e) => e.id} columns={[
-        { key: 'at', header: t('oplog.date'), cell: (e) => formatDateTime(e.at) },
+        { key: 'at', header: t('oplog.date'), className: 'nowrap', cell: (e) => formatDateTime(e.at) },
         { key: 'op', header: t('oplog.type'), cell: (e) => <code>{e.operation}</code> },
         { key: 'object', header: t('oplog.object'), className: 'wide', cell: (e) => e.description },
         { key: 'operator', header: t('oplog.operator'), cell: (e) => e.operator },
