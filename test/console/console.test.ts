@@ -52,6 +52,7 @@ describe('web console in Chromium', () => {
     await page.goto(h.url('/profile'));
     await page.getByRole('button', { name: '开启双因素登录' }).click();
     await page.getByRole('img', { name: '身份验证器二维码' }).waitFor();
+    await h.shot(page, 'profile-enrol', 'zh-CN');
     const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
     assert.match(secret, /^[A-Z2-7]{16,}$/);
     const { generateSync } = await import('otplib');
@@ -395,6 +396,14 @@ describe('web console in Chromium', () => {
         }
         await h.shot(tab.page, name, lang);
         assert.deepEqual(tab.errors, [], `${name} (${lang})`);
+      }
+      if (lang === 'en') {
+        // Enrolment of a new device, with its QR code (the last use of this user's TOTP here).
+        await tab.page.goto(h.url('/profile'));
+        tab.page.once('dialog', (d) => void d.accept());
+        await tab.page.getByRole('button', { name: 'Enrol a new device' }).click();
+        await tab.page.getByRole('img', { name: 'QR code for the authenticator app' }).waitFor();
+        await h.shot(tab.page, 'profile-enrol', lang);
       }
       // The language switch changes the screen at once.
       await tab.page.goto(h.url('/tenants'));
