@@ -16,6 +16,17 @@ if (!fs.existsSync('/usr/sbin/postfix')) {
   }
 }
 
+// The console's browser tests drive Debian's Chromium.
+if (!fs.existsSync('/usr/bin/chromium')) {
+  if (process.getuid?.() === 0) {
+    const setup = spawnSync('sh', ['scripts/setup-chromium.sh'], { stdio: 'inherit' });
+    if (setup.status !== 0) process.exit(setup.status ?? 1);
+  } else {
+    console.error('Chromium is required by the console tests: run "sudo sh scripts/setup-chromium.sh" once');
+    process.exit(1);
+  }
+}
+
 const url = process.env.FANOUT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
 try {

@@ -10,6 +10,7 @@ import { closed, HeaderText, IdParams, Vars } from '../http/schemas.ts';
 import { TEMPLATE_MAX_CHARS, TEMPLATE_MAX_MARKUP } from '../templates/liquid.ts';
 import { sendMessages } from '../messages/service.ts';
 import { suppressionCheck } from '../bounces/suppressions.ts';
+import { previewTemplate, RenderBudget } from '../templates/render.ts';
 import { approveCampaign, cancelCampaign, createCampaign, getCampaign, listCampaigns, pauseCampaign, rejectCampaign, resumeCampaign, submitCampaign } from './service.ts';
 import { createTemplate, getTemplate, getTemplateRow, listTemplates, previewStoredTemplate, updateTemplate } from './templates.ts';
 
@@ -24,6 +25,13 @@ const TemplateBody = Type.Object({
   mjml: Part,
 }, closed);
 const PreviewBody = Type.Object({ vars: Type.Optional(Vars('sample variables')) }, closed);
+const DraftPreviewBody = Type.Object({
+  subject: HeaderText({ minLength: 1, maxLength: 2000 }),
+  html: Part,
+  text: Part,
+  mjml: Part,
+  vars: Type.Optional(Vars('sample variables')),
+}, closed);
 const TestSendBody = Type.Object({
   accountId: Type.String({ maxLength: 64 }), from: HeaderText({ maxLength: 320 }), to: Type.String({ maxLength: 254 }), vars: Type.Optional(Vars('sample variables')),
 }, closed);
@@ -72,6 +80,12 @@ export const campaignRoutes: RouteModule = (app, { store, config }) => {
   });
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof PreviewBody> }>('/templates/:id/preview', { schema: { tags: ['templates'], summary: 'Render with sample data; a missing variable is a 400 naming it', params: IdParams, body: PreviewBody } }, async (req) =>
     previewStoredTemplate(store.db, reader(req), req.params.id, req.body.vars ?? {}, config.templates));
+  // Renders what an author is still typing (the console's live preview); nothing is stored.
+  app.post<{ Body: Static<typeof DraftPreviewBody> }>('/templates/preview', { schema: { tags: ['templates'], summary: 'Render unsaved template content with sample data; a missing variable is a 400 naming it', body: DraftPreviewBody } }, async (req) => {
+    requireRole(req, WRITERS);
+    const { vars, ...source } = req.body;
+    return previewTemplate(source, vars ?? {}, new RenderBudget(config.templates));
+  });
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof TestSendBody> }>('/templates/:id/test-send', { schema: { tags: ['templates'], summary: 'Send the template to one address', params: IdParams, body: TestSendBody } }, async (req, reply) => {
     const p = requireRole(req, WRITERS);
     const t = await getTemplateRow(store.db, tenantScope(p), req.params.id);

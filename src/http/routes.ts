@@ -11,6 +11,7 @@ import { suppressionRoutes } from '../bounces/routes.ts';
 import { subscriberRoutes } from '../subscribers/routes.ts';
 import { subscriberPublicRoutes } from '../subscribers/public-routes.ts';
 import { publicTrackingRoutes } from '../tracking/public-routes.ts';
+import { consoleRoutes } from '../console/index.ts';
 import type { RouteModule } from './app.ts';
 
 /** Every capability's routes, in one list: adding a capability adds one line here. */
@@ -30,4 +31,4 @@ export const routeModules: RouteModule[] = [
 ];
 
 /** Routes outside /api/v1 that recipients reach from their mail. */
-export const publicRouteModules: RouteModule[] = [publicTrackingRoutes, subscriberPublicRoutes];
+export const publicRouteModules: RouteModule[] = [publicTrackingRoutes, subscriberPublicRoutes, consoleRoutes];

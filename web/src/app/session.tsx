@@ -1,0 +1,122 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import type { ReactNode } from 'react';
+import { api, request, setCsrfToken, setUnauthorizedHandler } from '../api/client';
+import type { User } from '../api/types';
+import { isLanguage, rememberedLanguage, setLanguage } from '../i18n';
+import type { Language } from '../i18n';
+import { can } from './permissions';
+import type { Capability } from './permissions';
+
+interface LoginAnswer {
+  user: User;
+  csrfToken: string;
+  totpRequired: boolean;
+}
+
+export interface SessionState {
+  /** undefined while the first /auth/me is in flight; null when signed out. */
+  user: User | null | undefined;
+  /** Password accepted, TOTP code still due. */
+  totpPending: boolean;
+  /** Signed out by choice (not by an expired session): sign-in starts afresh at the dashboard. */
+  signedOut: boolean;
+  can(capability: Capability): boolean;
+  /** Operators are confined to their tenant; the console never asks for another one's data. */
+  tenantScope: string | null;
+  login(username: string, password: string): Promise<LoginAnswer>;
+  submitTotp(code: string): Promise<void>;
+  logout(): Promise<void>;
+  refresh(): Promise<void>;
+  changeLanguage(lang: Language): Promise<void>;
+}
+
+const Ctx = createContext<SessionState | null>(null);
+
+export function useSession(): SessionState {
+  const s = useContext(Ctx);
+  if (!s) throw new Error('useSession outside SessionProvider');
+  return s;
+}
+
+/** The user's stored locale applies when neither the address nor this browser chose one. */
+function applyUserLocale(user: User): void {
+  const fromUrl = new URLSearchParams(window.location.search).get('lang');
+  if (isLanguage(fromUrl) || rememberedLanguage()) return;
+  if (isLanguage(user.locale)) setLanguage(user.locale);
+}
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [user, setUser] = useState<User | null | undefined>(undefined);
+  const [totpPending, setTotpPending] = useState(false);
+  const [signedOut, setSignedOut] = useState(false);
+
+  const refresh = useCallback(async () => {
+    try {
+      const me = await request<{ kind: string; user: User; csrfToken: string }>('GET', '/auth/me', undefined, { quiet401: true });
+      setCsrfToken(me.csrfToken);
+      setUser(me.user);
+      applyUserLocale(me.user);
+    } catch {
+      setCsrfToken(null);
+      setUser(null);
+    }
+  }, []);
+
+  useEffect(() => {
+    setUnauthorizedHandler(() => {
+      setCsrfToken(null);
+      setUser(null);
+      setTotpPending(false);
+    });
+    void refresh();
+    return () => setUnauthorizedHandler(null);
+  }, [refresh]);
+
+  const value = useMemo<SessionState>(() => ({
+    user,
+    totpPending,
+    signedOut,
+    can: (c) => can(user?.role, c),
+    tenantScope: user?.role === 'operator' ? user.tenantId : null,
+    async login(username, password) {
+      const answer = await request<LoginAnswer>('POST', '/auth/login', { username, password }, { quiet401: true });
+      setCsrfToken(answer.csrfToken);
+      setSignedOut(false);
+      if (answer.totpRequired) {
+        setTotpPending(true);
+      } else {
+        setUser(answer.user);
+        applyUserLocale(answer.user);
+      }
+      return answer;
+    },
+    async submitTotp(code) {
+      const answer = await request<LoginAnswer>('POST', '/auth/totp', { code }, { quiet401: true });
+      setCsrfToken(answer.csrfToken);
+      setTotpPending(false);
+      setUser(answer.user);
+      applyUserLocale(answer.user);
+    },
+    async logout() {
+      try {
+        await api.post('/auth/logout');
+      } finally {
+        setCsrfToken(null);
+        setTotpPending(false);
+        setSignedOut(true);
+        setUser(null);
+      }
+    },
+    refresh,
+    async changeLanguage(lang) {
+      setLanguage(lang);
+      // The API lets administrators store a user's locale; other roles keep it in this browser.
+      if (user && user.role === 'administrator' && user.locale !== lang) {
+        const updated = await api.patch<User>(`/users/${user.id}`, { locale: lang });
+        setUser(updated);
+      }
+    },
+  }), [user, totpPending, signedOut, refresh]);
+
+  return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
+}
