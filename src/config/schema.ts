@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { DeliveryConfigSchema } from '../delivery/config.ts';
+import { OperationsConfigSchema } from '../operations/config.ts';
 
 /**
  * The whole configuration with every default, in one place. Objects are closed
@@ -73,6 +74,7 @@ export const ConfigSchema = Type.Object({
   security: SecurityConfigSchema,
   delivery: DeliveryConfigSchema,
   domains: DomainRecordsConfigSchema,
+  operations: OperationsConfigSchema,
 }, { ...closed, default: {} });
 
 export type FanoutConfig = Static<typeof ConfigSchema>;

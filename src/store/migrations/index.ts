@@ -9,6 +9,7 @@ import * as subscribers from './0300_subscribers.ts';
 import * as subscriptionForms from './0360_subscription_forms.ts';
 import * as campaigns from './0310_campaigns.ts';
 import * as tracking from './0350_tracking.ts';
+import * as operations from '../../operations/migrations/0500_operations.ts';
 
 export interface StoreMigration {
   name: string;
@@ -30,4 +31,5 @@ export const migrations: StoreMigration[] = [
   { name: '0310_campaigns', up: (db) => campaigns.up(db) },
   { name: '0350_tracking', up: tracking.up },
   { name: '0360_subscription_forms', up: (db) => subscriptionForms.up(db) },
+  { name: '0500_operations', up: operations.up },
 ];
