@@ -15,6 +15,7 @@ import { startDelivery } from '../delivery/index.ts';
 import { submissionCertificate } from '../delivery/submission/tls.ts';
 import { queuedMailFromDomain } from '../delivery/queue/domain-usage.ts';
 import { registerDomainUsageCheck } from '../domains/service.ts';
+import { startOperations } from '../operations/index.ts';
 import { createLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 
@@ -58,6 +59,7 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
   const roles = new Set(config.roles);
   let http: FastifyInstance | null = null;
   const nodeId = process.env.FANOUT_NODE_ID ?? os.hostname();
+  components.push(await startOperations(store, config, { nodeId, roles: [...roles], log: logger }));
   try {
     // One certificate for the submission's STARTTLS and the bounce listener's: configured, or
     // the self-signed pair kept in the data folder.

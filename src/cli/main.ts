@@ -8,6 +8,7 @@ import { registerFoundationCommands } from './foundation.ts';
 import { registerDomainCommands } from '../domains/cli.ts';
 import { registerBounceCommands } from '../bounces/cli.ts';
 import { registerSubscriberCommands } from '../subscribers/cli.ts';
+import { registerOperationsCommands } from '../operations/cli.ts';
 
 const program = new Command('fanout')
   .description('Fanout: bulk and transactional email for banks and securities firms')
@@ -41,6 +42,7 @@ registerFoundationCommands(program);
 registerDomainCommands(program);
 registerBounceCommands(program);
 registerSubscriberCommands(program);
+registerOperationsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -11,6 +11,7 @@ import { suppressionRoutes } from '../bounces/routes.ts';
 import { subscriberRoutes } from '../subscribers/routes.ts';
 import { subscriberPublicRoutes } from '../subscribers/public-routes.ts';
 import { publicTrackingRoutes } from '../tracking/public-routes.ts';
+import { operationsPublicRoutes, operationsRoutes } from '../operations/index.ts';
 import type { RouteModule } from './app.ts';
 
 /** Every capability's routes, in one list: adding a capability adds one line here. */
@@ -27,7 +28,8 @@ export const routeModules: RouteModule[] = [
   analyticsRoutes,
   suppressionRoutes,
   subscriberRoutes,
+  operationsRoutes,
 ];
 
 /** Routes outside /api/v1 that recipients reach from their mail. */
-export const publicRouteModules: RouteModule[] = [publicTrackingRoutes, subscriberPublicRoutes];
+export const publicRouteModules: RouteModule[] = [publicTrackingRoutes, subscriberPublicRoutes, operationsPublicRoutes];

@@ -3,6 +3,8 @@ import { recordOperation } from '../../audit/log.ts';
 import { conflict, invalid, notFound } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Executor, Tx } from '../../store/store.ts';
+import { getTenant } from '../../tenants/service.ts';
+import { getUser } from '../../users/service.ts';
 import type { OpsDeps } from '../context.ts';
 import type { OpsTicketTable } from '../tables.ts';
 import { appendTicketEvent } from './events.ts';
@@ -79,7 +81,7 @@ async function createInTx(trx: Tx, deps: OpsDeps, actor: Actor, input: CreateTic
   const title = text('title', input.title, 300, true);
   const description = text('description', input.description, 20_000);
   if (input.tenantId) {
-    const t = await trx.selectFrom('tenants').select('id').where('id', '=', input.tenantId).executeTakeFirst();
+    const t = await getTenant(trx, input.tenantId).catch(() => null);
     if (!t) throw invalid(`tenant ${input.tenantId} does not exist`, [{ field: '/body/tenantId', message: 'unknown tenant' }]);
   }
   const customer = deps.config.operations.customer;
@@ -188,7 +190,7 @@ export async function assignTicket(deps: OpsDeps, actor: Actor, id: string, assi
     const before = await lockTicket(trx, id, scope);
     let name: string | null = null;
     if (assigneeId !== null) {
-      const user = await trx.selectFrom('console_users').select(['id', 'username', 'role', 'disabled']).where((eb) => eb.or([eb('id', '=', assigneeId), eb('username', '=', assigneeId)])).executeTakeFirst();
+      const user = await getUser(trx, assigneeId).catch(() => null);
       if (!user || user.disabled || !['support', 'administrator'].includes(user.role)) {
         throw invalid('the assignee must be an enabled support engineer or administrator', [{ field: '/body/assigneeId', message: 'not a support engineer or administrator' }]);
       }

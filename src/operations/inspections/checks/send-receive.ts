@@ -35,7 +35,7 @@ const sendReceive: CheckDefinition = {
       tls: { rejectUnauthorized: false }, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000,
       ...(cfg.username && password ? { auth: { user: cfg.username, pass: password } } : {}),
     });
-    let queuedAs = '';
+    let queuedAs: string;
     try {
       const info = await transport.sendMail({ from: cfg.from, to, subject: `Fanout send/receive probe ${token}`, text: `Probe ${token} sent at ${new Date(sentAt).toISOString()}.\n` });
       queuedAs = info.response;
