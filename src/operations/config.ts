@@ -11,17 +11,17 @@ const nullableString = (description: string) => Type.Union([Type.String(), Type.
 const Priority = Type.Union([Type.Literal('P1'), Type.Literal('P2'), Type.Literal('P3'), Type.Literal('P4')], { default: 'P2' });
 
 export const ThresholdsSchema = Type.Object({
-  cpuWarnPercent: Type.Number({ minimum: 0, maximum: 100, default: 80 }),
-  cpuErrorPercent: Type.Number({ minimum: 0, maximum: 100, default: 95 }),
-  memoryWarnPercent: Type.Number({ minimum: 0, maximum: 100, default: 85 }),
-  memoryErrorPercent: Type.Number({ minimum: 0, maximum: 100, default: 95 }),
-  diskWarnPercent: Type.Number({ minimum: 0, maximum: 100, default: 80 }),
-  diskErrorPercent: Type.Number({ minimum: 0, maximum: 100, default: 90 }),
+  cpuWarnPercent: Type.Number({ minimum: 0, default: 80 }),
+  cpuErrorPercent: Type.Number({ minimum: 0, default: 95 }),
+  memoryWarnPercent: Type.Number({ minimum: 0, default: 85 }),
+  memoryErrorPercent: Type.Number({ minimum: 0, default: 95 }),
+  diskWarnPercent: Type.Number({ minimum: 0, default: 80 }),
+  diskErrorPercent: Type.Number({ minimum: 0, default: 90 }),
   temperatureWarnCelsius: Type.Number({ default: 75 }),
   temperatureErrorCelsius: Type.Number({ default: 90 }),
   /** Share of a link's speed in use; only judged where the interface reports its speed. */
-  bandwidthWarnPercent: Type.Number({ minimum: 0, maximum: 100, default: 70 }),
-  bandwidthErrorPercent: Type.Number({ minimum: 0, maximum: 100, default: 90 }),
+  bandwidthWarnPercent: Type.Number({ minimum: 0, default: 70 }),
+  bandwidthErrorPercent: Type.Number({ minimum: 0, default: 90 }),
   databaseLatencyWarnMs: Type.Number({ minimum: 0, default: 200 }),
   serviceLatencyWarnMs: Type.Number({ minimum: 0, default: 1000 }),
   queueDepthWarn: Type.Integer({ minimum: 0, default: 100_000 }),
@@ -32,7 +32,7 @@ export const ThresholdsSchema = Type.Object({
   certificateErrorDays: Type.Integer({ minimum: 0, default: 7 }),
   sendReceiveWarnSeconds: Type.Number({ minimum: 0, default: 30 }),
   /** A provider (MX site) refusing at least this share of at least `providerMinAttempts` attempts in the window. */
-  providerRefusalPercent: Type.Number({ minimum: 0, maximum: 100, default: 80 }),
+  providerRefusalPercent: Type.Number({ minimum: 0, default: 80 }),
   providerMinAttempts: Type.Integer({ minimum: 1, default: 50 }),
   providerWindowMinutes: Type.Integer({ minimum: 1, default: 60 }),
   /** A node whose heartbeat is older than this many heartbeat intervals is taken as down. */
