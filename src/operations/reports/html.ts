@@ -28,7 +28,7 @@ function block(b: Block): string {
       return `<tr${s ? ` class="${s}"` : ''}>${r.map((c) => `<td>${esc(c).replace(/\n/g, '<br>')}</td>`).join('')}</tr>`;
     }).join('')}</tbody></table>`;
     case 'paragraph': return `<p>${esc(b.text).replace(/\n/g, '<br>')}</p>`;
-    case 'checkboxes': return `<p class="checks"><strong>${esc(b.label)}</strong> ${b.options.map((o) => `<span>${o === b.checked ? '☑' : '☐'} ${esc(o)}</span>`).join(' ')}</p>`;
+    case 'checkboxes': return `<p class="checks"><strong>${esc(b.label)}</strong> ${b.options.map((o) => `<span>${o === b.checked ? '■' : '□'} ${esc(o)}</span>`).join(' ')}</p>`;
     case 'diagram': return diagram(b);
     case 'blanks': return `<table class="fields blanks">${b.rows.map((r) => `<tr><th>${esc(r)}</th><td></td></tr>`).join('')}</table>`;
     case 'signatures': return `<table class="fields sign"><tr><td>${esc(b.left)}</td><td>${esc(b.right)}</td></tr></table>`;

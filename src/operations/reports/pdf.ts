@@ -91,7 +91,7 @@ export async function renderPdf(doc: ReportDocument, font: { file: string; name:
         pdf.fontSize(10).fillColor('#111827').text(b.text, MARGIN, pdf.y, { width }).moveDown(0.3);
         return;
       case 'checkboxes':
-        row([b.label, b.options.map((o) => `${o === b.checked ? '☑' : '☐'} ${o}`).join('    ')], [width * 0.3, width * 0.7]);
+        row([b.label, b.options.map((o) => `${o === b.checked ? '■' : '□'} ${o}`).join('    ')], [width * 0.3, width * 0.7]);
         return;
       case 'blanks':
         for (const r of b.rows) row([r, ''], [width * 0.3, width * 0.7], { minHeight: 18 });

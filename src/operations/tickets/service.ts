@@ -153,7 +153,7 @@ export async function listTickets(deps: OpsDeps, f: TicketFilter): Promise<{ ite
 const STATUS_EVENT: Partial<Record<TicketStatus, TicketEventType>> = { acknowledged: 'ticket.acknowledged', resolved: 'ticket.resolved', closed: 'ticket.closed' };
 
 /** Moves a ticket along its states; returns the row as it is after the change. */
-export async function changeStatus(deps: OpsDeps, actor: Actor, id: string, to: unknown, note: unknown, scope: string | null = null): Promise<{ before: OpsTicketTable; after: OpsTicketTable }> {
+export async function changeStatus(deps: OpsDeps, actor: Actor, id: string, to: unknown, note?: unknown, scope: string | null = null): Promise<{ before: OpsTicketTable; after: OpsTicketTable }> {
   if (typeof to !== 'string' || !(STATUSES as readonly string[]).includes(to)) throw invalid(`status must be one of ${STATUSES.join(', ')}`, [{ field: '/body/status', message: `one of ${STATUSES.join(', ')}` }]);
   const target = to as TicketStatus;
   const comment = text('note', note, 20_000);
