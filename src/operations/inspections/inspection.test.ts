@@ -82,10 +82,7 @@ describeEachEngine('inspections against a running Fanout (own DNS server, two no
     await nodeB?.stop();
     await nodeA?.stop();
     await dns.close();
-    setTimeout(() => {
-      const handles = (process as unknown as { _getActiveHandles(): { constructor: { name: string }; _idleTimeout?: number; address?: () => unknown }[] })._getActiveHandles();
-      console.error('ACTIVE', handles.map((h) => `${h.constructor.name} ${h._idleTimeout ?? ''} ${JSON.stringify(h.address?.() ?? '')}`));
-    }, 3000).unref();
+    setTimeout(() => console.error('ACTIVE', process.getActiveResourcesInfo()), 3000).unref();
   });
 
   test('a full inspection: services up, the probe comes back DKIM-signed, DNS and blocklists judged per domain and address', async () => {
