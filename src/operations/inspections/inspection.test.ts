@@ -82,7 +82,6 @@ describeEachEngine('inspections against a running Fanout (own DNS server, two no
     await nodeB?.stop();
     await nodeA?.stop();
     await dns.close();
-    setTimeout(() => console.error('ACTIVE', process.getActiveResourcesInfo()), 3000).unref();
   });
 
   test('a full inspection: services up, the probe comes back DKIM-signed, DNS and blocklists judged per domain and address', async () => {
