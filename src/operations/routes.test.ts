@@ -86,6 +86,10 @@ describeEachEngine('operations HTTP API: tickets, roles, reports, surveys, bad i
   test('roles: auditors read, support and administrators work, operators see only their tenant', async () => {
     assert.equal((await auditor.request('POST', '/api/v1/tickets', { priority: 'P3', title: 'x' })).statusCode, 403);
     assert.equal((await auditor.request('POST', '/api/v1/inspections', { kind: 'light' })).statusCode, 403);
+    assert.equal((await operator.request('POST', '/api/v1/inspections', { kind: 'light' })).statusCode, 403);
+    const run = await admin.request('POST', '/api/v1/inspections', { kind: 'light' });
+    assert.equal(run.statusCode, 201, run.body);
+    assert.equal((await auditor.request('GET', `/api/v1/inspections/${(run.json() as { id: string }).id}`)).statusCode, 200);
     const own = (await operator.request('POST', '/api/v1/tickets', { priority: 'P3', title: 'Statements bounce', contactEmail: 'it@bank.test' })).json() as Ticket;
     assert.equal(own.tenantId, tenantId, 'an operator opens tickets for their own tenant');
     assert.equal((await operator.request('POST', `/api/v1/tickets/${own.id}/status`, { status: 'acknowledged' })).statusCode, 403);
