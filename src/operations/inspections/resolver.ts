@@ -1,4 +1,13 @@
 import { Resolver } from 'node:dns/promises';
+import ipaddr from 'ipaddr.js';
+
+/** The in-addr.arpa / ip6.arpa name of an address. */
+export function arpaName(ip: string): string {
+  const bytes = ipaddr.parse(ip).toByteArray();
+  if (bytes.length === 4) return `${bytes.reverse().join('.')}.in-addr.arpa`;
+  const hex = bytes.map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `${[...hex].reverse().join('.')}.ip6.arpa`;
+}
 
 /** The look-ups the DNS and blocklist checks make, through the configured servers. */
 export interface OpsResolver {
@@ -53,6 +62,8 @@ export function opsResolver(servers: string[], timeoutMs: number): OpsResolver {
     resolveMx: (name) => run((r) => r.resolveMx(name)),
     resolve4: (name) => run((r) => r.resolve4(name)),
     resolve6: (name) => run((r) => r.resolve6(name)),
-    reverse: (ip) => run((r) => r.reverse(ip)),
+    // A plain PTR query: node's reverse() goes through gethostbyaddr, which falls back to the
+    // hosts file and turns a DNS time-out into "not found".
+    reverse: (ip) => run((r) => r.resolvePtr(arpaName(ip))),
   };
 }
