@@ -50,7 +50,9 @@ describeEachEngine('inspections against a running Fanout (own DNS server, two no
     const [good, broken] = domains as [typeof domains[0], typeof domains[0]];
     config = testConfig(dataDir, {
       databaseUrl, http: { host: '127.0.0.1', port: httpPort }, smtp: { host: '127.0.0.1', port: smtpPort }, bounce: { host: '127.0.0.1', port: bouncePort },
-      delivery: { heloName: 'mail.good.test', routes: { [good.returnPathDomain]: `127.0.0.1:${bouncePort}` } },
+      // Signing on the calling thread: a DKIM worker of a node stopped and started in this process
+      // can leave a referenced MessagePort behind that keeps the test process alive.
+      delivery: { dkim: { workers: 0 }, heloName: 'mail.good.test', routes: { [good.returnPathDomain]: `127.0.0.1:${bouncePort}` } },
       operations: {
         customer: { name: '恒丰银行', contact: '张三', phone: '010-1234', place: '北京数据中心' },
         heartbeatSeconds: 1, schedule: { enabled: false },
