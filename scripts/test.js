@@ -27,6 +27,17 @@ if (!fs.existsSync('/usr/bin/chromium')) {
   }
 }
 
+// The operations reports embed a CJK font in their PDFs; the tests read them back with pdftotext.
+if (!fs.existsSync('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc') || spawnSync('sh', ['-c', 'command -v pdftotext']).status !== 0) {
+  if (process.getuid?.() === 0) {
+    const setup = spawnSync('sh', ['scripts/setup-report-tools.sh'], { stdio: 'inherit' });
+    if (setup.status !== 0) process.exit(setup.status ?? 1);
+  } else {
+    console.error('fonts-noto-cjk and poppler-utils are required by the test suite: run "sudo sh scripts/setup-report-tools.sh" once');
+    process.exit(1);
+  }
+}
+
 const url = process.env.FANOUT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
 try {

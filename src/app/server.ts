@@ -16,6 +16,7 @@ import { submissionCertificate } from '../delivery/submission/tls.ts';
 import { queuedMailFromDomain } from '../delivery/queue/domain-usage.ts';
 import { registerDomainUsageCheck } from '../domains/service.ts';
 import { secureDataDir } from './data-dir.ts';
+import { startOperations } from '../operations/index.ts';
 import { createLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 
@@ -66,6 +67,7 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
   const roles = new Set(config.roles);
   let http: FastifyInstance | null = null;
   const nodeId = process.env.FANOUT_NODE_ID ?? os.hostname();
+  components.push(await startOperations(store, config, { nodeId, roles: [...roles], log: logger }));
   try {
     // One certificate for the submission's STARTTLS and the bounce listener's: configured, or
     // the self-signed pair kept in the data folder.

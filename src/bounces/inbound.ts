@@ -15,6 +15,8 @@ import { decodeVerp, looksLikeVerp } from './verp.ts';
 import { applyUnsubscribe } from '../tracking/unsubscribe.ts';
 import { UNSUBSCRIBE_MAILBOX, unsubscribeRefFromMail } from './unsubscribe-mail.ts';
 import type { VerpRef } from './verp.ts';
+import { inboundMailboxFor } from './mailboxes.ts';
+import type { InboundMailbox } from './mailboxes.ts';
 
 /** Local parts that receive complaints and abuse reports on every domain Fanout serves. */
 export const COMPLAINT_MAILBOXES = new Set(['abuse', 'postmaster', 'fbl', 'feedback', 'complaints', 'arf']);
@@ -23,6 +25,7 @@ export type RecipientDecision =
   | { ok: true; tenantId: string; kind: 'verp'; ref: VerpRef }
   | { ok: true; tenantId: string; kind: 'complaint-mailbox' }
   | { ok: true; tenantId: string; kind: 'unsubscribe' }
+  | { ok: true; tenantId: string; kind: 'mailbox'; mailbox: InboundMailbox }
   | { ok: false; why: 'foreign-domain' | 'unknown-mailbox' | 'forged-verp' | 'malformed' };
 
 /** The tenant whose sending or return-path domain `domain` is, or null. */
@@ -42,6 +45,8 @@ export async function decideRecipient(store: Store, secret: Buffer, address: str
   if (!tenantId) return { ok: false, why: 'foreign-domain' };
   if (COMPLAINT_MAILBOXES.has(local)) return { ok: true, tenantId, kind: 'complaint-mailbox' };
   if (local === UNSUBSCRIBE_MAILBOX) return { ok: true, tenantId, kind: 'unsubscribe' };
+  const mailbox = inboundMailboxFor(local);
+  if (mailbox) return { ok: true, tenantId, kind: 'mailbox', mailbox };
   if (!looksLikeVerp(a)) return { ok: false, why: 'unknown-mailbox' };
   const ref = decodeVerp(a, secret);
   if (!ref) return { ok: false, why: 'forged-verp' };
@@ -141,7 +146,8 @@ export async function processInbound(store: Store, secret: Buffer, input: Inboun
     }
   });
   const result: InboundResult = { inboundId, parseStatus, kind: report.kind, events };
-  for (const d of decisions) {
+  for (const [i, d] of decisions.entries()) {
+    if (d.ok && d.kind === 'mailbox') await d.mailbox.deliver({ raw: input.raw, mailFrom: input.mailFrom, rcptTo: input.rcptTo[i]!, remoteIp: input.remoteIp });
     if (!d.ok || d.kind !== 'unsubscribe') continue;
     const ref = unsubscribeRefFromMail(input.raw, secret, d.tenantId);
     if (ref) {

@@ -10,6 +10,7 @@ import { registerSecretCommands } from './secrets.ts';
 import { registerDomainCommands } from '../domains/cli.ts';
 import { registerBounceCommands } from '../bounces/cli.ts';
 import { registerSubscriberCommands } from '../subscribers/cli.ts';
+import { registerOperationsCommands } from '../operations/cli.ts';
 
 const program = new Command('fanout')
   .description('Fanout: bulk and transactional email for banks and securities firms')
@@ -44,6 +45,7 @@ registerSecretCommands(program);
 registerDomainCommands(program);
 registerBounceCommands(program);
 registerSubscriberCommands(program);
+registerOperationsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

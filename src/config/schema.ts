@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { DeliveryConfigSchema } from '../delivery/config.ts';
 import { ImportConfigSchema } from '../subscribers/config.ts';
+import { OperationsConfigSchema } from '../operations/config.ts';
 
 /**
  * The whole configuration with every default, in one place. Objects are closed
@@ -107,6 +108,7 @@ export const ConfigSchema = Type.Object({
   domains: DomainRecordsConfigSchema,
   /** Subscriber import limits and workers (src/subscribers/config.ts). */
   imports: ImportConfigSchema,
+  operations: OperationsConfigSchema,
 }, { ...closed, default: {} });
 
 export type FanoutConfig = Static<typeof ConfigSchema>;

@@ -12,6 +12,7 @@ import { subscriberRoutes } from '../subscribers/routes.ts';
 import { subscriberPublicRoutes } from '../subscribers/public-routes.ts';
 import { publicTrackingRoutes } from '../tracking/public-routes.ts';
 import { consoleRoutes } from '../console/index.ts';
+import { operationsPublicRoutes, operationsRoutes } from '../operations/index.ts';
 import type { RouteModule } from './app.ts';
 
 /** Every capability's routes, in one list: adding a capability adds one line here. */
@@ -28,7 +29,8 @@ export const routeModules: RouteModule[] = [
   analyticsRoutes,
   suppressionRoutes,
   subscriberRoutes,
+  operationsRoutes,
 ];
 
 /** Routes outside /api/v1 that recipients reach from their mail. */
-export const publicRouteModules: RouteModule[] = [publicTrackingRoutes, subscriberPublicRoutes, consoleRoutes];
+export const publicRouteModules: RouteModule[] = [publicTrackingRoutes, subscriberPublicRoutes, operationsPublicRoutes, consoleRoutes];

@@ -12,6 +12,7 @@ import * as subscriptionForms from './0360_subscription_forms.ts';
 import * as importLifecycle from './0370_subscriber_import_lifecycle.ts';
 import * as campaigns from './0310_campaigns.ts';
 import * as tracking from './0350_tracking.ts';
+import * as operations from '../../operations/migrations/0500_operations.ts';
 
 export interface StoreMigration {
   name: string;
@@ -36,4 +37,5 @@ export const migrations: StoreMigration[] = [
   { name: '0350_tracking', up: tracking.up },
   { name: '0360_subscription_forms', up: (db) => subscriptionForms.up(db) },
   { name: '0370_subscriber_import_lifecycle', up: (db) => importLifecycle.up(db) },
+  { name: '0500_operations', up: operations.up },
 ];
