@@ -44,3 +44,16 @@ export class VerifiedPasswordCache {
     return ok;
   }
 }
+
+let dummyHash: Promise<string> | null = null;
+
+/**
+ * Runs one verification against a hash of a random password, made once: a check for a name
+ * that does not exist costs what a wrong password costs, so timing does not tell real names
+ * from unknown ones. Always false.
+ */
+export async function verifyDummyPassword(password: string): Promise<false> {
+  dummyHash ??= hashPassword(createHash('sha256').update(String(Math.random())).update(String(process.hrtime.bigint())).digest('base64'));
+  await verifyPassword(await dummyHash, password);
+  return false;
+}
