@@ -31,7 +31,7 @@ export class RawSmtp {
     return new Promise((resolve, reject) => {
       const host = options.host ?? '127.0.0.1';
       const socket: net.Socket = options.tls
-        ? tls.connect({ port, host, localAddress: options.localAddress, rejectUnauthorized: false }, () => resolve(new RawSmtp(socket)))
+        ? tls.connect({ port, host, rejectUnauthorized: false }, () => resolve(new RawSmtp(socket)))
         : net.connect({ port, host, localAddress: options.localAddress }, () => resolve(new RawSmtp(socket)));
       socket.once('error', reject);
     });

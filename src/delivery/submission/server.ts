@@ -7,6 +7,7 @@ import { canSendFrom, findSendingDomain } from '../../domains/service.ts';
 import type { SendingDomainInfo } from '../../domains/service.ts';
 import { newId } from '../../core/ids.ts';
 import { AppError } from '../../core/errors.ts';
+import { prepareDummyPassword } from '../../core/passwords.ts';
 import type { Store } from '../../store/store.ts';
 import type { Lane } from '../tables.ts';
 import { domainOf } from '../queue/enqueue.ts';
@@ -85,6 +86,8 @@ function isLoopback(ip: string): boolean {
 
 export async function startSubmissionServer(store: Store, options: SubmissionOptions): Promise<SubmissionServer> {
   const tls = options.tls ?? await submissionCertificate({ dataDir: options.dataDir, hostname: options.hostname, certFile: options.tlsCertFile, keyFile: options.tlsKeyFile });
+  // The hash unknown account names are checked against, made before the first client comes.
+  await prepareDummyPassword();
   const commits = new GroupCommitQueue(store, { suppression: options.suppression ?? null, onCommitted: options.onCommitted });
   const lockout = new AuthLockout(options.authLockoutFailures, options.authLockoutSeconds);
   const ipLockout = new AuthLockout(options.authIpLockoutFailures ?? 20, options.authLockoutSeconds);
