@@ -489,9 +489,11 @@ export class SmtpConnection<T> {
     const out = this.#out;
     this.#out = '';
     this.#buf = null;
-    this.#socket.end(out);
-    // A client that never reads would keep the socket half-open: the idle timer, shortened,
-    // destroys it (#timeout in the closed mode).
+    if (out) this.#socket.write(out);
+    // Closed as soon as the last reply is handed to the kernel: the client's own close then
+    // meets no socket here (no reset to report, per connection). Should the reply not leave
+    // (a client that never reads), the idle timer, shortened, destroys the socket.
+    this.#socket.destroySoon();
     this.#socket.setTimeout(5000);
   }
 
