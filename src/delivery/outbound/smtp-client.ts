@@ -396,6 +396,7 @@ export class SmtpClient {
 
   #read(data: string): void {
     this.#buf += data;
+    let replied = false;
     let nl: number;
     while ((nl = this.#buf.indexOf('\n')) >= 0) {
       const line = this.#buf.slice(0, nl).replace(/\r$/, '');
@@ -407,8 +408,12 @@ export class SmtpClient {
       this.#lines = [];
       const code = Number(lines[0]!.slice(0, 3)) || 0;
       this.#expect.shift()?.on({ code, raw: lines.join('\r\n') });
-      this.#pump();
+      replied = true;
     }
+    // What may go now is written after the transactions these replies settled have had their
+    // turn: the pool hands this session its next transaction then, and that one's commands
+    // leave in the same write as the content a 354 just asked for.
+    if (replied) queueMicrotask(() => this.#pump());
     if (this.#buf.length > 65_536) this.#fail(new SmtpClientError('EPROTOCOL', `${this.host} sent a line longer than 64 KiB`));
   }
 }
