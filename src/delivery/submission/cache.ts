@@ -13,7 +13,8 @@ export class TtlCache<K, V> {
     this.#max = max;
   }
 
-  get(key: K, load: () => Promise<V>, now = Date.now()): V | Promise<V> {
+  /** `keep` false: the value is used once and not remembered (e.g. "no account allows this address"). */
+  get(key: K, load: () => Promise<V>, keep: (value: V) => boolean = () => true, now = Date.now()): V | Promise<V> {
     const hit = this.#entries.get(key);
     if (hit && now - hit.at < this.#ttlMs) return hit.pending ?? hit.value!;
     if (this.#entries.size >= this.#max) this.#entries.clear();
@@ -21,6 +22,7 @@ export class TtlCache<K, V> {
     entry.pending = load().then((value) => {
       entry.value = value;
       entry.pending = undefined;
+      if (!keep(value) && this.#entries.get(key) === entry) this.#entries.delete(key);
       return value;
     }, (err: unknown) => {
       if (this.#entries.get(key) === entry) this.#entries.delete(key);

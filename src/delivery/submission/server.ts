@@ -111,7 +111,9 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
   // a second, and the store is not asked once per message. Quota is reserved atomically at
   // commit whatever this snapshot says.
   const freshAccount = (id: string) => accounts.get(id, () => getAccount(store.db, id).catch(() => null));
-  const allowedAccounts = (ip: string) => ipAccounts.get(ip, () => accountsForClientIp(store, ip));
+  // Only a positive answer is remembered: an address an administrator has just allowed
+  // submits at once, while one already allowed costs no look-up per message.
+  const allowedAccounts = (ip: string) => ipAccounts.get(ip, () => accountsForClientIp(store, ip), (found) => found.length > 0);
 
   /** A session holds at most one account's connection slot: taking another gives the first back. */
   const holdConnection = (s: SessionState, account: SendingAccount): void => {
