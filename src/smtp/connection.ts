@@ -2,8 +2,9 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import { SmtpReply } from '../core/smtp-reply.ts';
 import { DataReceiver } from './data.ts';
-import type { ReceivedData } from './data.ts';
-import { isAscii, mailboxProblem, parsePathCommand, parsePlain, saslResponse } from './syntax.ts';
+import { protocolRefusal, readMail, readRcpt } from './envelope.ts';
+import { SaslExchange } from './sasl.ts';
+import type { SaslStep } from './sasl.ts';
 import type { SmtpServerOptions, SmtpSession } from './types.ts';
 
 const LF = 0x0a;
@@ -23,7 +24,6 @@ export interface ConnectionHost<T> {
 }
 
 type Mode = 'greeting' | 'command' | 'data' | 'sasl' | 'closed';
-type Sasl = { method: 'PLAIN' | 'LOGIN'; username: string | null };
 
 function cleanIp(ip: string | undefined): string {
   if (!ip) return '';
@@ -50,7 +50,7 @@ export class SmtpConnection<T> {
   #errors = 0;
   #discardLine = false;
   #data: DataReceiver | null = null;
-  #sasl: Sasl | null = null;
+  #exchange: SaslExchange | null = null;
   #greetTimer: NodeJS.Timeout | null = null;
   readonly #onData = (chunk: Buffer) => this.#receive(chunk);
   readonly #onClose = () => this.#closed();
@@ -199,7 +199,7 @@ export class SmtpConnection<T> {
   }
 
   #line(line: string): void {
-    if (this.#mode === 'sasl') return this.#saslStep(line);
+    if (this.#mode === 'sasl') return this.#sasl(() => this.#exchange!.next(line));
     const sp = line.indexOf(' ');
     const verb = (sp < 0 ? line : line.slice(0, sp)).toUpperCase();
     const args = sp < 0 ? '' : line.slice(sp + 1).trim();
@@ -251,37 +251,12 @@ export class SmtpConnection<T> {
     const s = this.session;
     if (!s.helo) return this.#reply(503, '5.5.1 Send HELO or EHLO first');
     if (s.mailFrom) return this.#reply(503, '5.5.1 Nested MAIL command');
-    const max = this.#host.options.maxMessageBytes;
     this.#call(() => {
-      const path = parsePathCommand(args, 'FROM');
-      let body: SmtpSession<T>['body'] = '7BIT';
-      let utf8 = false;
-      if (path.params.size && !s.esmtp) throw new SmtpReply(555, '5.5.4 MAIL parameters need EHLO');
-      for (const [key, value] of path.params) {
-        if (key === 'SIZE') {
-          if (!/^\d{1,15}$/.test(value)) throw new SmtpReply(501, '5.5.4 SIZE must be a number of octets');
-          if (Number(value) > max) throw new SmtpReply(552, `5.3.4 Message size exceeds the limit of ${max} bytes`);
-        } else if (key === 'BODY') {
-          const v = value.toUpperCase();
-          if (v !== '7BIT' && v !== '8BITMIME') throw new SmtpReply(555, '5.5.4 BODY must be 7BIT or 8BITMIME (BINARYMIME is not offered)');
-          body = v;
-        } else if (key === 'SMTPUTF8') {
-          if (value) throw new SmtpReply(501, '5.5.4 SMTPUTF8 takes no value');
-          utf8 = true;
-        } else if (key !== 'AUTH') {
-          // AUTH= (RFC 4954 5) names the original submitter; it is accepted and not used.
-          throw new SmtpReply(555, `5.5.4 MAIL parameter ${key} is not supported`);
-        }
-      }
-      if (path.address) {
-        const problem = mailboxProblem(path.address);
-        if (problem) throw new SmtpReply(553, `5.1.7 Bad sender address syntax: ${problem}`);
-        if (!utf8 && !isAscii(path.address)) throw new SmtpReply(553, '5.6.7 A non-ASCII address needs the SMTPUTF8 parameter');
-      }
-      s.body = body;
-      s.smtputf8 = utf8;
-      const pending = this.#host.options.handlers.mailFrom(s, path);
-      return pending instanceof Promise ? pending.then(() => path) : path;
+      const mail = readMail(args, s.esmtp, this.#host.options.maxMessageBytes);
+      s.body = mail.body;
+      s.smtputf8 = mail.smtputf8;
+      const pending = this.#host.options.handlers.mailFrom(s, mail.path);
+      return pending instanceof Promise ? pending.then(() => mail.path) : mail.path;
     }, (path) => {
       s.mailFrom = path;
       this.#reply(250, '2.1.0 Ok');
@@ -296,14 +271,7 @@ export class SmtpConnection<T> {
     if (!s.mailFrom) return this.#reply(503, '5.5.1 MAIL first');
     const max = this.#host.options.maxRecipients ?? 1000;
     this.#call(() => {
-      const path = parsePathCommand(args, 'TO');
-      const first = path.params.keys().next();
-      if (!first.done) throw new SmtpReply(555, `5.5.4 RCPT parameter ${first.value} is not supported`);
-      if (!/^postmaster$/i.test(path.address)) {
-        const problem = mailboxProblem(path.address);
-        if (problem) throw new SmtpReply(501, `5.1.3 Bad recipient address syntax: ${problem}`);
-        if (!s.smtputf8 && !isAscii(path.address)) throw new SmtpReply(553, '5.6.7 A non-ASCII address needs SMTPUTF8 at MAIL');
-      }
+      const path = readRcpt(args, s.smtputf8);
       if (s.rcptTo.length >= max) throw new SmtpReply(452, `4.5.3 Too many recipients (at most ${max} per message)`);
       const pending = this.#host.options.handlers.rcptTo(s, path);
       return pending instanceof Promise ? pending.then(() => path) : path;
@@ -367,38 +335,31 @@ export class SmtpConnection<T> {
     if (!s.helo) return this.#reply(503, '5.5.1 Send EHLO first');
     if (s.user) return this.#reply(503, '5.5.1 Already authenticated');
     if (s.mailFrom) return this.#reply(503, '5.5.1 AUTH is not allowed during a mail transaction');
-    const [mechanism = '', initial, extra] = args.split(/\s+/);
-    const method = mechanism.toUpperCase();
-    if (extra !== undefined) return this.#error(501, '5.5.4 Syntax: AUTH mechanism [initial-response]');
-    if (method !== 'PLAIN' && method !== 'LOGIN') return this.#reply(504, '5.5.4 Unrecognized authentication type');
-    this.#sasl = { method, username: null };
-    this.#mode = 'sasl';
-    if (initial === undefined) return this.#reply(334, method === 'PLAIN' ? '' : 'VXNlcm5hbWU6');
-    this.#saslStep(initial);
+    this.#sasl(() => {
+      const { exchange, step } = SaslExchange.start(args);
+      this.#exchange = exchange;
+      return step;
+    });
   }
 
-  #saslStep(line: string): void {
-    const sasl = this.#sasl!;
-    let credentials: { username: string; password: string };
+  /** One step of the AUTH exchange: a challenge (334), or the credentials for the handler. */
+  #sasl(step: () => SaslStep): void {
+    let next: SaslStep;
     try {
-      const decoded = saslResponse(line);
-      if (sasl.method === 'PLAIN') {
-        credentials = parsePlain(decoded);
-      } else if (sasl.username === null) {
-        sasl.username = decoded.toString('utf8');
-        return this.#reply(334, 'UGFzc3dvcmQ6');
-      } else {
-        credentials = { username: sasl.username, password: decoded.toString('utf8') };
-      }
+      next = step();
     } catch (err) {
       this.#mode = 'command';
-      this.#sasl = null;
+      this.#exchange = null;
       return this.#fail(err);
     }
+    if ('challenge' in next) {
+      this.#mode = 'sasl';
+      return this.#reply(334, next.challenge);
+    }
     this.#mode = 'command';
-    this.#sasl = null;
+    this.#exchange = null;
     const auth = this.#host.options.handlers.auth!;
-    this.#call(() => auth(this.session, { method: sasl.method, ...credentials }), (user) => {
+    this.#call(() => auth(this.session, next), (user) => {
       this.session.user = user;
       this.#reply(235, '2.7.0 Authentication successful');
     });
@@ -512,12 +473,4 @@ export class SmtpConnection<T> {
     this.#host.forget(this);
     this.#host.options.handlers.close?.(this.session);
   }
-}
-
-/** Data the protocol itself refuses, whatever the listener: too large, smuggling, bare CR. */
-function protocolRefusal(data: ReceivedData, maxBytes: number): SmtpReply | null {
-  if (data.oversized) return new SmtpReply(552, `5.3.4 Message exceeds the size limit of ${maxBytes} bytes`);
-  if (data.issues.loneDot) return new SmtpReply(554, '5.5.2 Message refused: a line holding only "." next to a bare LF (SMTP smuggling); end the data with <CR><LF>.<CR><LF>');
-  if (data.issues.bareCrLine) return new SmtpReply(554, `5.6.0 Message refused: line ${data.issues.bareCrLine} holds a bare CR (lines end with CRLF, RFC 5321 2.3.8)`);
-  return null;
 }
