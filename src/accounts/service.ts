@@ -3,7 +3,7 @@ import type { Actor } from '../audit/log.ts';
 import { recordOperation } from '../audit/log.ts';
 import { AppError, conflict, invalid, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import { hashPassword, VerifiedPasswordCache } from '../core/passwords.ts';
+import { hashPassword, VerifiedPasswordCache, verifyDummyPassword } from '../core/passwords.ts';
 import { requireAccountName, requirePassword } from '../core/validate.ts';
 import type { Executor, Store, Tx } from '../store/store.ts';
 import type { SendingAccountTable } from './tables.ts';
@@ -234,7 +234,8 @@ const passwordCache = new VerifiedPasswordCache();
 /** SMTP AUTH: the active account with this name and password, or null. */
 export async function authenticateSmtp(store: Store, username: string, password: string): Promise<SendingAccount | null> {
   const r = await store.db.selectFrom('sending_accounts').selectAll().where('name_key', '=', username.toLowerCase()).executeTakeFirst();
-  if (!r || !r.password_hash || r.status === 'deleted' || r.status === 'disabled') return null;
+  // An unknown, password-less or disabled account costs one verification like a real one.
+  if (!r || !r.password_hash || r.status === 'deleted' || r.status === 'disabled') return verifyDummyPassword(password).then(() => null);
   return (await passwordCache.verify(r.password_hash, password)) ? toAccount(r) : null;
 }
 

@@ -90,7 +90,7 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
     }
     if (roles.has('bounce')) {
       const bounce = await startBounceListener(store, {
-        tls, host: config.bounce.host, port: config.bounce.port, maxMessageBytes: config.bounce.maxMessageBytes, hostname: config.smtp.hostname, secret,
+        tls, host: config.bounce.host, port: config.bounce.port, maxMessageBytes: config.bounce.maxMessageBytes, greetingDelayMs: config.bounce.greetingDelayMs, hostname: config.smtp.hostname, secret,
         softBounces: { threshold: config.bounce.softBounceThreshold, windowDays: config.bounce.softBounceWindowDays }, log: logger,
       });
       components.push({ name: 'bounce listener', stop: () => bounce.close() });

@@ -3,10 +3,9 @@
  * mail only for VERP addresses and complaint mailboxes of domains Fanout serves, stores every
  * accepted message raw, and hands it to processInbound.
  */
-import type net from 'node:net';
-import { SMTPServer } from 'smtp-server';
-import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { Store } from '../store/store.ts';
+import { SmtpServer } from '../smtp/server.ts';
+import type { ReceivedData, SmtpPath, SmtpSession } from '../smtp/server.ts';
 import { DEFAULT_SOFT_POLICY } from './events.ts';
 import type { SoftBouncePolicy } from './events.ts';
 import { decideRecipient, processInbound } from './inbound.ts';
@@ -28,6 +27,11 @@ export interface BounceListenerOptions {
    * TLS can; without one the listener offers plain SMTP only.
    */
   tls?: { key: string; cert: string } | null;
+  /**
+   * Early-talker check: the greeting waits this long and a client that talks first is refused
+   * (spam software does, MTAs wait). Default 100 ms; 0 greets at once.
+   */
+  greetingDelayMs?: number;
   /** Called after each stored message (tests and metrics). */
   onProcessed?: (result: InboundResult) => void;
 }
@@ -57,28 +61,17 @@ export async function startBounceListener(store: Store, options: BounceListenerO
   const policy = options.softBounces ?? DEFAULT_SOFT_POLICY;
   const log = options.log;
 
-  const handle = <T>(work: Promise<T>, cb: (err: Error | null | undefined, value?: T) => void): void => {
-    work.then((v) => cb(null, v), (err: unknown) => {
-      if (err instanceof Reply) return cb(err);
-      log?.error({ err }, 'bounce listener handler failed');
-      cb(new Reply(451, '4.3.0 Temporary local problem, try again later'));
-    });
-  };
-
-  async function onRcptTo(address: SMTPServerAddress): Promise<void> {
-    const d = await decideRecipient(store, options.secret, address.address);
+  async function rcptTo(_session: SmtpSession<null>, path: SmtpPath): Promise<void> {
+    const d = await decideRecipient(store, options.secret, path.address);
     if (!d.ok) throw refusal(d);
   }
 
-  async function onData(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    if (stream.sizeExceeded) throw new Reply(552, `5.3.4 Message exceeds the size limit of ${maxBytes} bytes`);
+  async function data(session: SmtpSession<null>, received: ReceivedData): Promise<string> {
     const result = await processInbound(store, options.secret, {
-      raw: Buffer.concat(chunks),
-      mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-      rcptTo: session.envelope.rcptTo.map((r) => r.address),
-      remoteIp: (session.remoteAddress ?? '').replace(/^::ffff:/, ''),
+      raw: received.raw!,
+      mailFrom: session.mailFrom ? session.mailFrom.address : '',
+      rcptTo: session.rcptTo.map((r) => r.address),
+      remoteIp: session.remoteAddress,
     }, policy);
     if (result.parseStatus !== 'classified') log?.warn({ inboundId: result.inboundId, parseStatus: result.parseStatus }, 'inbound message stored but not classified');
     options.onProcessed?.(result);
@@ -87,34 +80,22 @@ export async function startBounceListener(store: Store, options: BounceListenerO
     return `2.0.0 Ok: stored as ${result.inboundId} (${result.parseStatus})`;
   }
 
-  const server = new SMTPServer({
-    name: options.hostname,
+  // The SMTP layer (src/smtp/) reads DATA as a stream: past maxBytes it is thrown away and
+  // answered 552 at its end, so this internet-facing port never holds more than the limit.
+  const server = new SmtpServer<null>({
+    name: options.hostname ?? 'fanout.local',
     banner: 'Fanout bounce receiver',
-    size: maxBytes,
-    disabledCommands: options.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
-    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
-    authOptional: true,
-    disableReverseLookup: true,
-    logger: false,
-    closeTimeout: 3000,
-    onRcptTo(address, _session, cb) {
-      handle(onRcptTo(address), cb);
-    },
-    onData(stream, session, cb) {
-      handle(onData(stream, session), cb);
-    },
+    maxMessageBytes: maxBytes,
+    greetingDelayMs: options.greetingDelayMs ?? 100,
+    tls: options.tls ?? null,
+    auth: false,
+    log,
+    handlers: { state: () => null, mailFrom: () => undefined, rcptTo, data },
   });
-  server.on('error', (err) => log?.warn({ err }, 'bounce listener error'));
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => {
-      server.off('error', reject);
-      resolve((server.server.address() as net.AddressInfo).port);
-    });
-  });
+  const port = await server.listen(options.port, options.host ?? '0.0.0.0');
   log?.info({ port }, 'bounce listener listening');
   return {
     port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => server.close(3000),
   };
 }

@@ -32,6 +32,10 @@ export const SubmissionConfigSchema = Type.Object({
   authFailureDelayMs: Type.Integer({ minimum: 0, default: 1000 }),
   authLockoutFailures: Type.Integer({ minimum: 1, default: 5 }),
   authLockoutSeconds: Type.Integer({ minimum: 1, default: 900 }),
+  /** Failed AUTH attempts from one client address (any user names) before that address is locked out. */
+  authIpLockoutFailures: Type.Integer({ minimum: 1, default: 20 }),
+  /** Early-talker check before the greeting; 0 greets at once (business systems connect here). */
+  greetingDelayMs: Type.Integer({ minimum: 0, default: 0 }),
 }, { ...closed, default: {} });
 
 export const BounceListenerConfigSchema = Type.Object({
@@ -41,6 +45,8 @@ export const BounceListenerConfigSchema = Type.Object({
   /** Soft bounces within the window that suppress an address. */
   softBounceThreshold: Type.Integer({ minimum: 1, default: 3 }),
   softBounceWindowDays: Type.Integer({ minimum: 1, default: 7 }),
+  /** Early-talker check on this internet-facing port: a client talking before the greeting is refused. */
+  greetingDelayMs: Type.Integer({ minimum: 0, default: 100 }),
 }, { ...closed, default: {} });
 
 export const SecurityConfigSchema = Type.Object({

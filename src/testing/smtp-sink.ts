@@ -35,6 +35,8 @@ export interface SinkMessage {
   /** 1 for the first message of a connection, 2 for the next, ... */
   transaction: number;
   mailFrom: string;
+  /** MAIL FROM parameters as the client gave them (keys upper-case), e.g. BODY=8BITMIME. */
+  mailParams: Record<string, string | true>;
   recipients: string[];
   raw: Buffer;
   secure: boolean;
@@ -105,6 +107,12 @@ function replyOf(b: SinkBehaviour): Reply | null {
 
 function smtpError(code: number, text: string): Error {
   return Object.assign(new Error(text), { responseCode: code });
+}
+
+function mailParams(args: Record<string, string | boolean> | false | undefined): Record<string, string | true> {
+  const out: Record<string, string | true> = {};
+  for (const [k, v] of Object.entries(args || {})) if (v !== false) out[k.toUpperCase()] = v === true ? true : String(v);
+  return out;
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -418,6 +426,7 @@ export class SmtpSink {
             connectionId: session.id,
             transaction: session.transaction,
             mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            mailParams: mailParams(session.envelope.mailFrom ? session.envelope.mailFrom.args : false),
             recipients: rcpts,
             raw: Buffer.concat(chunks, bytes),
             secure: session.secure,

@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { Readable } from 'node:stream';
 import type { RouteHost } from './routing.ts';
 import { parseSmtpReply, classifyThrottle } from './replies.ts';
-import type { EnvelopeState, SendInfo, SmtpError } from './smtp-client.ts';
+import type { SmtpClientError, TransactionOutcome } from './smtp-client.ts';
 
 /** What the egress is asked to do, what it answers, and how SMTP replies become outcomes. */
 export interface EgressJob {
@@ -57,11 +57,6 @@ export function validateJob(job: EgressJob): void {
   if (job.sourceIp !== undefined && !net.isIP(job.sourceIp)) throw new EgressInputError(`egress: sourceIp ${JSON.stringify(job.sourceIp)} is not an IP address`);
 }
 
-/** An SMTP reply to the transaction (the session is still usable), not a broken connection. */
-export function isProtocolReply(err: SmtpError): boolean {
-  return err.code === 'EENVELOPE' || err.code === 'EMESSAGE';
-}
-
 export function outcomeFor(code: number | null, enhancedStatus: string | null, text: string): RecipientOutcome {
   if (code === null) return 'deferred';
   if (code >= 200 && code < 300) return 'delivered';
@@ -77,54 +72,34 @@ export function fromReply(recipient: string, raw: string, command = 'RCPT'): Rec
   return { recipient, outcome: outcomeFor(r.code, r.enhancedStatus, r.text), replyCode: r.code, enhancedStatus: r.enhancedStatus, text: r.text, command };
 }
 
-/** nodemailer names the failed step "MAIL FROM", "RCPT TO", "DATA", "CONN", ...: keep the verb. */
-const verb = (command: string | undefined) => (command ? command.split(' ')[0]!.toUpperCase() : undefined);
-
-export function describe(err: SmtpError, stage: string): string {
+export function describe(err: { code?: string; message: string }, stage: string): string {
   const code = err.code ?? 'ERROR';
   const why = (err.message || code).replace(/\s+/g, ' ').slice(0, 300);
   return `${stage}: ${why} (${code})`;
 }
 
-export function resultFromInfo(at: { host: string; tls: boolean }, job: EgressJob, info: SendInfo): AttemptResult {
-  const final = parseSmtpReply(info.response);
-  const rejected = new Map<string, SmtpError>();
-  for (const e of info.rejectedErrors ?? []) if (e.recipient) rejected.set(e.recipient, e);
-  const perRecipient = job.recipients.map((recipient): RecipientResult => {
-    const e = rejected.get(recipient);
-    if (e?.response) return fromReply(recipient, e.response);
-    if (info.accepted.includes(recipient)) return { recipient, outcome: outcomeFor(final.code, final.enhancedStatus, final.text), replyCode: final.code, enhancedStatus: final.enhancedStatus, text: final.text, command: 'DATA' };
-    return { recipient, outcome: 'deferred', replyCode: null, enhancedStatus: null, text: 'no reply for this recipient' };
-  });
-  return { mxHost: at.host, tls: at.tls, perRecipient };
+function connectionText(host: string, err: SmtpClientError | null): string {
+  if (!err) return 'no reply for this recipient';
+  if (err.code === 'ESTREAM') return describe(err, 'reading the message failed');
+  return describe(err, err.code === 'ETIMEDOUT' ? `no answer from ${host} in time` : `connection lost during the transaction with ${host}`);
 }
 
-export function resultFromError(at: { host: string; tls: boolean; envelope: EnvelopeState | false | undefined }, job: EgressJob, err: SmtpError): AttemptResult {
-  const env = at.envelope || {};
-  const rejected = new Map<string, SmtpError>();
-  for (const e of [...(env.rejectedErrors ?? []), ...(err.rejectedErrors ?? [])]) if (e.recipient) rejected.set(e.recipient, e);
-  const protocolReply = isProtocolReply(err);
-  let shared: Omit<RecipientResult, 'recipient'>;
-  if (err.code === 'EMESSAGE' && !err.response && /size larger than allowed/i.test(err.message)) {
-    shared = { outcome: 'failed', replyCode: null, enhancedStatus: '5.3.4', text: `message is larger than the server accepts: ${err.message}` };
-  } else if (err.response) {
-    const r = parseSmtpReply(err.response);
-    shared = { outcome: protocolReply ? outcomeFor(r.code, r.enhancedStatus, r.text) : 'deferred', replyCode: r.code, enhancedStatus: r.enhancedStatus, text: r.text, command: verb(err.command) };
-  } else if (err.code === 'ESTREAM') {
-    // The message source failed, not the server: the session cannot carry on mid-DATA.
-    shared = { outcome: 'deferred', replyCode: null, enhancedStatus: null, text: describe(err, 'reading the message failed') };
-  } else {
-    const stage = err.code === 'ETIMEDOUT' ? `no answer from ${at.host} in time` : `connection lost during the transaction with ${at.host}`;
-    shared = { outcome: 'deferred', replyCode: null, enhancedStatus: null, text: describe(err, stage) };
-  }
-  // A refused MAIL FROM decides for everyone: the RCPT replies after it (pipelined) only
-  // say "need MAIL first" and must not turn a temporary refusal into 5xx failures.
-  const senderRefused = err.command === 'MAIL FROM';
-  const perRecipient = job.recipients.map((recipient): RecipientResult => {
-    const e = senderRefused ? undefined : rejected.get(recipient);
-    // A recipient refused at RCPT keeps that answer; the others share the transaction's fate.
-    if (e?.response) return fromReply(recipient, e.response);
-    return { recipient, ...shared };
+/**
+ * Per-recipient outcomes of one transaction: a refused MAIL decides for everyone (the RCPT
+ * replies after it, pipelined, only say "MAIL first"); a recipient refused at RCPT keeps that
+ * answer; the others share the reply to the content. When the session ended early, those
+ * without an answer share the last 421 the server gave, or the reason the session ended.
+ */
+export function resultOf(at: { host: string; tls: boolean }, job: EgressJob, o: TransactionOutcome): AttemptResult {
+  const perRecipient = job.recipients.map((recipient, i): RecipientResult => {
+    if (o.local) return { recipient, outcome: 'failed', replyCode: null, enhancedStatus: o.local.enhanced, text: o.local.text };
+    if (o.mail && o.mail.code >= 400) return fromReply(recipient, o.mail.raw, 'MAIL');
+    const rcpt = o.rcpt[i];
+    if (rcpt && rcpt.code >= 400) return fromReply(recipient, rcpt.raw, 'RCPT');
+    if (rcpt && o.data) return fromReply(recipient, o.data.raw, 'DATA');
+    const closing = [o.mail, ...o.rcpt, o.data].find((r) => r?.code === 421);
+    if (closing) return fromReply(recipient, closing.raw, rcpt ? 'DATA' : 'RCPT');
+    return { recipient, outcome: 'deferred', replyCode: null, enhancedStatus: null, text: connectionText(at.host, o.error) };
   });
   return { mxHost: at.host, tls: at.tls, perRecipient };
 }

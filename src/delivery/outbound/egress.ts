@@ -1,11 +1,10 @@
 import net from 'node:net';
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { RouteHost } from './routing.ts';
 import { classifyThrottle, parseSmtpReply } from './replies.ts';
-import { EgressInputError, describe, isProtocolReply, resultFromError, resultFromInfo, validateJob } from './attempt.ts';
+import { EgressInputError, describe, resultOf, validateJob } from './attempt.ts';
 import type { AttemptResult, EgressJob } from './attempt.ts';
-import { tuneDataPath } from './smtp-client.ts';
-import type { Conn, SendInfo, SmtpError } from './smtp-client.ts';
+import { SmtpClient, SmtpClientError } from './smtp-client.ts';
+import type { TransactionOutcome } from './smtp-client.ts';
 import { ShapingTable } from './shaping.ts';
 import type { SiteLimits } from './shaping.ts';
 import { SiteThrottle } from './throttle.ts';
@@ -40,15 +39,17 @@ export interface EgressOptions {
 }
 
 interface Session {
-  conn: Conn;
+  client: SmtpClient;
   host: string;
   tls: boolean;
+  /** Transactions handed to this session so far. */
   sent: number;
-  busy: boolean;
+  /** Transactions handed over and not settled. */
+  inFlight: number;
+  /** Listed in #ready (it has room for another transaction). */
+  ready: boolean;
   dead: boolean;
   lastUsed: number;
-  /** Set per message: cork the socket from the body's start to the terminating dot. */
-  corkBody: boolean;
   /** QUIT sent, socket not closed yet: still a connection as far as the site can tell. */
   retiring: boolean;
   closed: boolean;
@@ -70,7 +71,8 @@ export class EgressPool {
   readonly #now: () => number;
   #hosts: RouteHost[];
   readonly #sessions = new Set<Session>();
-  readonly #idle: Session[] = [];
+  /** Sessions that can take another transaction now (idle, or pipelining with room). */
+  readonly #ready: Session[] = [];
   #waiting: Waiting[] = [];
   #waitHead = 0;
   #opening = 0;
@@ -107,7 +109,7 @@ export class EgressPool {
 
   get busy(): number {
     let n = 0;
-    for (const s of this.#sessions) if (s.busy) n++;
+    for (const s of this.#sessions) if (s.inFlight > 0) n++;
     return n;
   }
 
@@ -125,10 +127,11 @@ export class EgressPool {
   /** QUITs sessions idle for longer than idleMs (or all idle ones with force). */
   sweep(force = false): void {
     const cutoff = this.#now() - this.#opts.idleMs;
-    for (let i = this.#idle.length - 1; i >= 0; i--) {
-      const s = this.#idle[i]!;
-      if (force || s.lastUsed <= cutoff) {
-        this.#idle.splice(i, 1);
+    for (let i = this.#ready.length - 1; i >= 0; i--) {
+      const s = this.#ready[i]!;
+      if (s.inFlight === 0 && (force || s.lastUsed <= cutoff)) {
+        this.#ready.splice(i, 1);
+        s.ready = false;
         this.#retire(s);
       }
     }
@@ -167,21 +170,22 @@ export class EgressPool {
         return;
       }
       const limits = this.throttle.limits();
-      const session = this.#idle.pop();
+      const session = this.#ready.pop();
       if (!session) {
         const room = limits.maxConnections - this.#sessions.size - this.#opening - this.#retiring;
         const want = this.queued - this.#opening;
         for (let i = 0; i < Math.min(room, want); i++) void this.#open();
         return;
       }
-      if (this.#sessions.size > limits.maxConnections) {
+      session.ready = false;
+      if (this.#sessions.size > limits.maxConnections && session.inFlight === 0) {
         // The site was slowed: let surplus sessions go as they come free.
         this.#retire(session);
         continue;
       }
       const wait = this.throttle.reserve();
       if (wait > 0) {
-        this.#idle.push(session);
+        this.#makeReady(session);
         this.#timer = setTimeout(() => {
           this.#timer = null;
           this.#pump();
@@ -192,23 +196,34 @@ export class EgressPool {
     }
   }
 
+  /** Lists a session that can take another transaction: none in flight, or one when it pipelines. */
+  #makeReady(s: Session): void {
+    if (s.ready || s.dead) return;
+    const depth = s.client.pipelining ? 2 : 1;
+    if (s.inFlight >= depth || s.sent >= this.throttle.limits().messagesPerConnection) return;
+    s.ready = true;
+    // Sessions with nothing in flight are taken first (pop): they answer soonest.
+    if (s.inFlight === 0) this.#ready.push(s);
+    else this.#ready.unshift(s);
+  }
+
   async #open(): Promise<void> {
     this.#opening++;
-    let lastError: SmtpError | null = null;
+    let lastError: SmtpClientError | null = null;
     let session: Session | null = null;
     for (const h of this.#hosts) {
       try {
-        session = await this.#connect(h, false);
+        session = await this.#connect(h, true);
         break;
       } catch (err) {
-        lastError = err as SmtpError;
+        lastError = err as SmtpClientError;
         if (lastError.code === 'ETLS' || lastError.duringStartTls) {
           // Opportunistic TLS: a failed handshake must not stop delivery; retry in the clear.
           try {
-            session = await this.#connect(h, true);
+            session = await this.#connect(h, false);
             break;
           } catch (err2) {
-            lastError = err2 as SmtpError;
+            lastError = err2 as SmtpClientError;
           }
         }
         if (lastError.response) {
@@ -227,7 +242,7 @@ export class EgressPool {
     // all deferred now rather than each walking the host list through the same timeouts.
     if (this.#sessions.size === 0 && this.#opening === 0) {
       const hosts = this.#hosts.map((h) => `${h.host}:${h.port}`).join(', ');
-      const err = lastError ?? ({ message: 'no host', code: 'ECONNECTION' } as SmtpError);
+      const err = lastError ?? new SmtpClientError('ECONNECTION', 'no host');
       const reply = err.response ? parseSmtpReply(err.response) : null;
       const text = reply ? `${reply.text} (connecting to ${hosts})` : describe(err, `connecting to ${hosts}`);
       for (let w = this.#shift(); w; w = this.#shift()) {
@@ -238,154 +253,101 @@ export class EgressPool {
     }
   }
 
-  #connect(h: RouteHost, plain: boolean): Promise<Session> {
-    const conn = new SMTPConnection({
-      host: h.host,
-      port: h.port,
-      name: this.#opts.heloName,
-      localAddress: this.sourceIp,
-      opportunisticTLS: true,
-      ignoreTLS: plain,
+  async #connect(h: RouteHost, startTls: boolean): Promise<Session> {
+    const client = await SmtpClient.connect({
+      host: h.host, port: h.port, localAddress: this.sourceIp, heloName: this.#opts.heloName, startTls,
       // Opportunistic: any certificate is better than plaintext; MTA-STS/DANE would be the place for checks.
-      tls: { rejectUnauthorized: false, servername: net.isIP(h.host) ? undefined : h.host },
-      connectionTimeout: this.#opts.connectTimeoutMs,
-      greetingTimeout: this.#opts.greetingTimeoutMs,
-      socketTimeout: this.#opts.socketTimeoutMs,
-      allowInternalNetworkInterfaces: true,
-      logger: false,
-      debug: false,
-    }) as Conn;
-    return new Promise((resolve, done) => {
-      let settled = false;
-      // Marks failures that happened inside a STARTTLS upgrade, so #open can retry in the clear.
-      const reject = (err: SmtpError) => {
-        if (conn.upgrading && !conn.secure) err.duringStartTls = true;
-        done(err);
-      };
-      const session: Session = { conn, host: h.host, tls: false, sent: 0, busy: false, dead: false, lastUsed: this.#now(), corkBody: false, retiring: false, closed: false };
-      tuneDataPath(conn, () => session.corkBody);
-      conn.on('error', (err: SmtpError) => {
-        session.dead = true;
-        if (!settled) {
-          settled = true;
-          reject(err);
-        }
-      });
-      conn.once('end', () => {
-        session.dead = true;
-        session.closed = true;
-        if (session.retiring) {
-          session.retiring = false;
-          // Our side closes a moment before the server has seen the last FIN; a short grace
-          // keeps a replacement from overlapping it at servers that count connections strictly.
-          setTimeout(() => {
-            this.#retiring--;
-            if (this.queued > 0) this.#pump();
-          }, RETIRE_GRACE_MS).unref();
-        }
-        if (!settled) {
-          settled = true;
-          reject(Object.assign(new Error('connection closed during setup'), { code: 'ECONNECTION' }));
-        }
-        this.#forget(session);
-      });
-      conn.connect((err?: SmtpError) => {
-        if (settled) return;
-        settled = true;
-        if (err) {
-          conn.close();
-          reject(err);
-          return;
-        }
-        session.tls = conn.secure;
-        resolve(session);
-      });
+      servername: net.isIP(h.host) ? undefined : h.host,
+      connectTimeoutMs: this.#opts.connectTimeoutMs, greetingTimeoutMs: this.#opts.greetingTimeoutMs, socketTimeoutMs: this.#opts.socketTimeoutMs,
+      rsetBetweenMessages: this.#opts.rsetBetweenMessages,
     });
+    const session: Session = { client, host: h.host, tls: client.secure, sent: 0, inFlight: 0, ready: false, dead: false, lastUsed: this.#now(), retiring: false, closed: false };
+    void client.closed.then(() => {
+      session.dead = true;
+      session.closed = true;
+      if (session.retiring) {
+        session.retiring = false;
+        // Our side closes a moment before the server has seen the last FIN; a short grace
+        // keeps a replacement from overlapping it at servers that count connections strictly.
+        setTimeout(() => {
+          this.#retiring--;
+          if (this.queued > 0) this.#pump();
+        }, RETIRE_GRACE_MS).unref();
+      }
+      this.#forget(session);
+    });
+    return session;
   }
 
   #run(s: Session, w: Waiting): void {
-    s.busy = true;
     const job = w.job;
-    const conn = s.conn;
-    // Corking holds the whole body in the socket's buffer: only for messages given whole.
-    s.corkBody = Buffer.isBuffer(job.message) && job.message.length <= 4 * 1024 * 1024;
-    const envelope = { from: job.mailFrom, to: job.recipients, size: Buffer.isBuffer(job.message) ? job.message.length : undefined };
-    const done = (err: SmtpError | null, info?: SendInfo) => {
-      if (err && this.#staleSession(s, w, err)) {
-        // The server had closed this kept session (idle timeout) before it answered anything
-        // in this transaction, so nothing was accepted: run the job on a fresh session.
-        w.moved = true;
-        this.#retire(s);
-        if (this.#waitHead > 0) this.#waiting[--this.#waitHead] = w;
-        else this.#waiting.unshift(w);
-        this.#pump();
-        return;
-      }
-      s.sent++;
-      if (err && !isProtocolReply(err)) s.dead = true;
-      const result = err ? resultFromError({ host: s.host, tls: s.tls, envelope: s.conn._envelope }, job, err) : resultFromInfo(s, job, info!);
-      // One transaction is one signal to the site, however many recipients it carried.
-      let delivered = 0;
-      let signal: 'none' | 'slow' | 'suspend' = 'none';
-      let reason = '';
-      for (const r of result.perRecipient) {
-        if (r.outcome === 'delivered') delivered++;
-        else if (r.replyCode !== null && r.replyCode >= 400 && signal !== 'suspend') {
-          const c = classifyThrottle(r.replyCode, r.enhancedStatus, r.text);
-          if (c !== 'none' && c !== signal) {
-            signal = c;
-            reason = `${r.replyCode}${r.enhancedStatus ? ` ${r.enhancedStatus}` : ''} ${r.text}`;
-          }
-        }
-      }
-      if (signal !== 'none') this.throttle.onThrottle(signal, reason);
-      if (delivered) this.throttle.onSuccess(delivered);
-      w.resolve(result);
-      if (s.dead || s.sent >= this.throttle.limits().messagesPerConnection || this.#closing) {
-        this.#retire(s);
-        this.#pump();
-      } else this.#release(s);
-    };
-    if (s.sent === 0 || !this.#opts.rsetBetweenMessages) {
-      conn.send(envelope, job.message, done);
-      return;
-    }
-    const socket = conn._socket;
-    if (socket && conn._supportedExtensions?.includes('PIPELINING') && conn._sendCommand && conn._responseActions && conn._onError) {
-      // RFC 2920 lets RSET lead a pipelined group: RSET, MAIL, RCPT... and DATA leave in one
-      // write, so the reset costs no round trip. (nodemailer's reset() would wait for the
-      // reply and then clear the envelope of the send already under way.)
-      socket.cork();
-      conn._sendCommand('RSET');
-      conn._responseActions.push((str: string) => {
-        if (str.charAt(0) !== '2') conn._onError!(new Error('Could not reset session state'), 'EPROTOCOL', str, 'RSET');
-      });
-      conn.send(envelope, job.message, done);
-      socket.uncork();
-      return;
-    }
-    conn.reset((rsetErr) => {
-      if (rsetErr) done(rsetErr as SmtpError);
-      else conn.send(envelope, job.message, done);
-    });
+    s.sent++;
+    s.inFlight++;
+    s.lastUsed = this.#now();
+    void s.client.send({ mailFrom: job.mailFrom, recipients: job.recipients, message: job.message }).then((outcome) => this.#done(s, w, outcome));
+    // A pipelining session can take the next transaction at once: its commands then leave
+    // with this one's content.
+    this.#makeReady(s);
   }
 
-  #staleSession(s: Session, w: Waiting, err: SmtpError): boolean {
-    if (w.moved || s.sent === 0 || err.responseCode || err.code === 'EENVELOPE' || err.code === 'EMESSAGE' || err.code === 'ESTREAM') return false;
-    if (!Buffer.isBuffer(w.job.message)) return false; // a stream may be partly consumed
-    const env = s.conn._envelope || {};
-    return !env.accepted?.length && !env.rejected?.length;
-  }
-
-  #release(s: Session): void {
-    if (s.dead) {
-      this.#forget(s);
+  #done(s: Session, w: Waiting, outcome: TransactionOutcome): void {
+    s.inFlight--;
+    const job = w.job;
+    if (this.#staleSession(s, w, outcome)) {
+      // The server had closed this kept session (idle timeout) before it answered any
+      // recipient of this transaction, so nothing was accepted: run the job on a fresh session.
+      w.moved = true;
+      this.#retire(s);
+      if (this.#waitHead > 0) this.#waiting[--this.#waitHead] = w;
+      else this.#waiting.unshift(w);
       this.#pump();
       return;
     }
-    s.busy = false;
+    if (outcome.error) s.dead = true;
+    const result = resultOf(s, job, outcome);
+    // One transaction is one signal to the site, however many recipients it carried.
+    let delivered = 0;
+    let signal: 'none' | 'slow' | 'suspend' = 'none';
+    let reason = '';
+    for (const r of result.perRecipient) {
+      if (r.outcome === 'delivered') delivered++;
+      else if (r.replyCode !== null && r.replyCode >= 400 && signal !== 'suspend') {
+        const c = classifyThrottle(r.replyCode, r.enhancedStatus, r.text);
+        if (c !== 'none' && c !== signal) {
+          signal = c;
+          reason = `${r.replyCode}${r.enhancedStatus ? ` ${r.enhancedStatus}` : ''} ${r.text}`;
+        }
+      }
+    }
+    if (signal !== 'none') this.throttle.onThrottle(signal, reason);
+    if (delivered) this.throttle.onSuccess(delivered);
+    w.resolve(result);
+    this.#release(s);
+  }
+
+  #staleSession(s: Session, w: Waiting, o: TransactionOutcome): boolean {
+    if (w.moved || s.sent <= 1 || !o.error || o.local || o.error.code === 'ESTREAM' || o.error.code === 'ETIMEDOUT') return false;
+    if (!Buffer.isBuffer(w.job.message)) return false; // a stream may be partly consumed
+    if (o.data || o.rcpt.some((r) => r !== null)) return false;
+    return !(o.mail && o.mail.code >= 400);
+  }
+
+  /** After a transaction settles (or a session opens): keep it for the next, or let it go. */
+  #release(s: Session): void {
+    if (s.dead || !s.client.alive) {
+      s.dead = true;
+      if (s.inFlight === 0) this.#retire(s);
+      else this.#forget(s);
+      this.#pump();
+      return;
+    }
     s.lastUsed = this.#now();
-    this.#idle.push(s);
+    if (s.inFlight === 0 && (s.sent >= this.throttle.limits().messagesPerConnection || (this.#closing && this.queued === 0))) {
+      this.#retire(s);
+      this.#pump();
+      return;
+    }
+    this.#makeReady(s);
     this.#pump();
   }
 
@@ -396,17 +358,16 @@ export class EgressPool {
       this.#retiring++;
     }
     this.#forget(s);
-    try {
-      s.conn.quit();
-    } catch {
-      s.conn.close();
-    }
+    s.client.quit();
   }
 
   #forget(s: Session): void {
+    if (s.ready) {
+      const i = this.#ready.indexOf(s);
+      if (i >= 0) this.#ready.splice(i, 1);
+      s.ready = false;
+    }
     if (!this.#sessions.delete(s)) return;
-    const i = this.#idle.indexOf(s);
-    if (i >= 0) this.#idle.splice(i, 1);
     if (this.queued > 0) this.#pump();
   }
 }

@@ -1,7 +1,8 @@
 /**
- * Per-node guards of the submission server: AUTH failure lock-out per user name and client
- * address, concurrent connections per account, and a message rate per account. They live in
- * memory: each submission node enforces them for the clients connected to it.
+ * Per-node guards of the submission server: AUTH failure lock-out (keyed by user name and
+ * client address, and by client address alone), concurrent connections per account, and a
+ * message rate per account. They live in memory: each submission node enforces them for the
+ * clients connected to it.
  */
 export class AuthLockout {
   readonly #failures = new Map<string, { count: number; lockedUntil: number; lastAt: number }>();
