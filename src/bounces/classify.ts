@@ -122,16 +122,39 @@ function fromText(address: string, block: string, report: string): Finding {
 }
 
 /** Extraction alone, before reasons are decided: what tests and operators inspect to see why. */
-export function extractFindings(root: MimePart, depth = 0): { kind: MessageKind; findings: Finding[]; original: MimePart | null } {
+export function extractFindings(root: MimePart, depth = 0): Extraction {
   const { report, inlineOriginal } = reportText(root);
   const original = findOriginal(root, inlineOriginal);
   const result = extractFrom(root, report, original, depth);
+  result.malformed = [...malformedIn(root), ...(result.malformed ?? [])];
   const agent = detectGateway(root.headers.raw + '\n' + report);
   if (agent) for (const f of result.findings) f.agent ??= agent;
   return result;
 }
 
-function extractFrom(root: MimePart, report: string, original: MimePart | null, depth: number): { kind: MessageKind; findings: Finding[]; original: MimePart | null } {
+type Extraction = { kind: MessageKind; findings: Finding[]; original: MimePart | null; malformed?: string[] };
+
+/** A recipient address as the suppression list could hold it: local@domain, nothing else. */
+const USABLE_ADDRESS = /^[^\s@<>()[\],;:"]{1,64}@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$|^[^\s@<>()[\],;:"]{1,64}@\[[0-9.]+\]$/i;
+
+/**
+ * Delivery-status recipient blocks that are not fit to classify: a Final-Recipient that is no
+ * address (";;;"), or a block with neither Action, Status nor Diagnostic-Code to say what happened.
+ */
+function malformedDsn(r: DsnRecipient): string | null {
+  const address = r.finalRecipient.includes('@') ? r.finalRecipient : r.originalRecipient || r.finalRecipient;
+  const shown = JSON.stringify(address.slice(0, 80));
+  if (!USABLE_ADDRESS.test(address.trim())) return `delivery-status recipient ${shown} is not an address`;
+  if (!r.action && !r.status.trim() && !r.diagnostic.trim()) return `delivery-status recipient ${shown} has no Action, Status or Diagnostic-Code`;
+  return null;
+}
+
+/** Malformed delivery-status blocks anywhere in the report, whichever part the recipients came from. */
+function malformedIn(root: MimePart): string[] {
+  return walk(root).filter((p) => DSN_TYPES.has(p.type)).flatMap((p) => parseDeliveryStatus(partText(p)).recipients.flatMap((r) => malformedDsn(r) ?? []));
+}
+
+function extractFrom(root: MimePart, report: string, original: MimePart | null, depth: number): Extraction {
 
   const feedback = findFeedbackPart(root);
   if (feedback) {
@@ -145,10 +168,13 @@ function extractFrom(root: MimePart, report: string, original: MimePart | null, 
   // Real delivery-status parts first; DSN fields pasted into a text part only when there are none.
   let dsnParts = walk(root).filter((p) => DSN_TYPES.has(p.type));
   if (dsnParts.length === 0) dsnParts = walk(root).filter((p) => p.type === 'text/plain' && looksLikeDeliveryStatus(partText(p)));
-  const dsn = dsnParts.flatMap((p) => {
+  const all = dsnParts.flatMap((p) => {
     const parsed = parseDeliveryStatus(partText(p));
     return parsed.recipients.map((r) => ({ r, reportingMta: parsed.reportingMta }));
   });
+  // Broken recipient blocks are left out (malformedIn reports them, and the listener then acts on
+  // nothing in the message); the report text may still say who failed, which is what the CLI shows.
+  const dsn = all.filter(({ r }) => !malformedDsn(r));
   if (dsn.length > 0) {
     const addresses = dsn.map(({ r }) => (r.finalRecipient || r.originalRecipient).toLowerCase());
     const blocks = blocksFor(report, addresses, senderAddresses(root, original));
@@ -242,7 +268,7 @@ export function classifyMessage(raw: Buffer | string): BounceReport {
   const reports = messages.map(classifyOne);
   const first = reports.find((r) => r.recipients.length > 0) ?? reports[0];
   if (!first) return classifyOne(raw);
-  return { ...first, recipients: reports.flatMap((r) => r.recipients), damaged: reports.some((r) => r.damaged) };
+  return { ...first, recipients: reports.flatMap((r) => r.recipients), damaged: reports.some((r) => r.damaged), malformed: reports.flatMap((r) => r.malformed) };
 }
 
 function classifyOne(raw: Buffer | string): BounceReport {
@@ -250,15 +276,15 @@ function classifyOne(raw: Buffer | string): BounceReport {
   try {
     root = parseMessage(raw);
   } catch {
-    return { kind: 'unrecognised', recipients: [], original: null, damaged: true };
+    return { kind: 'unrecognised', recipients: [], original: null, damaged: true, malformed: [] };
   }
   try {
-    const { kind, findings, original } = extractFindings(root);
-    const damaged = root.headers.fields.size === 0 || walk(root, true).some((p) => p.damaged);
-    return { kind, recipients: findings.filter((f) => f.recipient).map(finish), original: describeOriginal(original), damaged };
+    const { kind, findings, original, malformed = [] } = extractFindings(root);
+    const damaged = root.headers.fields.size === 0 || malformed.length > 0 || walk(root, true).some((p) => p.damaged);
+    return { kind, recipients: findings.filter((f) => f.recipient).map(finish), original: describeOriginal(original), damaged, malformed };
   } catch {
     // A message this broken is reported as unrecognised rather than crashing the caller.
-    return { kind: 'unrecognised', recipients: [], original: null, damaged: true };
+    return { kind: 'unrecognised', recipients: [], original: null, damaged: true, malformed: ['the classifier could not read this message'] };
   }
 }
 
