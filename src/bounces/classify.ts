@@ -91,7 +91,8 @@ function fromDsn(r: DsnRecipient, blocks: Map<string, string>, report: string, r
     replyCode: findReplyCode(r.diagnostic) || findReplyCode(block),
     action: r.action,
     diagnostic,
-    context: (block + '\n' + report).slice(0, MAX_BLOCK),
+    // Cut before joining: a report of thousands of recipients must not be copied once per recipient.
+    context: (block.slice(0, MAX_BLOCK) + '\n' + report.slice(0, MAX_BLOCK)).slice(0, MAX_BLOCK),
     remoteHost: r.remoteMta || remoteHostIn(diagnostic),
     reportingHost: reportingMta,
     statusText: r.status,
@@ -149,9 +150,24 @@ function malformedDsn(r: DsnRecipient): string | null {
   return null;
 }
 
+/**
+ * More recipients than one real report lists: past this the message is a flood, not a bounce,
+ * and reading on would let one message hold the listener for seconds.
+ */
+const MAX_RECIPIENTS = 500;
+
+/** Real delivery-status parts; DSN fields pasted into a text part only when there are none. */
+function deliveryStatusParts(root: MimePart): MimePart[] {
+  const parts = walk(root).filter((p) => DSN_TYPES.has(p.type));
+  return parts.length > 0 ? parts : walk(root).filter((p) => p.type === 'text/plain' && looksLikeDeliveryStatus(partText(p)));
+}
+
 /** Malformed delivery-status blocks anywhere in the report, whichever part the recipients came from. */
 function malformedIn(root: MimePart): string[] {
-  return walk(root).filter((p) => DSN_TYPES.has(p.type)).flatMap((p) => parseDeliveryStatus(partText(p)).recipients.flatMap((r) => malformedDsn(r) ?? []));
+  const recipients = deliveryStatusParts(root).flatMap((p) => parseDeliveryStatus(partText(p)).recipients);
+  const out = recipients.slice(0, MAX_RECIPIENTS).flatMap((r) => malformedDsn(r) ?? []);
+  if (recipients.length > MAX_RECIPIENTS) out.push(`${recipients.length} delivery-status recipients, more than the ${MAX_RECIPIENTS} a report is read for`);
+  return out;
 }
 
 function extractFrom(root: MimePart, report: string, original: MimePart | null, depth: number): Extraction {
@@ -165,16 +181,13 @@ function extractFrom(root: MimePart, report: string, original: MimePart | null, 
   const ses = readSesNotification(report);
   if (ses) return { kind: ses.kind, findings: ses.findings, original };
 
-  // Real delivery-status parts first; DSN fields pasted into a text part only when there are none.
-  let dsnParts = walk(root).filter((p) => DSN_TYPES.has(p.type));
-  if (dsnParts.length === 0) dsnParts = walk(root).filter((p) => p.type === 'text/plain' && looksLikeDeliveryStatus(partText(p)));
-  const all = dsnParts.flatMap((p) => {
+  const all = deliveryStatusParts(root).flatMap((p) => {
     const parsed = parseDeliveryStatus(partText(p));
     return parsed.recipients.map((r) => ({ r, reportingMta: parsed.reportingMta }));
   });
   // Broken recipient blocks are left out (malformedIn reports them, and the listener then acts on
   // nothing in the message); the report text may still say who failed, which is what the CLI shows.
-  const dsn = all.filter(({ r }) => !malformedDsn(r));
+  const dsn = all.filter(({ r }) => !malformedDsn(r)).slice(0, MAX_RECIPIENTS);
   if (dsn.length > 0) {
     const addresses = dsn.map(({ r }) => (r.finalRecipient || r.originalRecipient).toLowerCase());
     const blocks = blocksFor(report, addresses, senderAddresses(root, original));

@@ -3,7 +3,12 @@
 // tied to a message Fanout sent to that recipient for the tenant whose mailbox received it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fs from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
 import nodemailer from 'nodemailer';
+import { CORPUS_DIR } from './corpus.ts';
+import { mixLineEnds, oversize, reencode, truncate } from './testing/variants.ts';
 import { createTenant } from '../tenants/service.ts';
 import { createDomain } from '../domains/service.ts';
 import { getPlatformSecret } from '../core/secrets.ts';
@@ -217,6 +222,34 @@ describeEachEngine('forged bounces and complaints', (get) => {
     const events = await get().store.db.selectFrom('bounce_events').select('recipient').where('inbound_id', 'in', [first.inboundId, second.inboundId]).execute();
     assert.deepEqual(events, []);
     assert.equal(await suppressed(tenantA, 'fine@customer.example'), undefined);
+  });
+
+  test('damaged and re-encoded real bounces sent to a VERP address are all stored raw, whatever the classifier made of them', async () => {
+    const dir = path.join(CORPUS_DIR, 'maildir');
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.eml')).sort();
+    const sent = await sentMessage(get().store, tenantA, 'fuzz@customer.example', 'cards.bank.example');
+    const verp = encodeVerp(sent, 'bounces.cards.bank.example', secret);
+    const variant = fc.oneof(
+      fc.tuple(fc.constant('truncate'), fc.double({ min: 0.05, max: 1, noNaN: true })),
+      fc.tuple(fc.constantFrom('base64', 'quoted-printable', 'gbk', 'iso-2022-jp'), fc.constant(0)),
+      fc.tuple(fc.constant('mixed'), fc.double({ min: 0, max: 1, noNaN: true })),
+      fc.tuple(fc.constant('oversized'), fc.double({ min: 0, max: 1, noNaN: true })),
+    );
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...files), variant, async (file, [how, x]) => {
+      const original = fs.readFileSync(path.join(dir, file));
+      const raw = how === 'truncate' ? truncate(original, x) : how === 'mixed' ? mixLineEnds(original, [x < 0.5, true, false])
+        : how === 'oversized' ? oversize(original, 200_000 + Math.floor(x * 300_000), x < 0.5 ? 'lines' : 'dsn')
+        : reencode(original, how as 'base64');
+      // SMTP carries lines ending in CRLF; the listener keeps the message as the sender's MTA sent it.
+      const wire = raw.toString('latin1').replace(/\r?\n/g, '\r\n').replace(/\r(?!\n)/g, '');
+      const body = wire.endsWith('\r\n') ? wire : wire + '\r\n';
+      const result = await deliver('', verp, body);
+      assert.ok(['classified', 'unrecognised', 'unparseable'].includes(result.parseStatus));
+      const row = await get().store.db.selectFrom('inbound_messages').select('raw').where('id', '=', result.inboundId).executeTakeFirstOrThrow();
+      assert.equal(Buffer.from(row.raw).toString('latin1'), body, `${file} ${how} stored byte for byte`);
+      // Whatever a damaged report names, only the address the VERP address was made for is acted on.
+      for (const e of result.events) if (e.linkedBy !== 'none') assert.equal(e.recipient, 'fuzz@customer.example');
+    }), { numRuns: 12 });
   });
 
   test('teardown', async () => {

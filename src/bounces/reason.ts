@@ -35,7 +35,18 @@ export function detectGateway(text: string): string | undefined {
 }
 
 /** Collapses whitespace so that patterns need not care how a server wrapped its lines. */
+let lastText = '';
+let lastNormalised = '';
+
 export function normaliseText(text: string): string {
+  // Every recipient of one report carries the same report text: normalise it once.
+  if (text === lastText) return lastNormalised;
+  lastText = text;
+  lastNormalised = normaliseOnce(text);
+  return lastNormalised;
+}
+
+function normaliseOnce(text: string): string {
   // Multi-line replies repeat "550-5.7.1" at each line start; inside a sentence they only break phrases.
   return text.replace(/\s+/g, ' ').replace(/(?<=[a-z,] )[245]\d\d[- ](?:[245]\.\d{1,3}\.\d{1,3} )?(?=[a-z])/gi, '').trim();
 }
