@@ -158,7 +158,9 @@ export const TEXT_RULES: TextRule[] = [
       'blocked using', 'blocked by (?:an? )?(?:rbl|dnsbl|blacklist|blocklist)', 'listed (?:in|on|at|by) ', 'blacklist', 'black list', 'block ?list',
       'spamhaus', 'spamcop', 'sorbs', 'barracudacentral', 'abuseat', '\\bdnsbl', '\\brbl\\b', '\\bcbl\\b', 'client host (?:\\S+ )?(?:blocked|rejected)',
       '(?:ip|host|client|network) (?:address )?(?:\\S+ )?(?:is |has been |was )?(?:blocked|banned|blacklisted|black-listed|not allowed)',
-      'your (?:ip|host|network|server|domain) (?:address )?(?:\\S+ )?(?:is|has been|was)', 'access denied.{0,20}(?:ip|client|host)', 'connection (?:refused|rejected|not accepted)',
+      'your (?:ip|host|network|server|domain) (?:address )?(?:\\S+ )?(?:is|has been|was)', 'access denied.{0,20}(?:ip|client|host)', // Not the local MTA's own TCP failure ("connect to host[ip]:25: Connection refused"): nothing
+      // listened, which the status (4.4.1, no answer from host) names.
+      '(?<!\\]:\\d{1,5}: )connection (?:refused|rejected|not accepted)',
       'not allowed to (?:connect|send mail from)', 'banned sending ip', 'sending ip', 'too many (?:invalid|bad) (?:recipients|rcpt)',
       'rejected due to (?:.{0,40})?(?:ip|host)', 'please contact your internet service provider',
       'dynamic (?:ip|address|pool)|dial-?up|residential ip', 'is not accepting (?:mail|e-?mail) from', 'poor ip', 'refused by dns', 'ip blocked',
@@ -294,7 +296,7 @@ export const TEXT_RULES: TextRule[] = [
     reason: 'networkerror',
     patterns: [
       'too many hops', 'hop count exceeded', 'routing loop',
-      'network (?:is )?unreachable', 'could not connect', 'unable to connect', 'connection (?:reset|closed|lost|died|refused|dropped)', 'no route to host',
+      'network (?:is )?unreachable', 'could not connect', 'unable to connect', 'connection (?:reset|closed|lost|died|dropped)', 'no route to host',
       'host (?:is )?unreachable', 'lost connection', 'dns (?:error|failure|lookup (?:failed|error)|problem|timeout)', 'temporary failure in name resolution', 'name server timeout',
       'malformed (?:or unexpected )?name server reply', 'servfail', 'read timeout', 'no answer from', 'no response from',
       'network error', 'host is down', 'failed to connect', 'name service error',
@@ -320,7 +322,7 @@ export const STATUS_REASONS: Record<string, Reason> = {
   '5.2.1': 'suspend', '5.2.2': 'mailboxfull', '4.2.2': 'mailboxfull', '5.2.3': 'exceedlimit', '4.2.3': 'exceedlimit',
   '5.3.1': 'systemfull', '4.3.1': 'systemfull', '5.3.4': 'mesgtoobig', '4.3.4': 'mesgtoobig', '5.3.5': 'systemerror', '4.3.5': 'systemerror',
   '4.3.2': 'toomanyconn', '5.4.3': 'systemerror', '4.4.3': 'systemerror', '5.4.4': 'hostunknown', '4.4.5': 'systemfull', '5.4.6': 'networkerror', '4.4.6': 'networkerror',
-  '4.4.7': 'expired', '5.4.7': 'expired', '4.4.1': 'expired', '4.4.2': 'expired', '4.4.0': 'expired', '4.4.4': 'networkerror',
+  '4.4.7': 'expired', '5.4.7': 'expired', '4.4.1': 'expired', '4.4.2': 'networkerror', '4.4.0': 'expired', '4.4.4': 'networkerror',
   '5.5.4': 'syntaxerror', '5.5.2': 'syntaxerror', '5.5.3': 'exceedlimit',
   '5.6.0': 'contenterror', '5.6.1': 'contenterror', '5.6.2': 'contenterror', '5.6.3': 'contenterror', '5.6.9': 'contenterror',
   '5.7.2': 'norelaying', '5.7.7': 'authfailure', '5.7.8': 'securityerror', '5.7.4': 'securityerror', '5.7.6': 'securityerror', '5.7.9': 'policyviolation',
