@@ -1,6 +1,8 @@
 import { GATEWAY_SIGNATURES, PROVIDER_RULES, PROVIDER_STAGES, STATUS_REASONS, TEXT_RULES, WEAK_STATUS_REASONS } from './rules.ts';
 import type { TextRule } from './rules.ts';
 import type { Finding, Reason } from './types.ts';
+import { decideByProcedure } from './procedure.ts';
+import type { Evidence } from './procedure.ts';
 
 interface CompiledRule {
   reason: Reason;
@@ -142,7 +144,7 @@ const PSEUDO_DETAIL: Record<Reason, string> = {
   undefined: '900', onhold: '901', syntaxerror: '902', securityerror: '905', norelaying: '909', filtered: '910', userunknown: '911',
   hostunknown: '912', exceedlimit: '915', rejected: '918', suspend: '921', mailboxfull: '922', systemerror: '930', notaccept: '932',
   mesgtoobig: '934', contenterror: '935', networkerror: '944', expired: '947', mailererror: '950', virusdetected: '960', spamdetected: '980',
-  blocked: '971', requireptr: '973', authfailure: '975', badreputation: '977', policyviolation: '972', toomanyconn: '945', systemfull: '931',
+  blocked: '971', requireptr: '973', authfailure: '975', badreputation: '977', policyviolation: '972', toomanyconn: '945', speeding: '946', systemfull: '931',
   hasmoved: '916', notcompliantrfc: '974', delivered: '000', feedback: '', vacation: '',
 };
 
@@ -161,6 +163,21 @@ const DELIVERED_ACTIONS = new Set(['delivered', 'relayed', 'expanded']);
  * (a failure we cannot name) or "undefined" (nothing to go on).
  */
 export function decideReason(f: Finding): Reason {
+  const decided = decideByRules(f);
+  if (decided !== 'onhold' && decided !== 'undefined') return decided;
+  // The phrase rules named nothing: the reference analyser's order of status code, reply code
+  // and each reason's phrases (procedure.ts) often still does, where the status or the SMTP
+  // command carries the meaning the words do not.
+  const status = normaliseStatus(f.status);
+  const evidence: Evidence = { status, replyCode: f.replyCode, diagnostic: normaliseText(f.diagnostic), diagnosticType: f.diagnosticType, action: f.action, command: f.command };
+  let byProcedure = decideByProcedure(evidence);
+  // A name lookup that failed only for now is a DNS problem, not a domain that does not exist.
+  if (byProcedure === 'hostunknown' && (status.startsWith('4') || f.replyCode.startsWith('4'))) byProcedure = 'networkerror';
+  return byProcedure || decided;
+}
+
+/** The phrase rules in their precedence, with the stage adjustments; 'onhold' or 'undefined' when they name nothing. */
+function decideByRules(f: Finding): Reason {
   const { reason, by } = decideBase(f);
   if (by === 'format' || by === 'provider') return reason;
   const status = normaliseStatus(f.status);

@@ -86,7 +86,7 @@ export const TEXT_RULES: TextRule[] = [
       'invalid (?:recipient|mailbox|user|e-?mail address|address)', '(?:recipient|address|mailbox) (?:is )?(?:invalid|unknown)',
       'not a (?:valid|known) (?:user|recipient|mailbox)', 'is not a valid mailbox', 'no mailbox (?:here|by that name|found)',
       'recipient name is not recognized', 'addressee unknown', 'unknown or illegal alias', 'destination (?:addresses|address) (?:were|was|is) unknown',
-      'recipnotfound', 'recipientnotfound', 'not our customer', 'no such person', 'undeliverable address', 'bad destination mailbox',
+      'recipnotfound', 'recipientnotfound', 'no such person', 'undeliverable address', 'bad destination mailbox',
       'user invalid', 'unknown account', 'not listed in (?:domino directory|public name & address book)', 'no account by that name',
       'could not be found in the (?:directory|organization)', 'account that you tried to reach does not exist', 'does not have an? \\S+ account',
       'unrecognized user', 'this user doesn\'t have', 'no valid recipients', 'recipient address rejected: user unknown', 'user doesn\'t exist',
@@ -256,7 +256,7 @@ export const TEXT_RULES: TextRule[] = [
   {
     reason: 'expired',
     patterns: [
-      'deferred: connection timed out',
+      'connection timed out', 'operation timed out',
       'in the queue too long', 'will be retried for',
       'could not deliver for the last', 'all hosts have been failing', 'retry time not reached', 'did not accept our requests to connect', 'delivery failed \\d+ attempts',
       'delivery (?:time|period) (?:expired|exceeded)', 'message expired', 'retry time(?:out)? (?:not reached|exceeded)', 'could not be delivered (?:within|for|in) \\d+', 'message timed out',
@@ -709,3 +709,55 @@ export const PROVIDER_STAGES: { provider: string; host: string; status: string; 
   { provider: 'nttdocomo', host: 'mfsmax\\.docomo\\.ne\\.jp', status: '5.0.0', command: 'RCPT', reason: 'userunknown' },
   { provider: 'nttdocomo', host: 'mfsmax\\.docomo\\.ne\\.jp', status: '5.0.0', command: 'DATA', reason: 'rejected' },
 ];
+
+/**
+ * The order of the decision procedure (procedure.ts). `firstPass`: reasons asked in turn whether
+ * the status or the diagnostic names them, the specific before the general. `secondPass`: the
+ * phrases tried when the status is vague or the diagnostic is not an SMTP reply. `retry`: status
+ * meanings too vague to decide alone. `userunknownUnless`: reasons whose words overrule a
+ * bad-mailbox status ("5.1.1 ... relay access denied" is a relay refusal).
+ */
+export const PROCEDURE: { firstPass: Reason[]; secondPass: Reason[]; retry: Reason[]; userunknownUnless: Reason[] } = {
+  firstPass: [
+    'mailboxfull', 'mesgtoobig', 'exceedlimit', 'suspend', 'hasmoved', 'norelaying', 'authfailure', 'userunknown', 'filtered', 'requireptr',
+    'notcompliantrfc', 'badreputation', 'rejected', 'hostunknown', 'spamdetected', 'speeding', 'toomanyconn', 'blocked',
+  ],
+  secondPass: [
+    'mailboxfull', 'authfailure', 'badreputation', 'speeding', 'spamdetected', 'virusdetected', 'policyviolation', 'norelaying', 'systemerror',
+    // Giving up after the queue lifetime is said over the last network error seen: expired first.
+    'expired', 'networkerror', 'suspend', 'contenterror', 'systemfull', 'notaccept', 'securityerror', 'mailererror',
+  ],
+  retry: ['undefined', 'onhold', 'systemerror', 'securityerror', 'expired', 'suspend', 'networkerror', 'hostunknown', 'userunknown'],
+  userunknownUnless: ['norelaying', 'blocked', 'mailboxfull', 'hasmoved', 'rejected', 'notaccept'],
+};
+
+/**
+ * What each enhanced status code (RFC 3463 and its successors) means in the vocabulary of
+ * reasons. Generic x.0.0 codes and the vague 4.3.0 / 4.4.0 / 4.5.0 / 4.7.0 are absent: they
+ * name nothing. 5.2.1 ("mailbox disabled, not accepting messages") is answered by filters as
+ * often as by disabled accounts, so it names a filter; the words can still say suspend.
+ */
+export const STATUS_NAMES: Record<string, Reason> = {
+  '4.1.6': 'hasmoved', '4.1.7': 'rejected', '4.1.8': 'rejected', '4.1.9': 'systemerror',
+  '4.2.1': 'suspend', '4.2.2': 'mailboxfull', '4.2.3': 'exceedlimit', '4.2.4': 'filtered',
+  '4.3.1': 'systemfull', '4.3.2': 'notaccept', '4.3.3': 'systemerror', '4.3.5': 'systemerror',
+  '4.4.1': 'expired', '4.4.2': 'networkerror', '4.4.3': 'systemerror', '4.4.4': 'networkerror', '4.4.5': 'systemfull', '4.4.6': 'networkerror',
+  '4.4.7': 'expired', '4.4.8': 'networkerror',
+  '4.5.3': 'systemerror', '4.5.5': 'systemerror',
+  '4.6.0': 'contenterror', '4.6.2': 'contenterror', '4.6.5': 'contenterror',
+  '4.7.1': 'blocked', '4.7.2': 'blocked', '4.7.5': 'securityerror', '4.7.6': 'securityerror', '4.7.7': 'securityerror', '4.7.12': 'securityerror',
+  '4.7.15': 'securityerror', '4.7.16': 'mesgtoobig', '4.7.24': 'authfailure', '4.7.25': 'requireptr', '4.7.26': 'authfailure',
+  '5.1.0': 'userunknown', '5.1.1': 'userunknown', '5.1.2': 'hostunknown', '5.1.3': 'userunknown', '5.1.4': 'filtered', '5.1.6': 'hasmoved',
+  '5.1.7': 'rejected', '5.1.8': 'rejected', '5.1.9': 'systemerror', '5.1.10': 'notaccept',
+  '5.2.0': 'filtered', '5.2.1': 'filtered', '5.2.2': 'mailboxfull', '5.2.3': 'exceedlimit', '5.2.4': 'filtered',
+  '5.3.0': 'systemerror', '5.3.1': 'systemfull', '5.3.2': 'notaccept', '5.3.3': 'systemerror', '5.3.4': 'mesgtoobig', '5.3.5': 'systemerror',
+  '5.4.0': 'networkerror', '5.4.3': 'systemerror', '5.4.4': 'hostunknown',
+  '5.5.2': 'syntaxerror', '5.5.3': 'toomanyconn', '5.5.4': 'systemerror', '5.5.5': 'systemerror', '5.5.6': 'syntaxerror',
+  '5.6.0': 'contenterror', '5.6.1': 'contenterror', '5.6.2': 'contenterror', '5.6.3': 'contenterror', '5.6.5': 'contenterror', '5.6.6': 'contenterror',
+  '5.6.7': 'contenterror', '5.6.8': 'contenterror', '5.6.9': 'contenterror',
+  '5.7.0': 'securityerror', '5.7.1': 'securityerror', '5.7.2': 'securityerror', '5.7.3': 'securityerror', '5.7.4': 'securityerror', '5.7.5': 'securityerror',
+  '5.7.6': 'securityerror', '5.7.7': 'securityerror', '5.7.8': 'securityerror', '5.7.9': 'securityerror', '5.7.10': 'securityerror', '5.7.11': 'securityerror',
+  '5.7.13': 'suspend', '5.7.14': 'securityerror', '5.7.15': 'securityerror', '5.7.16': 'mesgtoobig', '5.7.17': 'hasmoved', '5.7.18': 'hasmoved',
+  '5.7.19': 'securityerror', '5.7.20': 'authfailure', '5.7.21': 'authfailure', '5.7.22': 'authfailure', '5.7.23': 'authfailure', '5.7.24': 'authfailure',
+  '5.7.25': 'requireptr', '5.7.26': 'authfailure', '5.7.27': 'notaccept', '5.7.28': 'spamdetected', '5.7.29': 'authfailure', '5.7.30': 'securityerror',
+};

@@ -3,7 +3,7 @@ export const REASONS = [
   'authfailure', 'badreputation', 'blocked', 'contenterror', 'delivered', 'exceedlimit', 'expired',
   'feedback', 'filtered', 'hasmoved', 'hostunknown', 'mailboxfull', 'mailererror', 'mesgtoobig',
   'networkerror', 'norelaying', 'notaccept', 'notcompliantrfc', 'onhold', 'policyviolation', 'rejected',
-  'requireptr', 'securityerror', 'spamdetected', 'suspend', 'syntaxerror', 'systemerror', 'systemfull',
+  'requireptr', 'securityerror', 'spamdetected', 'speeding', 'suspend', 'syntaxerror', 'systemerror', 'systemfull',
   'toomanyconn', 'undefined', 'userunknown', 'vacation', 'virusdetected',
 ] as const;
 
