@@ -173,7 +173,12 @@ export function decideReason(f: Finding): Reason {
   let byProcedure = decideByProcedure(evidence);
   // A name lookup that failed only for now is a DNS problem, not a domain that does not exist.
   if (byProcedure === 'hostunknown' && (status.startsWith('4') || f.replyCode.startsWith('4'))) byProcedure = 'networkerror';
-  return byProcedure || decided;
+  if (byProcedure) return byProcedure;
+  // Undecided: "onhold" when the failure was described and nothing here could name it,
+  // "undefined" when a delivery-status report said nothing about it at all (a bare Status:
+  // 5.0.0, no Diagnostic-Code, and no words beside the address in the report).
+  const said = f.diagnostic.replace(/<?[^\s<>@]+@[^\s<>@]+>?/g, '');
+  return decided === 'onhold' && f.diagnosticReported === false && !/[a-z]/i.test(said) ? 'undefined' : decided;
 }
 
 /** The phrase rules in their precedence, with the stage adjustments; 'onhold' or 'undefined' when they name nothing. */
