@@ -10,7 +10,7 @@ import { findFeedbackPart, readFeedback } from './extract/arf.ts';
 import { autoReplyRecipient, isAutoReply } from './extract/autoreply.ts';
 import { addressesIn } from './extract/addresses.ts';
 import { looksLikeDeliveryStatus, parseDeliveryStatus } from './extract/dsn.ts';
-import type { DsnRecipient } from './extract/dsn.ts';
+import type { DsnRecipient, DsnReport } from './extract/dsn.ts';
 import { readSesNotification } from './extract/ses.ts';
 import { commandIn, recipientsInText, remoteHostIn, reportText, transcriptReply } from './extract/text.ts';
 import type { BounceReport, ClassifiedRecipient, Finding, MessageKind } from './types.ts';
@@ -162,11 +162,27 @@ function deliveryStatusParts(root: MimePart): MimePart[] {
   return parts.length > 0 ? parts : walk(root).filter((p) => p.type === 'text/plain' && looksLikeDeliveryStatus(partText(p)));
 }
 
+/** A delivery-status part longer than MAX_RECIPIENTS blocks can be: read this far, no further. */
+const MAX_DSN_TEXT = 256 * 1024;
+const parsedDsn = new WeakMap<MimePart, DsnReport & { cut: boolean }>();
+
+/** The delivery-status fields of a part, parsed once per part however often they are asked for. */
+function dsnOf(part: MimePart): DsnReport & { cut: boolean } {
+  let parsed = parsedDsn.get(part);
+  if (!parsed) {
+    const text = partText(part);
+    parsed = { ...parseDeliveryStatus(text.length > MAX_DSN_TEXT ? text.slice(0, text.lastIndexOf('\n', MAX_DSN_TEXT)) : text), cut: text.length > MAX_DSN_TEXT };
+    parsedDsn.set(part, parsed);
+  }
+  return parsed;
+}
+
 /** Malformed delivery-status blocks anywhere in the report, whichever part the recipients came from. */
 function malformedIn(root: MimePart): string[] {
-  const recipients = deliveryStatusParts(root).flatMap((p) => parseDeliveryStatus(partText(p)).recipients);
+  const parts = deliveryStatusParts(root).map(dsnOf);
+  const recipients = parts.flatMap((p) => p.recipients);
   const out = recipients.slice(0, MAX_RECIPIENTS).flatMap((r) => malformedDsn(r) ?? []);
-  if (recipients.length > MAX_RECIPIENTS) out.push(`${recipients.length} delivery-status recipients, more than the ${MAX_RECIPIENTS} a report is read for`);
+  if (recipients.length > MAX_RECIPIENTS || parts.some((p) => p.cut)) out.push(`${recipients.length}${parts.some((p) => p.cut) ? '+' : ''} delivery-status recipients, more than the ${MAX_RECIPIENTS} a report is read for`);
   return out;
 }
 
@@ -182,7 +198,7 @@ function extractFrom(root: MimePart, report: string, original: MimePart | null, 
   if (ses) return { kind: ses.kind, findings: ses.findings, original };
 
   const all = deliveryStatusParts(root).flatMap((p) => {
-    const parsed = parseDeliveryStatus(partText(p));
+    const parsed = dsnOf(p);
     return parsed.recipients.map((r) => ({ r, reportingMta: parsed.reportingMta }));
   });
   // Broken recipient blocks are left out (malformedIn reports them, and the listener then acts on

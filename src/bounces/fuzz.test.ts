@@ -17,8 +17,12 @@ import type { Encoding } from './testing/variants.ts';
 
 const maildir = path.join(CORPUS_DIR, 'maildir');
 const corpus = fs.readdirSync(maildir).filter((f) => f.endsWith('.eml')).sort().map((f) => ({ name: f, raw: fs.readFileSync(path.join(maildir, f)) }));
-/** Generous for a busy 2-core machine: a real bounce takes well under a millisecond. */
-const BUDGET_MS = 2000;
+/**
+ * Per message. A real bounce takes well under a millisecond and the 4 MB variants below under
+ * one second on an idle core; the suite shares two cores with everything else, so the bound
+ * is set to catch a hang or a superlinear blow-up, not to time the classifier (bench/ does).
+ */
+const BUDGET_MS = 5000;
 const RUNS = Number(process.env.FANOUT_FUZZ_RUNS ?? 150);
 const ADDRESS = /^[^\s@<>()[\],;:"]{1,64}@(?:(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}|\[[0-9.]+\])$/;
 const KINDS = new Set(['bounce', 'complaint', 'autoreply', 'delivery', 'unrecognised']);
