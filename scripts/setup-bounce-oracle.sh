@@ -33,3 +33,21 @@ if [ ! -x "$MTA_PREFIX/exim/usr/sbin/exim4" ]; then
   rm -rf "$work"
 fi
 echo "exim unpacked: $("$MTA_PREFIX/exim/usr/sbin/exim4" -bV -C /dev/null 2>/dev/null | head -1 || echo 'cannot run')"
+
+# OpenSMTPD from Debian, unpacked the same way. Its spool (/var/spool/smtpd), chroot
+# (/var/lib/opensmtpd/empty) and control socket are built in; it runs as opensmtpd/opensmtpq.
+if [ ! -x "$MTA_PREFIX/opensmtpd/usr/sbin/smtpd" ]; then
+  if [ "$(id -u)" -ne 0 ]; then echo "unpacking OpenSMTPD needs root" >&2; exit 1; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends libevent-2.1-7 libdb5.3
+  for u in opensmtpd opensmtpq; do
+    id "$u" >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /var/lib/opensmtpd/empty --shell /usr/sbin/nologin "$u"
+  done
+  mkdir -p /var/lib/opensmtpd/empty
+  work=$(mktemp -d)
+  (cd "$work" && chmod 755 . && chown _apt . 2>/dev/null; cd "$work" && apt-get download opensmtpd)
+  mkdir -p "$MTA_PREFIX/opensmtpd"
+  for deb in "$work"/*.deb; do dpkg -x "$deb" "$MTA_PREFIX/opensmtpd"; done
+  rm -rf "$work"
+fi
+echo "opensmtpd unpacked: $("$MTA_PREFIX/opensmtpd/usr/sbin/smtpd" -h 2>&1 | head -1)"

@@ -41,7 +41,8 @@ if (!fs.existsSync('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc') || 
 // The bounce classifier is checked against Debian's Sisimai (a differential oracle) on bounces
 // that Debian's MTAs write.
 const mtaPrefix = process.env.FANOUT_MTA_PREFIX ?? '/opt/fanout-mta';
-if ((!fs.existsSync('/usr/share/perl5/Sisimai.pm') || !fs.existsSync(`${mtaPrefix}/exim/usr/sbin/exim4`)) && process.getuid?.() === 0) {
+const oracleParts = ['/usr/share/perl5/Sisimai.pm', `${mtaPrefix}/exim/usr/sbin/exim4`, `${mtaPrefix}/opensmtpd/usr/sbin/smtpd`];
+if (oracleParts.some((f) => !fs.existsSync(f)) && process.getuid?.() === 0) {
   const setup = spawnSync('sh', ['scripts/setup-bounce-oracle.sh'], { stdio: 'inherit' });
   if (setup.status !== 0) process.exit(setup.status ?? 1);
 }

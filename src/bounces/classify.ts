@@ -82,7 +82,8 @@ function fromDsn(r: DsnRecipient, blocks: Map<string, string>, report: string, r
   const truncated = /^\s*[245]\d\d-/.test(r.diagnostic);
   const diagnostic = (truncated ? `${r.diagnostic}\n${block}` : r.diagnostic || block).slice(0, MAX_BLOCK);
   const reported = normaliseStatus(r.status);
-  const inText = findStatus(r.diagnostic);
+  // Without a Diagnostic-Code the report text about this recipient quotes the reply (OpenSMTPD).
+  const inText = findStatus(r.diagnostic) || (r.diagnostic.trim() ? '' : findStatus(block));
   // A generic x.0.0 in the DSN says less than the code the remote server gave in its reply.
   const status = reported && !(reported.endsWith('.0.0') && inText && inText[0] === reported[0]) ? reported : inText || reported || findStatus(block);
   return {
