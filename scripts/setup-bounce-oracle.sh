@@ -51,3 +51,17 @@ if [ ! -x "$MTA_PREFIX/opensmtpd/usr/sbin/smtpd" ]; then
   rm -rf "$work"
 fi
 echo "opensmtpd unpacked: $("$MTA_PREFIX/opensmtpd/usr/sbin/smtpd" -h 2>&1 | head -1)"
+
+# Sendmail from Debian, unpacked the same way, with its m4 macros (sendmail-cf) and m4 to build
+# a private sendmail.cf from them.
+if [ ! -x "$MTA_PREFIX/sendmail/usr/libexec/sendmail/sendmail" ] || ! command -v m4 >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then echo "unpacking Sendmail needs root" >&2; exit 1; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends m4
+  work=$(mktemp -d)
+  (cd "$work" && chmod 755 . && chown _apt . 2>/dev/null; cd "$work" && apt-get download sendmail-bin sendmail-cf)
+  mkdir -p "$MTA_PREFIX/sendmail"
+  for deb in "$work"/*.deb; do dpkg -x "$deb" "$MTA_PREFIX/sendmail"; done
+  rm -rf "$work"
+fi
+echo "sendmail unpacked: $("$MTA_PREFIX/sendmail/usr/libexec/sendmail/sendmail" -d0.1 -bt </dev/null 2>/dev/null | head -1)"

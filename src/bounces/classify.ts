@@ -84,8 +84,10 @@ function fromDsn(r: DsnRecipient, blocks: Map<string, string>, report: string, r
   const reported = normaliseStatus(r.status);
   // Without a Diagnostic-Code the report text about this recipient quotes the reply (OpenSMTPD).
   const inText = findStatus(r.diagnostic) || (r.diagnostic.trim() ? '' : findStatus(block));
-  // A generic x.0.0 in the DSN says less than the code the remote server gave in its reply.
-  const status = reported && !(reported.endsWith('.0.0') && inText && inText[0] === reported[0]) ? reported : inText || reported || findStatus(block);
+  // A generic x.0.0 in the DSN says less than the code the remote server gave in its reply, and
+  // so does 4.4.7 (Sendmail's "delivery time expired" for whatever kept it deferred).
+  const vague = reported.endsWith('.0.0') || reported === '4.4.7';
+  const status = reported && !(vague && inText && inText[0] === reported[0]) ? reported : inText || reported || findStatus(block);
   return {
     recipient,
     status,

@@ -1,5 +1,5 @@
-// Differential test: real bounces written by real MTAs (Debian's Postfix, Exim and OpenSMTPD,
-// each from a private config on loopback) for every failure that can be staged here, classified by Fanout
+// Differential test: real bounces written by real MTAs (Debian's Postfix, Exim, OpenSMTPD and
+// Sendmail, each from a private config on loopback) for every failure that can be staged here, classified by Fanout
 // and by Debian's Sisimai side by side. Every disagreement must be one of the kept ones in KEPT (and in
 // src/bounces/README.md, with the reason); a new one fails the test.
 import assert from 'node:assert/strict';
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Exim, eximAvailable } from '../testing/exim.ts';
 import { OpenSmtpd, opensmtpdAvailable } from '../testing/opensmtpd.ts';
+import { Sendmail, sendmailAvailable } from '../testing/sendmail.ts';
 import { Postfix, postfixAvailable } from '../testing/postfix.ts';
 import { SmtpSink } from '../testing/smtp-sink.ts';
 import type { SinkBehaviour } from '../testing/smtp-sink.ts';
@@ -38,8 +39,10 @@ const KEPT: Record<string, [string, string]> = {
   // 4.25 has no phrase for it and answers onhold; the reply's own 5.7.0 and the words name a
   // security requirement, as Sisimai 4.25 itself answers for the same reply in Postfix's DSN.
   'exim-remote-tls tls@remote.test': ['securityerror', 'onhold'],
-  // The same reply in OpenSMTPD's report (Status 5.0.0, the reply only in the text): the same reason.
+  // The same reply in OpenSMTPD's report (Status 5.0.0, the reply only in the text) and in
+  // Sendmail's (Status 5.0.0 with the reply in Diagnostic-Code): the same reason.
   'opensmtpd-remote-tls tls@remote.test': ['securityerror', 'onhold'],
+  'sendmail-remote-tls tls@remote.test': ['securityerror', 'onhold'],
 };
 
 interface Staged { name: string; recipient: string }
@@ -51,6 +54,10 @@ let bounces: SmtpSink | undefined;
 let eximBounces: SmtpSink | undefined;
 let opensmtpd: OpenSmtpd | undefined;
 let opensmtpdBounces: SmtpSink | undefined;
+let sendmail: Sendmail | undefined;
+let sendmailRemote: SmtpSink | undefined;
+let sendmailBounces: SmtpSink | undefined;
+let sendmailSilent: net.Server | undefined;
 const routes: Record<string, string> = {};
 let silent: net.Server | undefined;
 let dir = '';
@@ -121,6 +128,19 @@ before(async () => {
     opensmtpdBounces = await SmtpSink.start({ default: 'accept', starttls: false });
     opensmtpd = await OpenSmtpd.start({ routes, bounceTo: { host: '127.0.0.1', port: opensmtpdBounces.port } });
   }
+  if (sendmailAvailable()) {
+    // Sendmail gives every next hop one port: each hop is its own loopback address on it.
+    sendmailRemote = await SmtpSink.start({ host: '127.0.0.2', rules: REMOTE, default: 'accept', starttls: false, name: 'mx.remote.test' });
+    const port = sendmailRemote.port;
+    sendmailBounces = await SmtpSink.start({ host: '127.0.0.3', port, default: 'accept', starttls: false });
+    sendmailSilent = net.createServer(() => undefined);
+    await new Promise<void>((r) => sendmailSilent!.listen(port, '127.0.0.5', r));
+    sendmail = await Sendmail.start({
+      port,
+      localDomain: 'mx.fanout.test',
+      routes: { 'remote.test': '127.0.0.2', 'fanout.test': '127.0.0.3', 'refused.test': '127.0.0.4', 'silent.test': '127.0.0.5', 'nohost.test': 'no-such-host.invalid' },
+    });
+  }
   postfix = await Postfix.start({
     domain: 'mx.fanout.test',
     mailboxes: ['user'],
@@ -148,6 +168,10 @@ after(async () => {
   await eximBounces?.close();
   await opensmtpd?.stop();
   await opensmtpdBounces?.close();
+  sendmail?.stop();
+  await sendmailRemote?.close();
+  await sendmailBounces?.close();
+  sendmailSilent?.close();
   exim?.stop();
   silent?.close();
   if (dir && !process.env.FANOUT_KEEP_ORACLE) fs.rmSync(dir, { recursive: true, force: true });
@@ -209,6 +233,15 @@ test('OpenSMTPD writes a bounce for every staged failure', { skip: skip || (!ope
   const staged = STAGED.filter((s) => s.name !== 'local-unknown');
   for (const s of staged) await submit(opensmtpd!.port, [s.recipient]);
   await collect('opensmtpd', opensmtpdBounces!, async () => undefined, () => opensmtpd!.log(), staged);
+});
+
+test('Sendmail writes a bounce for every staged failure', { skip: skip || (!sendmailAvailable() ? 'needs Sendmail unpacked and m4 (scripts/setup-bounce-oracle.sh)' : false), timeout: 240_000 }, async () => {
+  for (const s of STAGED) {
+    const body = `From: sender@fanout.test\nTo: ${s.recipient}\nSubject: oracle\nMessage-ID: <${s.name}.${Date.now()}@fanout.test>\n\nhello\n`;
+    await sendmail!.send('sender@fanout.test', [s.recipient], body);
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+  await collect('sendmail', sendmailBounces!, () => sendmail!.runQueue(), () => sendmail!.log());
 });
 
 test('Sisimai classifies every bounce', { skip }, async () => {

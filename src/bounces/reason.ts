@@ -272,5 +272,9 @@ function decideBase(f: Finding): Decided {
 /** Reasons whose phrases are generic enough that a specific status code should win over them. */
 const CATCH_ALL: ReadonlySet<Reason> = new Set<Reason>(['rejected', 'systemerror', 'securityerror', 'filtered', 'contenterror', 'expired']);
 
-/** Statuses so specific that no wording overrides them (a moved address, a per-recipient size limit). */
-const DECISIVE_STATUSES: ReadonlySet<string> = new Set(['5.1.6', '5.2.3', '4.2.3']);
+/**
+ * Statuses so specific that no wording overrides them (a moved address, a per-recipient size
+ * limit, a delivery time that ran out: whatever kept the message deferred, it expired). A 4.4.7
+ * whose diagnostic quotes a reply code gives way to that code before this (classify.ts).
+ */
+const DECISIVE_STATUSES: ReadonlySet<string> = new Set(['5.1.6', '5.2.3', '4.2.3', '4.4.7']);

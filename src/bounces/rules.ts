@@ -158,7 +158,8 @@ export const TEXT_RULES: TextRule[] = [
       'blocked using', 'blocked by (?:an? )?(?:rbl|dnsbl|blacklist|blocklist)', 'listed (?:in|on|at|by) ', 'blacklist', 'black list', 'block ?list',
       'spamhaus', 'spamcop', 'sorbs', 'barracudacentral', 'abuseat', '\\bdnsbl', '\\brbl\\b', '\\bcbl\\b', 'client host (?:\\S+ )?(?:blocked|rejected)',
       '(?:ip|host|client|network) (?:address )?(?:\\S+ )?(?:is |has been |was )?(?:blocked|banned|blacklisted|black-listed|not allowed)',
-      'your (?:ip|host|network|server|domain) (?:address )?(?:\\S+ )?(?:is|has been|was)', 'access denied.{0,20}(?:ip|client|host)', // Not the local MTA's own TCP failure ("connect to host[ip]:25: Connection refused"): nothing
+      'your (?:ip|host|network|server|domain) (?:address )?(?:\\S+ )?(?:is|has been|was)', 'access denied.{0,20}(?:ip|client|host)',
+      // Not Postfix's own TCP failure ("connect to host[ip]:25: Connection refused"): nothing
       // listened, which the status (4.4.1, no answer from host) names.
       '(?<!\\]:\\d{1,5}: )connection (?:refused|rejected|not accepted)',
       'not allowed to (?:connect|send mail from)', 'banned sending ip', 'sending ip', 'too many (?:invalid|bad) (?:recipients|rcpt)',
