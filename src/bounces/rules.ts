@@ -151,6 +151,12 @@ export const TEXT_RULES: TextRule[] = [
       'unexpected volume', 'user complaints','bad reputation', 'poor reputation', 'low reputation', 'reputation (?:of|is|score)', '(?:ip|sender|domain) reputation', 'reputation (?:too )?low'],
   },
   {
+    // Sending faster than the receiver takes mail (Sisimai 5's "speeding"): a rate, not a count
+    // of connections or recipients, and said before a block ("your IP has been rate limited").
+    reason: 'speeding',
+    patterns: ['temporarily rate limited', 'try again slower', 'at a rate that prevents additional messages', 'receiving (?:mail|messages) too quickly', 'recipient thread limit exceeded'],
+  },
+  {
     reason: 'blocked',
     patterns: [
       'refused to talk to me',
@@ -266,7 +272,8 @@ export const TEXT_RULES: TextRule[] = [
       'not been delivered .{0,40}(?:days|hours)', 'expired after', 'could not deliver .{0,40}(?:days|hours)', 'deferred for too long', 'maximum (?:delivery )?time',
       'exceeded maximum (?:retries|attempts)', 'delivery has failed .{0,40} days', 'unable to deliver (?:for|within)',
     ],
-  },  {
+  },
+  {
     reason: 'toomanyconn',
     patterns: [
       '(?:发送|发信|连接|投递)(?:频率|次数|速度)(?:过高|过快|超过|超限|受限)',
@@ -456,10 +463,9 @@ export const PROVIDER_RULES: ProviderRule[] = [
       { reason: 'blocked', patterns: ['suspected bounce attacks', 'suspected spam ip', 'connection denied', 'ip is rejected', 'dns blacklist', 'ip (?:address )?(?:is )?blocked'] },
       { reason: 'spamdetected', patterns: ['spam is embedded in the email', 'mail content denied'] },
       { reason: 'rejected', patterns: ['suspected spam', 'mail is rejected by recipients'] },
-      {
-        reason: 'toomanyconn',
-        patterns: ['mailbox unavailable or access deni?n?ed', 'frequency limited', 'too many (?:connections|mails|messages)', 'frequency'],
-      },
+      // Its "mailbox unavailable or access denied" is its rate limit for one recipient (its help page).
+      { reason: 'speeding', patterns: ['mailbox unavailable or access deni?n?ed'] },
+      { reason: 'toomanyconn', patterns: ['frequency limited', 'too many (?:connections|mails|messages)', 'frequency'] },
       { reason: 'mesgtoobig', patterns: ['message too large'] },
       { reason: 'suspend', patterns: ['is a deactivated mailbox'] },
       { reason: 'syntaxerror', patterns: ['bad address syntax'] },
@@ -481,7 +487,9 @@ export const PROVIDER_RULES: ProviderRule[] = [
       { reason: 'spamdetected', patterns: ['\\bib212\\b'] },
       { reason: 'virusdetected', patterns: ['\\bib705\\b'] },
       // Recipient counts, sessions and hourly volume.
-      { reason: 'toomanyconn', patterns: ['\\bib(?:605|007|101|504|510|607)\\b'] },
+      // Sessions and recipients per message are connection limits; hourly volume is speed.
+      { reason: 'toomanyconn', patterns: ['\\bib(?:605|007)\\b'] },
+      { reason: 'speeding', patterns: ['\\bib(?:101|504|510|607)\\b'] },
       { reason: 'badreputation', patterns: ['\\bib103\\b'] },
       { reason: 'blocked', patterns: ['\\bib(?:110|111|112|113|104|105|106)\\b', 'rbl reject', 'spamhaus\\.org/query/bl\\?ip='] },
       { reason: 'expired', patterns: ['has been in the queue too long', 'delivery timeout'] },
@@ -506,7 +514,8 @@ export const PROVIDER_RULES: ProviderRule[] = [
       { reason: 'policyviolation', patterns: [`${AUP}(?:11[6-8]\\d|1190|1560)\\b`] },
       { reason: 'networkerror', patterns: [`${AUP}1260\\b`] },
       // Connection limits (1300-1340) and sending-rate limits (1350-1490, 1540, 1550, 1580).
-      { reason: 'toomanyconn', patterns: [`${AUP}(?:1[34]\\d\\d|1540|1550|1580)\\b`] },
+      { reason: 'toomanyconn', patterns: [`${AUP}(?:13[0-4]\\d)\\b`] },
+      { reason: 'speeding', patterns: [`${AUP}(?:13[5-9]\\d|14\\d\\d|1540|1550|1580)\\b`] },
       { reason: 'mesgtoobig', patterns: [`${AUP}1530\\b`] },
       { reason: 'userunknown', patterns: [`${AUP}50[01]0\\b`] },
     ],
@@ -603,7 +612,8 @@ export const PROVIDER_RULES: ProviderRule[] = [
         patterns: ['temporarily deferred due to unexpected volume or user complaints', 'unresolvable rfc\\.?5321 (?:from )?domain', 'will be permanently deferred'],
       },
       { reason: 'suspend', patterns: ['this mailbox is disabled', ' is no longer valid\\.'] },
-      { reason: 'toomanyconn', patterns: ['receiving mail too quickly', 'max message per connection reached'] },
+      { reason: 'speeding', patterns: ['receiving mail too quickly'] },
+      { reason: 'toomanyconn', patterns: ['max message per connection reached'] },
       { reason: 'userunknown', patterns: ['this user doesn\'t have an? \\S+ account', 'mailbox not found'] },
     ],
   },
@@ -645,9 +655,11 @@ export const PROVIDER_RULES: ProviderRule[] = [
       { reason: 'securityerror', patterns: ['must issue a starttls command first', 'tls required for rcpt domain', 'senders to use tls/ssl', 'too many login attempts', 'username and password not accepted', 'application-specific password required'] },
       { reason: 'norelaying', patterns: ['mail relay denied', 'invalid credentials for relay', 'not authorized to send email directly to our servers'] },
       { reason: 'rejected', patterns: ['mail sending denied', 'unauthenticated email is not accepted'] },
+      // A recipient taking mail too fast for its mailbox is speed; quotas of the sender are limits.
+      { reason: 'speeding', patterns: ['is receiving mail too quickly', 'rate that prevents additional messages'] },
       {
         reason: 'toomanyconn',
-        patterns: ['is receiving mail too quickly', 'peak smtp relay limit exceeded', 'rate that prevents additional messages', 'daily (?:sending quota|user sending limit|smtp relay (?:sending )?limit) exceeded', 'this mail has been rate limited'],
+        patterns: ['peak smtp relay limit exceeded', 'daily (?:sending quota|user sending limit|smtp relay (?:sending )?limit) exceeded', 'this mail has been rate limited'],
       },
       { reason: 'networkerror', patterns: ['message exceeded 50 hops'] },
       { reason: 'expired', patterns: ['connection expired, try reconnecting', 'timeout - closing connection'] },
@@ -673,7 +685,7 @@ export const PROVIDER_RULES: ProviderRule[] = [
       { reason: 'notaccept', patterns: ['host/domain does not accept mail'] },
       { reason: 'policyviolation', patterns: ['rejected due to local policy'] },
       { reason: 'rejected', patterns: ['sender address rejected'] },
-      { reason: 'toomanyconn', patterns: ['deferred due to excessive volume'] },
+      { reason: 'speeding', patterns: ['deferred due to excessive volume'] },
       { reason: 'userunknown', patterns: ['inactive email address', 'user does not exist', 'unknown or illegal alias'] },
     ],
   },
