@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { classifyMessage } from '../src/bounces/classify.ts';
-import { CORPUS_DIR, measureAgreement } from '../src/bounces/corpus.ts';
+import { CORPUS_DIR, UNSEEN_DIR, measureAgreement } from '../src/bounces/corpus.ts';
 
 const dir = path.join(CORPUS_DIR, 'maildir');
 const messages = fs.readdirSync(dir).filter((f) => f.endsWith('.eml')).map((f) => fs.readFileSync(path.join(dir, f)));
@@ -24,7 +24,9 @@ while (performance.now() < deadline) {
 }
 const elapsed = (performance.now() - start) / 1000;
 const agreement = measureAgreement();
-const pct = (n: number) => ((100 * n) / agreement.total).toFixed(2);
+const pct = (n: number, total = agreement.total) => ((100 * n) / total).toFixed(2);
+const heldOut = measureAgreement(CORPUS_DIR, 'held-out');
+const unseen = measureAgreement(UNSEEN_DIR);
 console.log(JSON.stringify({
   benchmark: 'bounces',
   corpus_messages: messages.length,
@@ -34,4 +36,8 @@ console.log(JSON.stringify({
   messages_per_second: Math.round(count / elapsed),
   reason_agreement_pct: Number(pct(agreement.reasonAgree)),
   hard_bounce_agreement_pct: Number(pct(agreement.hardAgree)),
+  held_out_half_reason_pct: Number(pct(heldOut.reasonAgree, heldOut.total)),
+  held_out_half_hard_bounce_pct: Number(pct(heldOut.hardAgree, heldOut.total)),
+  unseen_reason_pct: Number(pct(unseen.reasonAgree, unseen.total)),
+  unseen_hard_bounce_pct: Number(pct(unseen.hardAgree, unseen.total)),
 }));

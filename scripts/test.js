@@ -38,6 +38,15 @@ if (!fs.existsSync('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc') || 
   }
 }
 
+// The bounce classifier is checked against Debian's Sisimai (a differential oracle) on bounces
+// that Debian's MTAs write.
+const mtaPrefix = process.env.FANOUT_MTA_PREFIX ?? '/opt/fanout-mta';
+const oracleParts = ['/usr/share/perl5/Sisimai.pm', `${mtaPrefix}/exim/usr/sbin/exim4`, `${mtaPrefix}/opensmtpd/usr/sbin/smtpd`, `${mtaPrefix}/sendmail/usr/libexec/sendmail/sendmail`, '/usr/bin/m4'];
+if (oracleParts.some((f) => !fs.existsSync(f)) && process.getuid?.() === 0) {
+  const setup = spawnSync('sh', ['scripts/setup-bounce-oracle.sh'], { stdio: 'inherit' });
+  if (setup.status !== 0) process.exit(setup.status ?? 1);
+}
+
 const url = process.env.FANOUT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
 try {

@@ -10,7 +10,7 @@ import { findFeedbackPart, readFeedback } from './extract/arf.ts';
 import { autoReplyRecipient, isAutoReply } from './extract/autoreply.ts';
 import { addressesIn } from './extract/addresses.ts';
 import { looksLikeDeliveryStatus, parseDeliveryStatus } from './extract/dsn.ts';
-import type { DsnRecipient } from './extract/dsn.ts';
+import type { DsnRecipient, DsnReport } from './extract/dsn.ts';
 import { readSesNotification } from './extract/ses.ts';
 import { commandIn, recipientsInText, remoteHostIn, reportText, transcriptReply } from './extract/text.ts';
 import type { BounceReport, ClassifiedRecipient, Finding, MessageKind } from './types.ts';
@@ -82,16 +82,20 @@ function fromDsn(r: DsnRecipient, blocks: Map<string, string>, report: string, r
   const truncated = /^\s*[245]\d\d-/.test(r.diagnostic);
   const diagnostic = (truncated ? `${r.diagnostic}\n${block}` : r.diagnostic || block).slice(0, MAX_BLOCK);
   const reported = normaliseStatus(r.status);
-  const inText = findStatus(r.diagnostic);
-  // A generic x.0.0 in the DSN says less than the code the remote server gave in its reply.
-  const status = reported && !(reported.endsWith('.0.0') && inText && inText[0] === reported[0]) ? reported : inText || reported || findStatus(block);
+  // Without a Diagnostic-Code the report text about this recipient quotes the reply (OpenSMTPD).
+  const inText = findStatus(r.diagnostic) || (r.diagnostic.trim() ? '' : findStatus(block));
+  // A generic x.0.0 in the DSN says less than the code the remote server gave in its reply, and
+  // so does 4.4.7 (Sendmail's "delivery time expired" for whatever kept it deferred).
+  const vague = reported.endsWith('.0.0') || reported === '4.4.7';
+  const status = reported && !(vague && inText && inText[0] === reported[0]) ? reported : inText || reported || findStatus(block);
   return {
     recipient,
     status,
     replyCode: findReplyCode(r.diagnostic) || findReplyCode(block),
     action: r.action,
     diagnostic,
-    context: (block + '\n' + report).slice(0, MAX_BLOCK),
+    // Cut before joining: a report of thousands of recipients must not be copied once per recipient.
+    context: (block.slice(0, MAX_BLOCK) + '\n' + report.slice(0, MAX_BLOCK)).slice(0, MAX_BLOCK),
     remoteHost: r.remoteMta || remoteHostIn(diagnostic),
     reportingHost: reportingMta,
     statusText: r.status,
@@ -122,16 +126,70 @@ function fromText(address: string, block: string, report: string): Finding {
 }
 
 /** Extraction alone, before reasons are decided: what tests and operators inspect to see why. */
-export function extractFindings(root: MimePart, depth = 0): { kind: MessageKind; findings: Finding[]; original: MimePart | null } {
+export function extractFindings(root: MimePart, depth = 0): Extraction {
   const { report, inlineOriginal } = reportText(root);
   const original = findOriginal(root, inlineOriginal);
   const result = extractFrom(root, report, original, depth);
+  result.malformed = [...malformedIn(root), ...(result.malformed ?? [])];
   const agent = detectGateway(root.headers.raw + '\n' + report);
   if (agent) for (const f of result.findings) f.agent ??= agent;
   return result;
 }
 
-function extractFrom(root: MimePart, report: string, original: MimePart | null, depth: number): { kind: MessageKind; findings: Finding[]; original: MimePart | null } {
+type Extraction = { kind: MessageKind; findings: Finding[]; original: MimePart | null; malformed?: string[] };
+
+/** A recipient address as the suppression list could hold it: local@domain, nothing else. */
+const USABLE_ADDRESS = /^[^\s@<>()[\],;:"]{1,64}@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$|^[^\s@<>()[\],;:"]{1,64}@\[[0-9.]+\]$/i;
+
+/**
+ * Delivery-status recipient blocks that are not fit to classify: a Final-Recipient that is no
+ * address (";;;"), or a block with neither Action, Status nor Diagnostic-Code to say what happened.
+ */
+function malformedDsn(r: DsnRecipient): string | null {
+  const address = r.finalRecipient.includes('@') ? r.finalRecipient : r.originalRecipient || r.finalRecipient;
+  const shown = JSON.stringify(address.slice(0, 80));
+  if (!USABLE_ADDRESS.test(address.trim())) return `delivery-status recipient ${shown} is not an address`;
+  if (!r.action && !r.status.trim() && !r.diagnostic.trim()) return `delivery-status recipient ${shown} has no Action, Status or Diagnostic-Code`;
+  return null;
+}
+
+/**
+ * More recipients than one real report lists: past this the message is a flood, not a bounce,
+ * and reading on would let one message hold the listener for seconds.
+ */
+const MAX_RECIPIENTS = 500;
+
+/** Real delivery-status parts; DSN fields pasted into a text part only when there are none. */
+function deliveryStatusParts(root: MimePart): MimePart[] {
+  const parts = walk(root).filter((p) => DSN_TYPES.has(p.type));
+  return parts.length > 0 ? parts : walk(root).filter((p) => p.type === 'text/plain' && looksLikeDeliveryStatus(partText(p)));
+}
+
+/** A delivery-status part longer than MAX_RECIPIENTS blocks can be: read this far, no further. */
+const MAX_DSN_TEXT = 256 * 1024;
+const parsedDsn = new WeakMap<MimePart, DsnReport & { cut: boolean }>();
+
+/** The delivery-status fields of a part, parsed once per part however often they are asked for. */
+function dsnOf(part: MimePart): DsnReport & { cut: boolean } {
+  let parsed = parsedDsn.get(part);
+  if (!parsed) {
+    const text = partText(part);
+    parsed = { ...parseDeliveryStatus(text.length > MAX_DSN_TEXT ? text.slice(0, text.lastIndexOf('\n', MAX_DSN_TEXT)) : text), cut: text.length > MAX_DSN_TEXT };
+    parsedDsn.set(part, parsed);
+  }
+  return parsed;
+}
+
+/** Malformed delivery-status blocks anywhere in the report, whichever part the recipients came from. */
+function malformedIn(root: MimePart): string[] {
+  const parts = deliveryStatusParts(root).map(dsnOf);
+  const recipients = parts.flatMap((p) => p.recipients);
+  const out = recipients.slice(0, MAX_RECIPIENTS).flatMap((r) => malformedDsn(r) ?? []);
+  if (recipients.length > MAX_RECIPIENTS || parts.some((p) => p.cut)) out.push(`${recipients.length}${parts.some((p) => p.cut) ? '+' : ''} delivery-status recipients, more than the ${MAX_RECIPIENTS} a report is read for`);
+  return out;
+}
+
+function extractFrom(root: MimePart, report: string, original: MimePart | null, depth: number): Extraction {
 
   const feedback = findFeedbackPart(root);
   if (feedback) {
@@ -142,13 +200,13 @@ function extractFrom(root: MimePart, report: string, original: MimePart | null, 
   const ses = readSesNotification(report);
   if (ses) return { kind: ses.kind, findings: ses.findings, original };
 
-  // Real delivery-status parts first; DSN fields pasted into a text part only when there are none.
-  let dsnParts = walk(root).filter((p) => DSN_TYPES.has(p.type));
-  if (dsnParts.length === 0) dsnParts = walk(root).filter((p) => p.type === 'text/plain' && looksLikeDeliveryStatus(partText(p)));
-  const dsn = dsnParts.flatMap((p) => {
-    const parsed = parseDeliveryStatus(partText(p));
+  const all = deliveryStatusParts(root).flatMap((p) => {
+    const parsed = dsnOf(p);
     return parsed.recipients.map((r) => ({ r, reportingMta: parsed.reportingMta }));
   });
+  // Broken recipient blocks are left out (malformedIn reports them, and the listener then acts on
+  // nothing in the message); the report text may still say who failed, which is what the CLI shows.
+  const dsn = all.filter(({ r }) => !malformedDsn(r)).slice(0, MAX_RECIPIENTS);
   if (dsn.length > 0) {
     const addresses = dsn.map(({ r }) => (r.finalRecipient || r.originalRecipient).toLowerCase());
     const blocks = blocksFor(report, addresses, senderAddresses(root, original));
@@ -242,7 +300,7 @@ export function classifyMessage(raw: Buffer | string): BounceReport {
   const reports = messages.map(classifyOne);
   const first = reports.find((r) => r.recipients.length > 0) ?? reports[0];
   if (!first) return classifyOne(raw);
-  return { ...first, recipients: reports.flatMap((r) => r.recipients), damaged: reports.some((r) => r.damaged) };
+  return { ...first, recipients: reports.flatMap((r) => r.recipients), damaged: reports.some((r) => r.damaged), malformed: reports.flatMap((r) => r.malformed) };
 }
 
 function classifyOne(raw: Buffer | string): BounceReport {
@@ -250,15 +308,15 @@ function classifyOne(raw: Buffer | string): BounceReport {
   try {
     root = parseMessage(raw);
   } catch {
-    return { kind: 'unrecognised', recipients: [], original: null, damaged: true };
+    return { kind: 'unrecognised', recipients: [], original: null, damaged: true, malformed: [] };
   }
   try {
-    const { kind, findings, original } = extractFindings(root);
-    const damaged = root.headers.fields.size === 0 || walk(root, true).some((p) => p.damaged);
-    return { kind, recipients: findings.filter((f) => f.recipient).map(finish), original: describeOriginal(original), damaged };
+    const { kind, findings, original, malformed = [] } = extractFindings(root);
+    const damaged = root.headers.fields.size === 0 || malformed.length > 0 || walk(root, true).some((p) => p.damaged);
+    return { kind, recipients: findings.filter((f) => f.recipient).map(finish), original: describeOriginal(original), damaged, malformed };
   } catch {
     // A message this broken is reported as unrecognised rather than crashing the caller.
-    return { kind: 'unrecognised', recipients: [], original: null, damaged: true };
+    return { kind: 'unrecognised', recipients: [], original: null, damaged: true, malformed: ['the classifier could not read this message'] };
   }
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { measureAgreement } from './corpus.ts';
+import { CORPUS_DIR, UNSEEN_DIR, measureAgreement } from './corpus.ts';
 import type { Agreement } from './corpus.ts';
 
 // The acceptance thresholds of the bounce capability: agreement with Sisimai's answers on the
@@ -40,4 +40,22 @@ test(`agreement reaches ${REASON_TARGET}% on reason and ${HARD_TARGET}% on hard_
   const reasonPct = (100 * a.reasonAgree) / a.total;
   const hardPct = (100 * a.hardAgree) / a.total;
   assert.ok(reasonPct >= REASON_TARGET && hardPct >= HARD_TARGET, describe(a));
+});
+
+// Generalisation, measured on bounces the rules were not written against: the held-out half of
+// the corpus (corpusHalf) and testdata/bounces-unseen (the same public collection's other
+// messages, with Sisimai 5's answers from its own test suite). Floors at what is reached now, so
+// a change that fits the corpus at the expense of unseen mail fails here; the product target
+// (95 % reason, 98 % hard_bounce on unseen mail) is not reached yet.
+const GENERALISATION_FLOORS = { heldOut: { reason: 97.5, hard: 99 }, unseen: { reason: 78, hard: 90 } };
+
+test('agreement on the held-out half of the corpus and on the unseen set does not fall', () => {
+  const heldOut = measureAgreement(CORPUS_DIR, 'held-out');
+  const unseen = measureAgreement(UNSEEN_DIR);
+  const pct = (a: Agreement, n: number) => (100 * n) / a.total;
+  console.log(`held-out half: reason ${pct(heldOut, heldOut.reasonAgree).toFixed(1)}%, hard ${pct(heldOut, heldOut.hardAgree).toFixed(1)}% of ${heldOut.total}; unseen: reason ${pct(unseen, unseen.reasonAgree).toFixed(1)}%, hard ${pct(unseen, unseen.hardAgree).toFixed(1)}% of ${unseen.total}`);
+  assert.ok(heldOut.total >= 150 && unseen.total >= 200);
+  assert.ok(pct(heldOut, heldOut.reasonAgree) >= GENERALISATION_FLOORS.heldOut.reason && pct(heldOut, heldOut.hardAgree) >= GENERALISATION_FLOORS.heldOut.hard, describe(heldOut).split('\n')[0]);
+  // Only the totals of the unseen set are shown: its messages are not read while writing rules.
+  assert.ok(pct(unseen, unseen.reasonAgree) >= GENERALISATION_FLOORS.unseen.reason && pct(unseen, unseen.hardAgree) >= GENERALISATION_FLOORS.unseen.hard, describe(unseen).split('\n')[0]);
 });

@@ -2,11 +2,14 @@
  * Agreement with the reference answers in the shared corpus (Sisimai's output for real bounces).
  * Used by the corpus test and by `bench/bounces.ts`.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { classifyMessage } from './classify.ts';
 
 export const CORPUS_DIR = process.env.FANOUT_BOUNCE_CORPUS ?? path.resolve(import.meta.dirname, '../../testdata/bounces');
+/** Real bounces of the same collection that are not in the corpus: measured, never read for rules. */
+export const UNSEEN_DIR = path.resolve(import.meta.dirname, '../../testdata/bounces-unseen');
 
 export interface Expected {
   path: string;
@@ -50,9 +53,17 @@ export interface Agreement {
   disagreements: Disagreement[];
 }
 
+/**
+ * The corpus split in two by a hash of the file name: 'train' is the half rules may be written
+ * against, 'held-out' the half nobody reads while writing them (its figure measures generalisation).
+ */
+export function corpusHalf(file: string): 'train' | 'held-out' {
+  return createHash('sha256').update(path.basename(file)).digest()[0]! % 2 === 0 ? 'train' : 'held-out';
+}
+
 /** Compares the classifier with the reference, recipient by recipient (by position in the message). */
-export function measureAgreement(dir = CORPUS_DIR): Agreement {
-  const expected = readExpected(dir);
+export function measureAgreement(dir = CORPUS_DIR, half?: 'train' | 'held-out'): Agreement {
+  const expected = readExpected(dir).filter((e) => !half || corpusHalf(e.path) === half);
   const byFile = new Map<string, ReturnType<typeof classifyMessage>>();
   const result: Agreement = { total: expected.length, reasonAgree: 0, hardAgree: 0, disagreements: [] };
   for (const e of expected) {

@@ -43,8 +43,9 @@ export async function recordBounceEvent(trx: Executor, ev: BounceEventInput, pol
     reply_code: ev.replyCode, diagnostic: ev.diagnostic.slice(0, 2000), linked_by: ev.linkedBy,
   }).returning('id').executeTakeFirstOrThrow();
   const eventId = Number(inserted.id);
-  // Without a tenant there is no list to put the address on (the bounce could not be tied to a send).
-  if (!ev.tenantId || !recipient.includes('@')) return { eventId, suppressed: null };
+  // Only an event tied to a message Fanout sent to this recipient for this tenant may change the
+  // list: an unlinked report is anyone's word, kept for people to read (see inbound.ts).
+  if (!ev.tenantId || ev.linkedBy === 'none' || !recipient.includes('@')) return { eventId, suppressed: null };
 
   let reason: SuppressionReason | null = null;
   if (ev.kind === 'complaint') reason = 'complaint';
@@ -52,7 +53,7 @@ export async function recordBounceEvent(trx: Executor, ev: BounceEventInput, pol
   else if (ev.kind === 'bounce' && !NOT_COUNTED.has(ev.reason)) {
     const since = at - policy.windowDays * 86_400_000;
     const row = await trx.selectFrom('bounce_events').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('tenant_id', '=', ev.tenantId).where('recipient', '=', recipient).where('kind', '=', 'bounce').where('hard', '=', 0)
+      .where('tenant_id', '=', ev.tenantId).where('recipient', '=', recipient).where('kind', '=', 'bounce').where('hard', '=', 0).where('linked_by', '!=', 'none')
       .where('reason', 'not in', [...NOT_COUNTED]).where('at', '>=', since).where('at', '<=', at).executeTakeFirst();
     if (Number(row?.n ?? 0) >= policy.threshold) reason = 'soft_bounce_threshold';
   }

@@ -70,11 +70,21 @@ export interface InboundResult {
   unsubscribed?: string;
 }
 
+/**
+ * How one reported recipient was tied to what Fanout sent. Only a verified link lets inbound
+ * mail change a suppression list: the bounce (or complaint) must name a message Fanout really
+ * sent, to that recipient, for the tenant whose mailbox received it. Anything else is recorded
+ * for people to read and acted on by nobody, so a forged report cannot suppress anyone.
+ */
 interface Link {
   tenantId: string | null;
   messageId: string | null;
   recipientId: string | null;
   by: BounceEventInput['linkedBy'];
+  /** The address the event is about: the one Fanout sent to when a VERP link names it. */
+  address: string;
+  /** Why the link was refused, kept in the event's diagnostic for people. */
+  refused?: string;
 }
 
 /** The delivery row for a VERP reference, if the delivery tables know it. */
@@ -84,33 +94,52 @@ async function rowForRef(trx: Tx, ref: VerpRef): Promise<{ tenantId: string; rec
   return { tenantId: row.tenant_id, recipient: row.recipient.toLowerCase() };
 }
 
-async function linkRecipient(trx: Tx, r: ClassifiedRecipient, report: BounceReport, verpRefs: VerpRef[], secret: Buffer, fallbackTenant: string | null, onlyOne: boolean): Promise<Link> {
+interface LinkContext {
+  report: BounceReport;
+  /** VERP references of the envelope recipients, each with the tenant whose domain received it. */
+  verpRefs: { ref: VerpRef; tenantId: string }[];
+  /** Tenants whose mailboxes (VERP, complaint, unsubscribe addresses) received the message. */
+  mailboxTenants: Set<string>;
+  fallbackTenant: string | null;
+  secret: Buffer;
+}
+
+async function linkRecipient(trx: Tx, r: ClassifiedRecipient, ctx: LinkContext): Promise<Link> {
+  const onlyOne = ctx.report.recipients.length === 1;
+  const unlinked = (refused: string): Link => ({ tenantId: ctx.fallbackTenant, messageId: null, recipientId: null, by: 'none', address: r.recipient, refused });
   // 1. VERP: the envelope recipient the bounce came back to names the message and recipient.
-  for (const ref of verpRefs) {
+  //    A report about a single recipient is about the one that VERP address was made for, whatever
+  //    address the report names (aliases and forwarding rewrite it); with several, only the match.
+  for (const { ref, tenantId } of ctx.verpRefs) {
     const row = await rowForRef(trx, ref);
-    if (row && (row.recipient === r.recipient || onlyOne)) return { tenantId: row.tenantId, messageId: ref.messageId, recipientId: ref.recipientId, by: 'verp' };
+    if (!row || row.tenantId !== tenantId) continue;
+    if (row.recipient === r.recipient || onlyOne) return { tenantId: row.tenantId, messageId: ref.messageId, recipientId: ref.recipientId, by: 'verp', address: row.recipient };
   }
-  const original = report.original;
-  // 2. The returned original's Return-Path is our VERP address when the bounce went elsewhere (ARF reports do).
+  const original = ctx.report.original;
+  // 2. The returned original's Return-Path is our VERP address when the report went elsewhere (ARF
+  //    reports to the abuse mailbox do): the same rule, for the tenant whose mailbox received it.
   for (const rp of original?.headers.get('return-path') ?? []) {
-    const ref = decodeVerp(rp.replace(/^<|>$/g, ''), secret);
+    const ref = decodeVerp(rp.trim().replace(/^<|>$/g, ''), ctx.secret);
     const row = ref ? await rowForRef(trx, ref) : null;
-    if (ref && row) return { tenantId: row.tenantId, messageId: ref.messageId, recipientId: ref.recipientId, by: 'headers' };
+    if (!ref || !row) continue;
+    if (!ctx.mailboxTenants.has(row.tenantId)) return unlinked('the returned original was sent for another tenant');
+    if (row.recipient === r.recipient || onlyOne) return { tenantId: row.tenantId, messageId: ref.messageId, recipientId: ref.recipientId, by: 'headers', address: row.recipient };
   }
-  // 3. The original's Message-ID, then the recipient within that message.
-  if (original?.messageId) {
-    const msg = await trx.selectFrom('delivery_messages').select(['id', 'tenant_id']).where('header_message_id', '=', original.messageId).executeTakeFirst();
-    if (msg) {
-      const rcpt = await trx.selectFrom('delivery_recipients').select('id').where('message_id', '=', msg.id).where('recipient', '=', r.recipient).executeTakeFirst();
-      return { tenantId: msg.tenant_id, messageId: msg.id, recipientId: rcpt?.id ?? null, by: 'message-id' };
-    }
+  // 3. The original's Message-ID, of a message this tenant sent, to this very recipient.
+  if (original?.messageId && ctx.mailboxTenants.size > 0) {
+    const msg = await trx.selectFrom('delivery_messages').select(['id', 'tenant_id']).where('header_message_id', '=', original.messageId)
+      .where('tenant_id', 'in', [...ctx.mailboxTenants]).executeTakeFirst();
+    if (!msg) return unlinked('no message with the returned Message-ID was sent for the receiving tenant');
+    const rcpt = await trx.selectFrom('delivery_recipients').select('id').where('message_id', '=', msg.id).where('recipient', '=', r.recipient).executeTakeFirst();
+    if (!rcpt) return unlinked('the message with the returned Message-ID was not sent to this recipient');
+    return { tenantId: msg.tenant_id, messageId: msg.id, recipientId: rcpt.id, by: 'message-id', address: r.recipient };
   }
-  // Unlinked, but the domain the bounce came to still names the tenant whose list it concerns.
-  return { tenantId: fallbackTenant, messageId: null, recipientId: null, by: 'none' };
+  // Unlinked: kept under the tenant whose domain received it, so people can see it, and not acted on.
+  return unlinked('no VERP address or returned original ties it to a message Fanout sent');
 }
 
 function summarise(report: BounceReport, status: InboundResult['parseStatus']): string {
-  if (status === 'unparseable') return 'unparseable: the MIME structure is broken and no recipient could be read';
+  if (status === 'unparseable') return `unparseable: ${report.malformed.join('; ') || 'the MIME structure is broken and no recipient could be read'}`.slice(0, 1000);
   if (status === 'unrecognised') return 'no bounce, complaint or auto-reply recipient found';
   return `${report.kind}: ${report.recipients.map((r) => `${r.recipient} ${r.reason}`).join(', ')}`.slice(0, 1000);
 }
@@ -122,27 +151,37 @@ function summarise(report: BounceReport, status: InboundResult['parseStatus']): 
 export async function processInbound(store: Store, secret: Buffer, input: InboundInput, policy: SoftBouncePolicy): Promise<InboundResult> {
   const now = input.now ?? Date.now();
   const report = classifyMessage(input.raw);
-  const parseStatus: InboundResult['parseStatus'] = report.recipients.length > 0 ? 'classified' : report.damaged ? 'unparseable' : 'unrecognised';
+  // A report whose own structure is broken (a delivery-status recipient that is no address) is
+  // kept for people to read and classifies nobody, even where other parts looked readable.
+  const parseStatus: InboundResult['parseStatus'] = report.malformed.length > 0 || (report.recipients.length === 0 && report.damaged)
+    ? 'unparseable' : report.recipients.length > 0 ? 'classified' : 'unrecognised';
   const decisions = await Promise.all(input.rcptTo.map((a) => decideRecipient(store, secret, a)));
-  const verpRefs = decisions.flatMap((d) => (d.ok && d.kind === 'verp' ? [d.ref] : []));
-  const accepted = decisions.find((d): d is Extract<RecipientDecision, { ok: true }> => d.ok);
-  const fallbackTenant = accepted?.tenantId ?? null;
+  const accepted = decisions.filter((d): d is Extract<RecipientDecision, { ok: true }> => d.ok);
+  const ctx: LinkContext = {
+    report,
+    verpRefs: accepted.flatMap((d) => (d.kind === 'verp' ? [{ ref: d.ref, tenantId: d.tenantId }] : [])),
+    mailboxTenants: new Set(accepted.map((d) => d.tenantId)),
+    fallbackTenant: accepted[0]?.tenantId ?? null,
+    secret,
+  };
   const inboundId = newId('in', now);
   const events: InboundResult['events'] = [];
   await store.transaction(async (trx) => {
     await trx.insertInto('inbound_messages').values({
       id: inboundId, received_at: now, remote_ip: input.remoteIp, mail_from: input.mailFrom, rcpt_to: JSON.stringify(input.rcptTo),
-      size: input.raw.length, raw: input.raw, parse_status: parseStatus, kind: report.kind, tenant_id: fallbackTenant, summary: summarise(report, parseStatus),
+      size: input.raw.length, raw: input.raw, parse_status: parseStatus, kind: report.kind, tenant_id: ctx.fallbackTenant, summary: summarise(report, parseStatus),
     }).execute();
-    if (report.kind === 'unrecognised') return;
+    if (report.kind === 'unrecognised' || parseStatus !== 'classified') return;
     const kind = report.kind;
     for (const r of report.recipients) {
-      const link = await linkRecipient(trx, r, report, verpRefs, secret, fallbackTenant, report.recipients.length === 1);
+      const link = await linkRecipient(trx, r, ctx);
+      const reported = link.address === r.recipient ? '' : `reported for ${r.recipient}; `;
+      const diagnostic = link.refused ? `not acted on: ${link.refused}; ${r.diagnostic}` : reported + r.diagnostic;
       const { suppressed } = await recordBounceEvent(trx, {
-        at: now, inboundId, tenantId: link.tenantId, messageId: link.messageId, recipientId: link.recipientId, recipient: r.recipient,
-        kind, reason: r.reason, hard: r.hardBounce, status: r.status, replyCode: r.replyCode, diagnostic: r.diagnostic, linkedBy: link.by,
+        at: now, inboundId, tenantId: link.tenantId, messageId: link.messageId, recipientId: link.recipientId, recipient: link.address,
+        kind, reason: r.reason, hard: r.hardBounce, status: r.status, replyCode: r.replyCode, diagnostic, linkedBy: link.by,
       }, policy);
-      events.push({ recipient: r.recipient, reason: r.reason, hard: r.hardBounce, linkedBy: link.by, suppressed, messageId: link.messageId, recipientId: link.recipientId });
+      events.push({ recipient: link.address, reason: r.reason, hard: r.hardBounce, linkedBy: link.by, suppressed, messageId: link.messageId, recipientId: link.recipientId });
     }
   });
   const result: InboundResult = { inboundId, parseStatus, kind: report.kind, events };

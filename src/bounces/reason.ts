@@ -1,6 +1,8 @@
 import { GATEWAY_SIGNATURES, PROVIDER_RULES, PROVIDER_STAGES, STATUS_REASONS, TEXT_RULES, WEAK_STATUS_REASONS } from './rules.ts';
 import type { TextRule } from './rules.ts';
 import type { Finding, Reason } from './types.ts';
+import { decideByProcedure } from './procedure.ts';
+import type { Evidence } from './procedure.ts';
 
 interface CompiledRule {
   reason: Reason;
@@ -35,7 +37,18 @@ export function detectGateway(text: string): string | undefined {
 }
 
 /** Collapses whitespace so that patterns need not care how a server wrapped its lines. */
+let lastText = '';
+let lastNormalised = '';
+
 export function normaliseText(text: string): string {
+  // Every recipient of one report carries the same report text: normalise it once.
+  if (text === lastText) return lastNormalised;
+  lastText = text;
+  lastNormalised = normaliseOnce(text);
+  return lastNormalised;
+}
+
+function normaliseOnce(text: string): string {
   // Multi-line replies repeat "550-5.7.1" at each line start; inside a sentence they only break phrases.
   return text.replace(/\s+/g, ' ').replace(/(?<=[a-z,] )[245]\d\d[- ](?:[245]\.\d{1,3}\.\d{1,3} )?(?=[a-z])/gi, '').trim();
 }
@@ -131,7 +144,7 @@ const PSEUDO_DETAIL: Record<Reason, string> = {
   undefined: '900', onhold: '901', syntaxerror: '902', securityerror: '905', norelaying: '909', filtered: '910', userunknown: '911',
   hostunknown: '912', exceedlimit: '915', rejected: '918', suspend: '921', mailboxfull: '922', systemerror: '930', notaccept: '932',
   mesgtoobig: '934', contenterror: '935', networkerror: '944', expired: '947', mailererror: '950', virusdetected: '960', spamdetected: '980',
-  blocked: '971', requireptr: '973', authfailure: '975', badreputation: '977', policyviolation: '972', toomanyconn: '945', systemfull: '931',
+  blocked: '971', requireptr: '973', authfailure: '975', badreputation: '977', policyviolation: '972', toomanyconn: '945', speeding: '946', systemfull: '931',
   hasmoved: '916', notcompliantrfc: '974', delivered: '000', feedback: '', vacation: '',
 };
 
@@ -150,6 +163,26 @@ const DELIVERED_ACTIONS = new Set(['delivered', 'relayed', 'expanded']);
  * (a failure we cannot name) or "undefined" (nothing to go on).
  */
 export function decideReason(f: Finding): Reason {
+  const decided = decideByRules(f);
+  if (decided !== 'onhold' && decided !== 'undefined') return decided;
+  // The phrase rules named nothing: the reference analyser's order of status code, reply code
+  // and each reason's phrases (procedure.ts) often still does, where the status or the SMTP
+  // command carries the meaning the words do not.
+  const status = normaliseStatus(f.status);
+  const evidence: Evidence = { status, replyCode: f.replyCode, diagnostic: normaliseText(f.diagnostic), diagnosticType: f.diagnosticType, action: f.action, command: f.command };
+  let byProcedure = decideByProcedure(evidence);
+  // A name lookup that failed only for now is a DNS problem, not a domain that does not exist.
+  if (byProcedure === 'hostunknown' && (status.startsWith('4') || f.replyCode.startsWith('4'))) byProcedure = 'networkerror';
+  if (byProcedure) return byProcedure;
+  // Undecided: "onhold" when the failure was described and nothing here could name it,
+  // "undefined" when a delivery-status report said nothing about it at all (a bare Status:
+  // 5.0.0, no Diagnostic-Code, and no words beside the address in the report).
+  const said = f.diagnostic.replace(/<?[^\s<>@]+@[^\s<>@]+>?/g, '');
+  return decided === 'onhold' && f.diagnosticReported === false && !/[a-z]/i.test(said) ? 'undefined' : decided;
+}
+
+/** The phrase rules in their precedence, with the stage adjustments; 'onhold' or 'undefined' when they name nothing. */
+function decideByRules(f: Finding): Reason {
   const { reason, by } = decideBase(f);
   if (by === 'format' || by === 'provider') return reason;
   const status = normaliseStatus(f.status);
@@ -239,5 +272,9 @@ function decideBase(f: Finding): Decided {
 /** Reasons whose phrases are generic enough that a specific status code should win over them. */
 const CATCH_ALL: ReadonlySet<Reason> = new Set<Reason>(['rejected', 'systemerror', 'securityerror', 'filtered', 'contenterror', 'expired']);
 
-/** Statuses so specific that no wording overrides them (a moved address, a per-recipient size limit). */
-const DECISIVE_STATUSES: ReadonlySet<string> = new Set(['5.1.6', '5.2.3', '4.2.3']);
+/**
+ * Statuses so specific that no wording overrides them (a moved address, a per-recipient size
+ * limit, a delivery time that ran out: whatever kept the message deferred, it expired). A 4.4.7
+ * whose diagnostic quotes a reply code gives way to that code before this (classify.ts).
+ */
+const DECISIVE_STATUSES: ReadonlySet<string> = new Set(['5.1.6', '5.2.3', '4.2.3', '4.4.7']);

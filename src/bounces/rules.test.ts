@@ -41,6 +41,8 @@ const EXAMPLES: [Reason, string][] = [
   ['contenterror', '554 5.6.0 Message header error: duplicate header'],
   ['expired', 'Could not deliver for the last 432000 seconds. Giving up.'],
   ['toomanyconn', '421 Too many concurrent SMTP connections from this IP address; please try again later'],
+  ['speeding', '421 4.7.28 Mail sent from your IP address has been temporarily rate limited'],
+  ['speeding', '451 Please try again slower'],
   ['systemfull', '452 4.4.5 Insufficient disk space; try again later'],
   ['systemerror', '451 Could not load DRD for domain'],
   ['systemerror', 'Loop Alert: Duplicated Message-ID in <a@b.example>'],
@@ -87,6 +89,7 @@ test('provider codes decide before the general wording', () => {
 test('Spectrum AUP codes decide by number, with or without a direction prefix', () => {
   const say = (code: string) => matchProvider('mx.charter.net', `550 5.1.0 sender rejected. See https://www.spectrum.net/support for more information. ${code}`)?.reason;
   assert.equal(say('AUP#In-1320'), 'toomanyconn');
+  assert.equal(say('AUP#O-1400'), 'speeding');
   assert.equal(say('AUP#O-1010'), 'rejected');
   assert.equal(say('AUP#I-1000'), 'blocked');
   assert.equal(say('AUP#I-1120'), 'requireptr');
@@ -133,7 +136,7 @@ test("Google's inbound sentences", () => {
   assert.equal(g('421-4.7.26 This mail has been rate limited because it is unauthenticated. Gmail requires all senders to authenticate with either SPF or DKIM.'), 'authfailure');
   assert.equal(g('550-5.7.1 Our system has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to Gmail, this message has been blocked.'), 'spamdetected');
   assert.equal(g('550-5.7.25 The IP address sending this message does not have a PTR record setup'), 'requireptr');
-  assert.equal(g('450-4.2.1 The user you are trying to contact is receiving mail too quickly. Please resend your message at a later time.'), 'toomanyconn');
+  assert.equal(g('450-4.2.1 The user you are trying to contact is receiving mail too quickly. Please resend your message at a later time.'), 'speeding');
   assert.equal(g('552-5.7.0 This message was blocked because its content presents a potential security issue.'), 'policyviolation');
   assert.equal(g('550-5.7.1 Messages missing a valid Message-ID: header are not accepted.'), 'notcompliantrfc');
 });
@@ -149,7 +152,7 @@ test('Cox AUP codes, then its sentences', () => {
 test('GoDaddy IB codes, then its sentences', () => {
   const gd = (text: string) => matchProvider('p3plibsmtp01-05.prod.phx3.secureserver.net', text)?.reason;
   assert.equal(gd('554 Connection refused. This IP has a poor reputation on Cloudmark Sender Intelligence (CSI). IB103'), 'badreputation');
-  assert.equal(gd('550 192.0.2.1 has sent to too many recipients this hour. IB607'), 'toomanyconn');
+  assert.equal(gd('550 192.0.2.1 has sent to too many recipients this hour. IB607'), 'speeding');
   assert.equal(gd('421 Temporarily rejected. Reverse DNS for this IP failed. IB108'), 'requireptr');
   assert.equal(gd('550 a@b.example Invalid SPF record. Inspect your SPF settings, and try again. IB508'), 'authfailure');
   assert.equal(gd('550 Recipient not found'), 'userunknown');
@@ -166,7 +169,7 @@ test('Tencent sentences', () => {
   const qq = (text: string) => matchProvider('mx3.qq.com', text)?.reason;
   assert.equal(qq('550 Suspected spam ip, please try later. http://service.mail.qq.com/detail/122/66'), 'blocked');
   assert.equal(qq('550 Suspected spam. http://service.mail.qq.com/detail/122/71'), 'rejected');
-  assert.equal(qq('550 Mailbox unavailable or access denied. http://service.mail.qq.com/detail/122/166'), 'toomanyconn');
+  assert.equal(qq('550 Mailbox unavailable or access denied. http://service.mail.qq.com/detail/122/166'), 'speeding');
   assert.equal(qq('550 Mailbox not found. http://service.mail.qq.com/detail/122/169'), 'userunknown');
   assert.equal(qq('550 Ip frequency limited. http://service.mail.qq.com/detail/122/172'), 'toomanyconn');
 });
@@ -174,7 +177,7 @@ test('Tencent sentences', () => {
 test('Apple iCloud Mail sentences', () => {
   const ap = (text: string) => matchProvider('mx01.mail.icloud.com', text)?.reason;
   assert.equal(ap('550 5.1.1 <a@icloud.example>: inactive email address (in reply to RCPT TO command)'), 'userunknown');
-  assert.equal(ap('421 4.7.1 Messages to a@icloud.example deferred due to excessive volume. Try again later'), 'toomanyconn');
+  assert.equal(ap('421 4.7.1 Messages to a@icloud.example deferred due to excessive volume. Try again later'), 'speeding');
   assert.equal(ap('550 5.7.1 [CS01] Message rejected due to local policy. Please visit the support page'), 'policyviolation');
   assert.equal(ap('554 5.7.1 Your message was rejected due to sender.example\'s DMARC policy.'), 'authfailure');
 });

@@ -86,7 +86,7 @@ export const TEXT_RULES: TextRule[] = [
       'invalid (?:recipient|mailbox|user|e-?mail address|address)', '(?:recipient|address|mailbox) (?:is )?(?:invalid|unknown)',
       'not a (?:valid|known) (?:user|recipient|mailbox)', 'is not a valid mailbox', 'no mailbox (?:here|by that name|found)',
       'recipient name is not recognized', 'addressee unknown', 'unknown or illegal alias', 'destination (?:addresses|address) (?:were|was|is) unknown',
-      'recipnotfound', 'recipientnotfound', 'not our customer', 'no such person', 'undeliverable address', 'bad destination mailbox',
+      'recipnotfound', 'recipientnotfound', 'no such person', 'undeliverable address', 'bad destination mailbox',
       'user invalid', 'unknown account', 'not listed in (?:domino directory|public name & address book)', 'no account by that name',
       'could not be found in the (?:directory|organization)', 'account that you tried to reach does not exist', 'does not have an? \\S+ account',
       'unrecognized user', 'this user doesn\'t have', 'no valid recipients', 'recipient address rejected: user unknown', 'user doesn\'t exist',
@@ -151,6 +151,12 @@ export const TEXT_RULES: TextRule[] = [
       'unexpected volume', 'user complaints','bad reputation', 'poor reputation', 'low reputation', 'reputation (?:of|is|score)', '(?:ip|sender|domain) reputation', 'reputation (?:too )?low'],
   },
   {
+    // Sending faster than the receiver takes mail (Sisimai 5's "speeding"): a rate, not a count
+    // of connections or recipients, and said before a block ("your IP has been rate limited").
+    reason: 'speeding',
+    patterns: ['temporarily rate limited', 'try again slower', 'at a rate that prevents additional messages', 'receiving (?:mail|messages) too quickly', 'recipient thread limit exceeded'],
+  },
+  {
     reason: 'blocked',
     patterns: [
       'refused to talk to me',
@@ -158,7 +164,10 @@ export const TEXT_RULES: TextRule[] = [
       'blocked using', 'blocked by (?:an? )?(?:rbl|dnsbl|blacklist|blocklist)', 'listed (?:in|on|at|by) ', 'blacklist', 'black list', 'block ?list',
       'spamhaus', 'spamcop', 'sorbs', 'barracudacentral', 'abuseat', '\\bdnsbl', '\\brbl\\b', '\\bcbl\\b', 'client host (?:\\S+ )?(?:blocked|rejected)',
       '(?:ip|host|client|network) (?:address )?(?:\\S+ )?(?:is |has been |was )?(?:blocked|banned|blacklisted|black-listed|not allowed)',
-      'your (?:ip|host|network|server|domain) (?:address )?(?:\\S+ )?(?:is|has been|was)', 'access denied.{0,20}(?:ip|client|host)', 'connection (?:refused|rejected|not accepted)',
+      'your (?:ip|host|network|server|domain) (?:address )?(?:\\S+ )?(?:is|has been|was)', 'access denied.{0,20}(?:ip|client|host)',
+      // Not Postfix's own TCP failure ("connect to host[ip]:25: Connection refused"): nothing
+      // listened, which the status (4.4.1, no answer from host) names.
+      '(?<!\\]:\\d{1,5}: )connection (?:refused|rejected|not accepted)',
       'not allowed to (?:connect|send mail from)', 'banned sending ip', 'sending ip', 'too many (?:invalid|bad) (?:recipients|rcpt)',
       'rejected due to (?:.{0,40})?(?:ip|host)', 'please contact your internet service provider',
       'dynamic (?:ip|address|pool)|dial-?up|residential ip', 'is not accepting (?:mail|e-?mail) from', 'poor ip', 'refused by dns', 'ip blocked',
@@ -254,7 +263,7 @@ export const TEXT_RULES: TextRule[] = [
   {
     reason: 'expired',
     patterns: [
-      'deferred: connection timed out',
+      'connection timed out', 'operation timed out',
       'in the queue too long', 'will be retried for',
       'could not deliver for the last', 'all hosts have been failing', 'retry time not reached', 'did not accept our requests to connect', 'delivery failed \\d+ attempts',
       'delivery (?:time|period) (?:expired|exceeded)', 'message expired', 'retry time(?:out)? (?:not reached|exceeded)', 'could not be delivered (?:within|for|in) \\d+', 'message timed out',
@@ -263,7 +272,8 @@ export const TEXT_RULES: TextRule[] = [
       'not been delivered .{0,40}(?:days|hours)', 'expired after', 'could not deliver .{0,40}(?:days|hours)', 'deferred for too long', 'maximum (?:delivery )?time',
       'exceeded maximum (?:retries|attempts)', 'delivery has failed .{0,40} days', 'unable to deliver (?:for|within)',
     ],
-  },  {
+  },
+  {
     reason: 'toomanyconn',
     patterns: [
       '(?:发送|发信|连接|投递)(?:频率|次数|速度)(?:过高|过快|超过|超限|受限)',
@@ -294,7 +304,7 @@ export const TEXT_RULES: TextRule[] = [
     reason: 'networkerror',
     patterns: [
       'too many hops', 'hop count exceeded', 'routing loop',
-      'network (?:is )?unreachable', 'could not connect', 'unable to connect', 'connection (?:reset|closed|lost|died|refused|dropped)', 'no route to host',
+      'network (?:is )?unreachable', 'could not connect', 'unable to connect', 'connection (?:reset|closed|lost|died|dropped)', 'no route to host',
       'host (?:is )?unreachable', 'lost connection', 'dns (?:error|failure|lookup (?:failed|error)|problem|timeout)', 'temporary failure in name resolution', 'name server timeout',
       'malformed (?:or unexpected )?name server reply', 'servfail', 'read timeout', 'no answer from', 'no response from',
       'network error', 'host is down', 'failed to connect', 'name service error',
@@ -320,7 +330,7 @@ export const STATUS_REASONS: Record<string, Reason> = {
   '5.2.1': 'suspend', '5.2.2': 'mailboxfull', '4.2.2': 'mailboxfull', '5.2.3': 'exceedlimit', '4.2.3': 'exceedlimit',
   '5.3.1': 'systemfull', '4.3.1': 'systemfull', '5.3.4': 'mesgtoobig', '4.3.4': 'mesgtoobig', '5.3.5': 'systemerror', '4.3.5': 'systemerror',
   '4.3.2': 'toomanyconn', '5.4.3': 'systemerror', '4.4.3': 'systemerror', '5.4.4': 'hostunknown', '4.4.5': 'systemfull', '5.4.6': 'networkerror', '4.4.6': 'networkerror',
-  '4.4.7': 'expired', '5.4.7': 'expired', '4.4.1': 'expired', '4.4.2': 'expired', '4.4.0': 'expired', '4.4.4': 'networkerror',
+  '4.4.7': 'expired', '5.4.7': 'expired', '4.4.1': 'expired', '4.4.2': 'networkerror', '4.4.0': 'expired', '4.4.4': 'networkerror',
   '5.5.4': 'syntaxerror', '5.5.2': 'syntaxerror', '5.5.3': 'exceedlimit',
   '5.6.0': 'contenterror', '5.6.1': 'contenterror', '5.6.2': 'contenterror', '5.6.3': 'contenterror', '5.6.9': 'contenterror',
   '5.7.2': 'norelaying', '5.7.7': 'authfailure', '5.7.8': 'securityerror', '5.7.4': 'securityerror', '5.7.6': 'securityerror', '5.7.9': 'policyviolation',
@@ -453,10 +463,9 @@ export const PROVIDER_RULES: ProviderRule[] = [
       { reason: 'blocked', patterns: ['suspected bounce attacks', 'suspected spam ip', 'connection denied', 'ip is rejected', 'dns blacklist', 'ip (?:address )?(?:is )?blocked'] },
       { reason: 'spamdetected', patterns: ['spam is embedded in the email', 'mail content denied'] },
       { reason: 'rejected', patterns: ['suspected spam', 'mail is rejected by recipients'] },
-      {
-        reason: 'toomanyconn',
-        patterns: ['mailbox unavailable or access deni?n?ed', 'frequency limited', 'too many (?:connections|mails|messages)', 'frequency'],
-      },
+      // Its "mailbox unavailable or access denied" is its rate limit for one recipient (its help page).
+      { reason: 'speeding', patterns: ['mailbox unavailable or access deni?n?ed'] },
+      { reason: 'toomanyconn', patterns: ['frequency limited', 'too many (?:connections|mails|messages)', 'frequency'] },
       { reason: 'mesgtoobig', patterns: ['message too large'] },
       { reason: 'suspend', patterns: ['is a deactivated mailbox'] },
       { reason: 'syntaxerror', patterns: ['bad address syntax'] },
@@ -478,7 +487,9 @@ export const PROVIDER_RULES: ProviderRule[] = [
       { reason: 'spamdetected', patterns: ['\\bib212\\b'] },
       { reason: 'virusdetected', patterns: ['\\bib705\\b'] },
       // Recipient counts, sessions and hourly volume.
-      { reason: 'toomanyconn', patterns: ['\\bib(?:605|007|101|504|510|607)\\b'] },
+      // Sessions and recipients per message are connection limits; hourly volume is speed.
+      { reason: 'toomanyconn', patterns: ['\\bib(?:605|007)\\b'] },
+      { reason: 'speeding', patterns: ['\\bib(?:101|504|510|607)\\b'] },
       { reason: 'badreputation', patterns: ['\\bib103\\b'] },
       { reason: 'blocked', patterns: ['\\bib(?:110|111|112|113|104|105|106)\\b', 'rbl reject', 'spamhaus\\.org/query/bl\\?ip='] },
       { reason: 'expired', patterns: ['has been in the queue too long', 'delivery timeout'] },
@@ -503,7 +514,8 @@ export const PROVIDER_RULES: ProviderRule[] = [
       { reason: 'policyviolation', patterns: [`${AUP}(?:11[6-8]\\d|1190|1560)\\b`] },
       { reason: 'networkerror', patterns: [`${AUP}1260\\b`] },
       // Connection limits (1300-1340) and sending-rate limits (1350-1490, 1540, 1550, 1580).
-      { reason: 'toomanyconn', patterns: [`${AUP}(?:1[34]\\d\\d|1540|1550|1580)\\b`] },
+      { reason: 'toomanyconn', patterns: [`${AUP}(?:13[0-4]\\d)\\b`] },
+      { reason: 'speeding', patterns: [`${AUP}(?:13[5-9]\\d|14\\d\\d|1540|1550|1580)\\b`] },
       { reason: 'mesgtoobig', patterns: [`${AUP}1530\\b`] },
       { reason: 'userunknown', patterns: [`${AUP}50[01]0\\b`] },
     ],
@@ -600,7 +612,8 @@ export const PROVIDER_RULES: ProviderRule[] = [
         patterns: ['temporarily deferred due to unexpected volume or user complaints', 'unresolvable rfc\\.?5321 (?:from )?domain', 'will be permanently deferred'],
       },
       { reason: 'suspend', patterns: ['this mailbox is disabled', ' is no longer valid\\.'] },
-      { reason: 'toomanyconn', patterns: ['receiving mail too quickly', 'max message per connection reached'] },
+      { reason: 'speeding', patterns: ['receiving mail too quickly'] },
+      { reason: 'toomanyconn', patterns: ['max message per connection reached'] },
       { reason: 'userunknown', patterns: ['this user doesn\'t have an? \\S+ account', 'mailbox not found'] },
     ],
   },
@@ -642,9 +655,11 @@ export const PROVIDER_RULES: ProviderRule[] = [
       { reason: 'securityerror', patterns: ['must issue a starttls command first', 'tls required for rcpt domain', 'senders to use tls/ssl', 'too many login attempts', 'username and password not accepted', 'application-specific password required'] },
       { reason: 'norelaying', patterns: ['mail relay denied', 'invalid credentials for relay', 'not authorized to send email directly to our servers'] },
       { reason: 'rejected', patterns: ['mail sending denied', 'unauthenticated email is not accepted'] },
+      // A recipient taking mail too fast for its mailbox is speed; quotas of the sender are limits.
+      { reason: 'speeding', patterns: ['is receiving mail too quickly', 'rate that prevents additional messages'] },
       {
         reason: 'toomanyconn',
-        patterns: ['is receiving mail too quickly', 'peak smtp relay limit exceeded', 'rate that prevents additional messages', 'daily (?:sending quota|user sending limit|smtp relay (?:sending )?limit) exceeded', 'this mail has been rate limited'],
+        patterns: ['peak smtp relay limit exceeded', 'daily (?:sending quota|user sending limit|smtp relay (?:sending )?limit) exceeded', 'this mail has been rate limited'],
       },
       { reason: 'networkerror', patterns: ['message exceeded 50 hops'] },
       { reason: 'expired', patterns: ['connection expired, try reconnecting', 'timeout - closing connection'] },
@@ -670,7 +685,7 @@ export const PROVIDER_RULES: ProviderRule[] = [
       { reason: 'notaccept', patterns: ['host/domain does not accept mail'] },
       { reason: 'policyviolation', patterns: ['rejected due to local policy'] },
       { reason: 'rejected', patterns: ['sender address rejected'] },
-      { reason: 'toomanyconn', patterns: ['deferred due to excessive volume'] },
+      { reason: 'speeding', patterns: ['deferred due to excessive volume'] },
       { reason: 'userunknown', patterns: ['inactive email address', 'user does not exist', 'unknown or illegal alias'] },
     ],
   },
@@ -707,3 +722,55 @@ export const PROVIDER_STAGES: { provider: string; host: string; status: string; 
   { provider: 'nttdocomo', host: 'mfsmax\\.docomo\\.ne\\.jp', status: '5.0.0', command: 'RCPT', reason: 'userunknown' },
   { provider: 'nttdocomo', host: 'mfsmax\\.docomo\\.ne\\.jp', status: '5.0.0', command: 'DATA', reason: 'rejected' },
 ];
+
+/**
+ * The order of the decision procedure (procedure.ts). `firstPass`: reasons asked in turn whether
+ * the status or the diagnostic names them, the specific before the general. `secondPass`: the
+ * phrases tried when the status is vague or the diagnostic is not an SMTP reply. `retry`: status
+ * meanings too vague to decide alone. `userunknownUnless`: reasons whose words overrule a
+ * bad-mailbox status ("5.1.1 ... relay access denied" is a relay refusal).
+ */
+export const PROCEDURE: { firstPass: Reason[]; secondPass: Reason[]; retry: Reason[]; userunknownUnless: Reason[] } = {
+  firstPass: [
+    'mailboxfull', 'mesgtoobig', 'exceedlimit', 'suspend', 'hasmoved', 'norelaying', 'authfailure', 'userunknown', 'filtered', 'requireptr',
+    'notcompliantrfc', 'badreputation', 'rejected', 'hostunknown', 'spamdetected', 'speeding', 'toomanyconn', 'blocked',
+  ],
+  secondPass: [
+    'mailboxfull', 'authfailure', 'badreputation', 'speeding', 'spamdetected', 'virusdetected', 'policyviolation', 'norelaying', 'systemerror',
+    // Giving up after the queue lifetime is said over the last network error seen: expired first.
+    'expired', 'networkerror', 'suspend', 'contenterror', 'systemfull', 'notaccept', 'securityerror', 'mailererror',
+  ],
+  retry: ['undefined', 'onhold', 'systemerror', 'securityerror', 'expired', 'suspend', 'networkerror', 'hostunknown', 'userunknown'],
+  userunknownUnless: ['norelaying', 'blocked', 'mailboxfull', 'hasmoved', 'rejected', 'notaccept'],
+};
+
+/**
+ * What each enhanced status code (RFC 3463 and its successors) means in the vocabulary of
+ * reasons. Generic x.0.0 codes and the vague 4.3.0 / 4.4.0 / 4.5.0 / 4.7.0 are absent: they
+ * name nothing. 5.2.1 ("mailbox disabled, not accepting messages") is answered by filters as
+ * often as by disabled accounts, so it names a filter; the words can still say suspend.
+ */
+export const STATUS_NAMES: Record<string, Reason> = {
+  '4.1.6': 'hasmoved', '4.1.7': 'rejected', '4.1.8': 'rejected', '4.1.9': 'systemerror',
+  '4.2.1': 'suspend', '4.2.2': 'mailboxfull', '4.2.3': 'exceedlimit', '4.2.4': 'filtered',
+  '4.3.1': 'systemfull', '4.3.2': 'notaccept', '4.3.3': 'systemerror', '4.3.5': 'systemerror',
+  '4.4.1': 'expired', '4.4.2': 'networkerror', '4.4.3': 'systemerror', '4.4.4': 'networkerror', '4.4.5': 'systemfull', '4.4.6': 'networkerror',
+  '4.4.7': 'expired', '4.4.8': 'networkerror',
+  '4.5.3': 'systemerror', '4.5.5': 'systemerror',
+  '4.6.0': 'contenterror', '4.6.2': 'contenterror', '4.6.5': 'contenterror',
+  '4.7.1': 'blocked', '4.7.2': 'blocked', '4.7.5': 'securityerror', '4.7.6': 'securityerror', '4.7.7': 'securityerror', '4.7.12': 'securityerror',
+  '4.7.15': 'securityerror', '4.7.16': 'mesgtoobig', '4.7.24': 'authfailure', '4.7.25': 'requireptr', '4.7.26': 'authfailure',
+  '5.1.0': 'userunknown', '5.1.1': 'userunknown', '5.1.2': 'hostunknown', '5.1.3': 'userunknown', '5.1.4': 'filtered', '5.1.6': 'hasmoved',
+  '5.1.7': 'rejected', '5.1.8': 'rejected', '5.1.9': 'systemerror', '5.1.10': 'notaccept',
+  '5.2.0': 'filtered', '5.2.1': 'filtered', '5.2.2': 'mailboxfull', '5.2.3': 'exceedlimit', '5.2.4': 'filtered',
+  '5.3.0': 'systemerror', '5.3.1': 'systemfull', '5.3.2': 'notaccept', '5.3.3': 'systemerror', '5.3.4': 'mesgtoobig', '5.3.5': 'systemerror',
+  '5.4.0': 'networkerror', '5.4.3': 'systemerror', '5.4.4': 'hostunknown',
+  '5.5.2': 'syntaxerror', '5.5.3': 'toomanyconn', '5.5.4': 'systemerror', '5.5.5': 'systemerror', '5.5.6': 'syntaxerror',
+  '5.6.0': 'contenterror', '5.6.1': 'contenterror', '5.6.2': 'contenterror', '5.6.3': 'contenterror', '5.6.5': 'contenterror', '5.6.6': 'contenterror',
+  '5.6.7': 'contenterror', '5.6.8': 'contenterror', '5.6.9': 'contenterror',
+  '5.7.0': 'securityerror', '5.7.1': 'securityerror', '5.7.2': 'securityerror', '5.7.3': 'securityerror', '5.7.4': 'securityerror', '5.7.5': 'securityerror',
+  '5.7.6': 'securityerror', '5.7.7': 'securityerror', '5.7.8': 'securityerror', '5.7.9': 'securityerror', '5.7.10': 'securityerror', '5.7.11': 'securityerror',
+  '5.7.13': 'suspend', '5.7.14': 'securityerror', '5.7.15': 'securityerror', '5.7.16': 'mesgtoobig', '5.7.17': 'hasmoved', '5.7.18': 'hasmoved',
+  '5.7.19': 'securityerror', '5.7.20': 'authfailure', '5.7.21': 'authfailure', '5.7.22': 'authfailure', '5.7.23': 'authfailure', '5.7.24': 'authfailure',
+  '5.7.25': 'requireptr', '5.7.26': 'authfailure', '5.7.27': 'notaccept', '5.7.28': 'spamdetected', '5.7.29': 'authfailure', '5.7.30': 'securityerror',
+};

@@ -3,7 +3,7 @@ export const REASONS = [
   'authfailure', 'badreputation', 'blocked', 'contenterror', 'delivered', 'exceedlimit', 'expired',
   'feedback', 'filtered', 'hasmoved', 'hostunknown', 'mailboxfull', 'mailererror', 'mesgtoobig',
   'networkerror', 'norelaying', 'notaccept', 'notcompliantrfc', 'onhold', 'policyviolation', 'rejected',
-  'requireptr', 'securityerror', 'spamdetected', 'suspend', 'syntaxerror', 'systemerror', 'systemfull',
+  'requireptr', 'securityerror', 'spamdetected', 'speeding', 'suspend', 'syntaxerror', 'systemerror', 'systemfull',
   'toomanyconn', 'undefined', 'userunknown', 'vacation', 'virusdetected',
 ] as const;
 
@@ -71,4 +71,10 @@ export interface BounceReport {
   } | null;
   /** True when the MIME structure had to be guessed (missing boundaries and the like). */
   damaged: boolean;
+  /**
+   * What made the report unreadable where it claims a structure (a delivery-status recipient
+   * that is no address, a recipient block without Action, Status or Diagnostic-Code). Such a
+   * report classifies nobody: a forged or broken DSN never names a recipient by accident.
+   */
+  malformed: string[];
 }

@@ -43,6 +43,8 @@ export interface PostfixOptions {
   /** Next hop for all other mail, DSNs to senders included. */
   bounceTo?: { host: string; port: number };
   hostname?: string;
+  /** Further main.cf settings (queue lifetimes, timeouts, size limits), applied last. */
+  settings?: Record<string, string>;
 }
 
 async function freePort(): Promise<number> {
@@ -195,6 +197,10 @@ export class Postfix {
       smtputf8_enable: 'no',
       notify_classes: '',
     };
+    for (const [k, v] of Object.entries(opts.settings ?? {})) {
+      if (!/^[a-z_]+$/.test(k) || /[\r\n]/.test(v)) throw new Error(`postfix: bad setting ${k}`);
+    }
+    Object.assign(main, opts.settings ?? {});
     fs.writeFileSync(path.join(etc, 'main.cf'), Object.entries(main).map(([k, v]) => `${k} = ${v}\n`).join(''));
     // master.cf columns: service type private unpriv chroot wakeup maxproc command. Nothing is
     // chrooted (the private queue has no chroot tree); virtual/local run privileged to deliver.

@@ -79,6 +79,8 @@ export interface SmtpSinkOptions {
   maxMessageBytes?: number;
   /** Name in the banner and EHLO reply. */
   name?: string;
+  /** Port to listen on (default 0, a free one): MTAs that give every next hop one port need it fixed. */
+  port?: number;
 }
 
 let certPromise: Promise<{ key: string; cert: string }> | undefined;
@@ -257,7 +259,7 @@ export class SmtpSink {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, this.host, () => {
+      server.listen(this.#opts.port ?? 0, this.host, () => {
         server.off('error', reject);
         // Client resets and similar socket errors are part of the tests, not failures of the sink.
         server.on('error', () => {});
@@ -278,7 +280,7 @@ export class SmtpSink {
     this.#fast = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, this.host, () => resolve());
+      server.listen(this.#opts.port ?? 0, this.host, () => resolve());
     });
     this.port = (server.address() as net.AddressInfo).port;
   }
