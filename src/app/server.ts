@@ -17,6 +17,7 @@ import { queuedMailFromDomain } from '../delivery/queue/domain-usage.ts';
 import { registerDomainUsageCheck } from '../domains/service.ts';
 import { secureDataDir } from './data-dir.ts';
 import { startOperations } from '../operations/index.ts';
+import { startArchive } from '../archive/index.ts';
 import { createLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 
@@ -68,6 +69,8 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
   let http: FastifyInstance | null = null;
   const nodeId = process.env.FANOUT_NODE_ID ?? os.hostname();
   components.push(await startOperations(store, config, { nodeId, roles: [...roles], log: logger }));
+  const archive = config.archive.enabled ? startArchive(store, config, { nodeId, log: logger }) : null;
+  if (archive) components.push(archive);
   try {
     // One certificate for the submission's STARTTLS and the bounce listener's: configured, or
     // the self-signed pair kept in the data folder.
@@ -79,6 +82,7 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
         logger, nodeId, tls, sender: roles.has('sender'), submission: roles.has('smtp'),
         returnPath: verpReturnPath(secret),
         classify: (reply) => classifySmtpReply(reply),
+        signed: archive ? (message, wire) => archive.capture.signed(message.id, message.body, wire) : undefined,
       });
       components.push({ name: 'delivery', stop: () => delivery.stop() });
       if (delivery.submission) logger.info({ port: delivery.submission.port }, 'SMTP submission listening');

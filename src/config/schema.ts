@@ -3,6 +3,7 @@ import type { Static } from '@sinclair/typebox';
 import { DeliveryConfigSchema } from '../delivery/config.ts';
 import { ImportConfigSchema } from '../subscribers/config.ts';
 import { OperationsConfigSchema } from '../operations/config.ts';
+import { ArchiveConfigSchema } from '../archive/config.ts';
 
 /**
  * The whole configuration with every default, in one place. Objects are closed
@@ -115,6 +116,8 @@ export const ConfigSchema = Type.Object({
   /** Subscriber import limits and workers (src/subscribers/config.ts). */
   imports: ImportConfigSchema,
   operations: OperationsConfigSchema,
+  /** Archive of sent mail (src/archive/config.ts). */
+  archive: ArchiveConfigSchema,
 }, { ...closed, default: {} });
 
 export type FanoutConfig = Static<typeof ConfigSchema>;

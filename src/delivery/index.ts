@@ -23,6 +23,7 @@ export type { EnqueueItem, EnqueueResult } from './queue/enqueue.ts';
 export { queryDeliveryEvents, messageRecipients, queueDepth } from './queue/events.ts';
 export type { DeliveryEvent, EventPage, EventQuery } from './queue/events.ts';
 export { pauseBulk, resumeBulk, cancelBulk, listPauses } from './queue/control.ts';
+export { loadBodies } from './queue/bodies.ts';
 
 export interface DeliveryStartOptions {
   logger?: Logger;
@@ -40,6 +41,8 @@ export interface DeliveryStartOptions {
   /** VERP return path and reply classifier; the bounce capability's by default. */
   returnPath?: SenderDeps['returnPath'];
   classify?: SenderDeps['classify'];
+  /** Told of every message as signed for the wire (the archive's capture). */
+  signed?: SenderDeps['signed'];
   /** Sender tuning (tests and the benchmark). */
   senderTuning?: { leaseMs?: number; pollMs?: number; batchSize?: number; maxInFlight?: { transactional: number; bulk: number }; maxInFlightBytes?: number };
 }
@@ -76,7 +79,7 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
     });
     const returnPath = options.returnPath ?? verpReturnPath(await getPlatformSecret(store));
     const classify = options.classify ?? ((r: { replyCode: number | null; status: string | null; text: string; command?: string }) => classifySmtpReply(r));
-    sender = new Sender(store, { resolver, egress, signer, keys: new SigningKeys(store), returnPath, classify }, {
+    sender = new Sender(store, { resolver, egress, signer, keys: new SigningKeys(store), returnPath, classify, signed: options.signed }, {
       nodeId: options.nodeId ?? process.env.FANOUT_NODE_ID ?? os.hostname(), retry: d.retry, sourceIp: d.egress.sourceIps[0], logger: log,
       ...options.senderTuning,
     });

@@ -13,6 +13,7 @@ import { subscriberPublicRoutes } from '../subscribers/public-routes.ts';
 import { publicTrackingRoutes } from '../tracking/public-routes.ts';
 import { consoleRoutes } from '../console/index.ts';
 import { operationsPublicRoutes, operationsRoutes } from '../operations/index.ts';
+import { archiveRoutes } from '../archive/index.ts';
 import type { RouteModule } from './app.ts';
 
 /** Every capability's routes, in one list: adding a capability adds one line here. */
@@ -30,6 +31,7 @@ export const routeModules: RouteModule[] = [
   suppressionRoutes,
   subscriberRoutes,
   operationsRoutes,
+  archiveRoutes,
 ];
 
 /** Routes outside /api/v1 that recipients reach from their mail. */

@@ -26,6 +26,8 @@ export interface SenderDeps {
   keys: { get(domain: string): Promise<DomainSigning> };
   /** The envelope sender for one recipient (VERP); the submitted sender when absent. */
   returnPath?: (input: { messageId: string; recipientId: string; mailFrom: string; returnPathDomain: string | null }) => string;
+  /** Told once per message this node signs, with the bytes as they go on the wire (the archive keeps them). */
+  signed?: (message: QueuedMessage, wire: Buffer) => void;
   /** Failure reason class of a reply (the bounce vocabulary). */
   classify?: (reply: { replyCode: number | null; status: string | null; text: string; command?: string }) => { reason: string };
 }
@@ -349,11 +351,18 @@ export class Sender {
     }
     const body = (async () => {
       const signing = await this.#deps.keys.get(message.fromDomain);
+      let wire = message.body;
       if (!signing.key || !this.#deps.signer) {
         if (this.#deps.signer) this.#opts.logger?.warn({ domain: message.fromDomain }, 'no active DKIM key: sending unsigned');
-        return message.body;
+      } else {
+        wire = await this.#deps.signer.sign(message.body, signing.key);
       }
-      return this.#deps.signer.sign(message.body, signing.key);
+      try {
+        this.#deps.signed?.(message, wire);
+      } catch (err) {
+        this.#opts.logger?.error({ err, messageId: message.id }, 'archive capture failed');
+      }
+      return wire;
     })();
     this.#signed.set(message.id, { body, users: 1 });
     return body;
