@@ -24,10 +24,8 @@ describeEachEngine('archive: every sent message kept as signed, searchable, tena
       await archive?.stop();
       await app?.close();
     });
-    let capture: ArchiveComponent['capture'] | undefined;
-    rig = await startMailRig(store, dataDir, { name: 'archive-bank', domain: 'statements.bank.test', delivery: { signed: (m, wire) => capture?.signed(m.id, m.body, wire) } });
+    rig = await startMailRig(store, dataDir, { name: 'archive-bank', domain: 'statements.bank.test', delivery: { signed: (m, wire) => archive?.capture.signed(m.id, m.body, wire) } });
     archive = startArchive(store, rig.config, { nodeId: 'archive-test' });
-    capture = archive.capture;
     app = await testApp(store, dataDir);
     const admin = await sessionFor(app, store, 'administrator');
     const tenantId = rig.fixture.tenantId;
