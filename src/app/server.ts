@@ -18,6 +18,7 @@ import { registerDomainUsageCheck } from '../domains/service.ts';
 import { secureDataDir } from './data-dir.ts';
 import { startOperations } from '../operations/index.ts';
 import { startArchive } from '../archive/index.ts';
+import { startRetention } from '../retention/index.ts';
 import { createLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 
@@ -71,6 +72,7 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
   components.push(await startOperations(store, config, { nodeId, roles: [...roles], log: logger }));
   const archive = config.archive.enabled ? startArchive(store, config, { nodeId, log: logger }) : null;
   if (archive) components.push(archive);
+  components.push(startRetention(store, config, { nodeId, log: logger }));
   try {
     // One certificate for the submission's STARTTLS and the bounce listener's: configured, or
     // the self-signed pair kept in the data folder.

@@ -4,6 +4,7 @@ import { DeliveryConfigSchema } from '../delivery/config.ts';
 import { ImportConfigSchema } from '../subscribers/config.ts';
 import { OperationsConfigSchema } from '../operations/config.ts';
 import { ArchiveConfigSchema } from '../archive/config.ts';
+import { RetentionConfigSchema } from '../retention/config.ts';
 
 /**
  * The whole configuration with every default, in one place. Objects are closed
@@ -118,6 +119,8 @@ export const ConfigSchema = Type.Object({
   operations: OperationsConfigSchema,
   /** Archive of sent mail (src/archive/config.ts). */
   archive: ArchiveConfigSchema,
+  /** How long each kind of record is kept (src/retention/config.ts). */
+  retention: RetentionConfigSchema,
 }, { ...closed, default: {} });
 
 export type FanoutConfig = Static<typeof ConfigSchema>;

@@ -14,6 +14,7 @@ import * as campaigns from './0310_campaigns.ts';
 import * as tracking from './0350_tracking.ts';
 import * as operations from '../../operations/migrations/0500_operations.ts';
 import * as archive from '../../archive/migrations/0600_archive.ts';
+import * as retention from '../../retention/migration.ts';
 
 export interface StoreMigration {
   name: string;
@@ -40,4 +41,5 @@ export const migrations: StoreMigration[] = [
   { name: '0370_subscriber_import_lifecycle', up: (db) => importLifecycle.up(db) },
   { name: '0500_operations', up: operations.up },
   { name: '0600_archive', up: archive.up },
+  { name: '0610_retention', up: (db) => retention.up(db) },
 ];
