@@ -19,6 +19,7 @@ import { secureDataDir } from './data-dir.ts';
 import { startOperations } from '../operations/index.ts';
 import { startArchive } from '../archive/index.ts';
 import { startRetention } from '../retention/index.ts';
+import { classifyOverride, routeChooser, startHooks, submissionInspector } from '../hooks/index.ts';
 import { createLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 
@@ -73,6 +74,12 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
   const archive = config.archive.enabled ? startArchive(store, config, { nodeId, log: logger }) : null;
   if (archive) components.push(archive);
   components.push(startRetention(store, config, { nodeId, log: logger }));
+  const hooks = await startHooks(config.hooks, logger).catch(async (err: unknown) => {
+    for (const c of components.reverse()) await c.stop().catch(() => {});
+    await store.close();
+    throw err;
+  });
+  if (hooks) components.push({ name: 'hooks', stop: () => hooks.close() });
   try {
     // One certificate for the submission's STARTTLS and the bounce listener's: configured, or
     // the self-signed pair kept in the data folder.
@@ -85,6 +92,9 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
         returnPath: verpReturnPath(secret),
         classify: (reply) => classifySmtpReply(reply),
         signed: archive ? (message, wire) => archive.capture.signed(message.id, message.body, wire) : undefined,
+        inspect: hooks ? submissionInspector(hooks) : undefined,
+        chooseRoute: hooks ? routeChooser(hooks) : undefined,
+        reclassify: hooks ? classifyOverride(hooks) : undefined,
       });
       components.push({ name: 'delivery', stop: () => delivery.stop() });
       if (delivery.submission) logger.info({ port: delivery.submission.port }, 'SMTP submission listening');

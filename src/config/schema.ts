@@ -5,6 +5,7 @@ import { ImportConfigSchema } from '../subscribers/config.ts';
 import { OperationsConfigSchema } from '../operations/config.ts';
 import { ArchiveConfigSchema } from '../archive/config.ts';
 import { RetentionConfigSchema } from '../retention/config.ts';
+import { HooksConfigSchema } from '../hooks/config.ts';
 
 /**
  * The whole configuration with every default, in one place. Objects are closed
@@ -121,6 +122,8 @@ export const ConfigSchema = Type.Object({
   archive: ArchiveConfigSchema,
   /** How long each kind of record is kept (src/retention/config.ts). */
   retention: RetentionConfigSchema,
+  /** Extension hooks (docs/extending.md); FANOUT_HOOKS lists modules too. */
+  hooks: HooksConfigSchema,
 }, { ...closed, default: {} });
 
 export type FanoutConfig = Static<typeof ConfigSchema>;

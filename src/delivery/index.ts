@@ -7,7 +7,7 @@ import { Egress } from './outbound/egress.ts';
 import { RouteResolver } from './outbound/routing.ts';
 import { ShapingTable } from './outbound/shaping.ts';
 import { startSubmissionServer } from './submission/server.ts';
-import type { SubmissionServer } from './submission/server.ts';
+import type { SubmissionInspect, SubmissionServer } from './submission/server.ts';
 import { Sender } from './sender/sender.ts';
 import type { SenderDeps } from './sender/sender.ts';
 import { SigningKeys } from './sender/keys.ts';
@@ -20,6 +20,7 @@ import { getPlatformSecret } from '../core/secrets.ts';
 
 export { enqueueMessages } from './queue/enqueue.ts';
 export type { EnqueueItem, EnqueueResult } from './queue/enqueue.ts';
+export type { SubmissionInspect } from './submission/server.ts';
 export { queryDeliveryEvents, messageRecipients, queueDepth } from './queue/events.ts';
 export type { DeliveryEvent, EventPage, EventQuery } from './queue/events.ts';
 export { pauseBulk, resumeBulk, cancelBulk, listPauses } from './queue/control.ts';
@@ -43,6 +44,10 @@ export interface DeliveryStartOptions {
   classify?: SenderDeps['classify'];
   /** Told of every message as signed for the wire (the archive's capture). */
   signed?: SenderDeps['signed'];
+  /** Extension hooks: before queueing, routing, classification. */
+  inspect?: SubmissionInspect;
+  chooseRoute?: SenderDeps['chooseRoute'];
+  reclassify?: SenderDeps['reclassify'];
   /** Sender tuning (tests and the benchmark). */
   senderTuning?: { leaseMs?: number; pollMs?: number; batchSize?: number; maxInFlight?: { transactional: number; bulk: number }; maxInFlightBytes?: number };
 }
@@ -79,7 +84,7 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
     });
     const returnPath = options.returnPath ?? verpReturnPath(await getPlatformSecret(store));
     const classify = options.classify ?? ((r: { replyCode: number | null; status: string | null; text: string; command?: string }) => classifySmtpReply(r));
-    sender = new Sender(store, { resolver, egress, signer, keys: new SigningKeys(store), returnPath, classify, signed: options.signed }, {
+    sender = new Sender(store, { resolver, egress, signer, keys: new SigningKeys(store), returnPath, classify, signed: options.signed, chooseRoute: options.chooseRoute, reclassify: options.reclassify }, {
       nodeId: options.nodeId ?? process.env.FANOUT_NODE_ID ?? os.hostname(), retry: d.retry, sourceIp: d.egress.sourceIps[0], logger: log,
       ...options.senderTuning,
     });
@@ -92,7 +97,7 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
       submission = await startSubmissionServer(store, {
         ...s, dataDir: config.dataDir, tls: options.tls, allowInsecureAuth: options.allowInsecureAuth,
         suppression: options.suppression === undefined ? suppressionCheck : options.suppression, logger: log,
-        onCommitted: sender ? () => sender?.wake() : undefined,
+        onCommitted: sender ? () => sender?.wake() : undefined, inspect: options.inspect,
       });
     } catch (err) {
       await sender?.stop();
