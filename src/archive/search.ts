@@ -43,6 +43,9 @@ export function termsOf(q: string | undefined): string[] {
   return (q ?? '').normalize('NFC').split(/\s+/).map((t) => t.trim()).filter(Boolean).slice(0, 10);
 }
 
+/** Most rows a recipient or message-id look-up considers (newest first). */
+const MAX_LOOKUP = 10_000;
+
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 const ftsPhrase = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
@@ -53,9 +56,11 @@ const ftsPhrase = (s: string) => `"${s.replace(/"/g, '""')}"`;
  * ILIKE, which the pg_trgm GIN index answers for three characters or more; shorter terms are
  * rechecked row by row the same way.
  */
-function textTerm(engine: Engine, term: string): Expression<SqlBool> {
+function textTerm(engine: Engine, term: string, ids: { min: number; max: number } | null): Expression<SqlBool> {
   const like = `%${likeEscape(term)}%`;
   if (engine === 'postgres') return sql<SqlBool>`am.search_text ilike ${like} escape '\\'`;
+  // Row ids grow with archiving time: the time range's id range keeps FTS to that month's rows.
+  if ([...term].length >= 3 && ids) return sql<SqlBool>`am.id in (select rowid from archive_fts where archive_fts match ${ftsPhrase(term)} and rowid between ${ids.min} and ${ids.max})`;
   if ([...term].length >= 3) return sql<SqlBool>`am.id in (select rowid from archive_fts where archive_fts match ${ftsPhrase(term)})`;
   return sql<SqlBool>`am.search_text like ${like} escape '\\'`;
 }
@@ -66,22 +71,42 @@ export async function searchArchive(db: Executor, engine: Engine, f: ArchiveFilt
   if (f.tenantId) q = q.where('am.tenant_id', '=', f.tenantId);
   if (f.from !== undefined) q = q.where('am.sent_at', '>=', f.from);
   if (f.to !== undefined) q = q.where('am.sent_at', '<', f.to);
+  // Look-ups by recipient or message id select few rows: their ids come first from their own
+  // index, so the planner never walks the tenant's time index instead.
   const recipient = f.recipient?.trim().toLowerCase();
+  let only: number[] | null = null;
   if (recipient) {
-    q = q.where('am.id', 'in', (eb) => {
-      let sub = eb.selectFrom('archive_recipients').select('archive_id').where('recipient', '=', recipient);
-      if (f.tenantId) sub = sub.where('tenant_id', '=', f.tenantId);
-      return sub;
-    });
+    let sub = db.selectFrom('archive_recipients').select('archive_id').where('recipient', '=', recipient);
+    if (f.tenantId) sub = sub.where('tenant_id', '=', f.tenantId);
+    if (f.from !== undefined) sub = sub.where('sent_at', '>=', f.from);
+    if (f.to !== undefined) sub = sub.where('sent_at', '<', f.to);
+    only = (await sub.orderBy('sent_at', 'desc').limit(MAX_LOOKUP).execute()).map((r) => Number(r.archive_id));
   }
   if (f.messageId) {
     const bare = f.messageId.trim().replace(/^<|>$/g, '');
-    q = q.where((eb) => eb.or([eb('am.header_message_id', '=', bare), eb('am.message_id', '=', bare)]));
+    const byHeader = await db.selectFrom('archive_messages').select('id').where('header_message_id', '=', bare).limit(MAX_LOOKUP).execute();
+    const byId = await db.selectFrom('archive_messages').select('id').where('message_id', '=', bare).execute();
+    const found = [...byHeader, ...byId].map((r) => Number(r.id));
+    only = only ? only.filter((id) => found.includes(id)) : found;
+  }
+  if (only) {
+    if (!only.length) return { items: [], next: null };
+    q = q.where('am.id', 'in', only);
+  }
+  let idRange: { min: number; max: number } | null = null;
+  if (engine === 'sqlite' && !only && termsOf(f.q).some((t) => [...t].length >= 3) && (f.from !== undefined || f.to !== undefined)) {
+    let r = db.selectFrom('archive_messages').select((eb) => [eb.fn.min('id').as('min'), eb.fn.max('id').as('max')]);
+    if (f.tenantId) r = r.where('tenant_id', '=', f.tenantId);
+    if (f.from !== undefined) r = r.where('sent_at', '>=', f.from);
+    if (f.to !== undefined) r = r.where('sent_at', '<', f.to);
+    const range = await r.executeTakeFirst();
+    if (!range || range.min === null) return { items: [], next: null };
+    idRange = { min: Number(range.min), max: Number(range.max) };
   }
   if (f.sender) q = q.where('am.sender', '=', f.sender.trim().toLowerCase());
   if (f.subject) q = q.where(engine === 'postgres' ? sql<SqlBool>`am.subject ilike ${`%${likeEscape(f.subject)}%`} escape '\\'` : sql<SqlBool>`am.subject like ${`%${likeEscape(f.subject)}%`} escape '\\'`);
   if (f.tag) q = q.where('am.tags', 'like', `%,${likeEscape(f.tag.trim().toLowerCase())},%`);
-  for (const term of termsOf(f.q)) q = q.where(textTerm(engine, term));
+  for (const term of termsOf(f.q)) q = q.where(textTerm(engine, term, idRange));
   if (page.before) {
     const b = page.before;
     q = q.where((eb) => eb.or([eb('am.sent_at', '<', b.sentAt), eb.and([eb('am.sent_at', '=', b.sentAt), eb('am.id', '<', b.id)])]));
