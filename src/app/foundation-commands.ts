@@ -7,8 +7,8 @@ import { listOperations } from '../audit/queries.ts';
 import { createTenant, listTenants, resolveTenant } from '../tenants/service.ts';
 import { createUser, getUser, listUsers, setUserPassword, updateUser } from '../users/service.ts';
 import { disableTotp } from '../users/totp.ts';
-import { printTable, withContext } from './context.ts';
-import type { GlobalOptions } from './context.ts';
+import { printTable, withContext } from '../cli/context.ts';
+import type { GlobalOptions } from '../cli/context.ts';
 
 function wholeNumber(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');

@@ -2,11 +2,11 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, printableConfig } from '../config/load.ts';
 import { AppError } from '../core/errors.ts';
 import { SecretKeyError } from '../core/secret-box.ts';
-import type { Role } from '../app/server.ts';
-import { withContext } from './context.ts';
-import type { GlobalOptions } from './context.ts';
-import { registerFoundationCommands } from './foundation.ts';
-import { registerSecretCommands } from './secrets.ts';
+import type { Role } from './server.ts';
+import { withContext } from '../cli/context.ts';
+import type { GlobalOptions } from '../cli/context.ts';
+import { registerFoundationCommands } from './foundation-commands.ts';
+import { registerSecretCommands } from './secret-commands.ts';
 import { registerDomainCommands } from '../domains/cli.ts';
 import { registerBounceCommands } from '../bounces/cli.ts';
 import { registerSubscriberCommands } from '../subscribers/cli.ts';
@@ -27,7 +27,7 @@ program.command('serve').description('run Fanout (HTTP API, SMTP submission, bou
     if (o.roles) overrides.roles = o.roles.split(',').map((r) => r.trim()).filter(Boolean) as Role[];
     const config = loadConfig({ file: globals().config ?? null, overrides });
     // Loaded on demand: the other commands start faster without the server's modules.
-    const { runServer } = await import('../app/server.ts');
+    const { runServer } = await import('./server.ts');
     await runServer(config);
   });
 
