@@ -1,3 +1,4 @@
+import { VOCABULARY } from './vocabulary.ts';
 import type { Reason } from './types.ts';
 
 /**
@@ -319,6 +320,8 @@ export const TEXT_RULES: TextRule[] = [
       'malformed address', UNSUPPORTED, 'command parameter', 'syntax error', `command (?:not recognized|unrecognized|${UNSUPPORTED})`, 'unrecognized command', 'bad sequence of commands', 'invalid command', 'line length exceeded'],
   },
 
+  // Last: the reference analyser's sentences that no rule above has (vocabulary.ts).
+  ...VOCABULARY,
 ];
 
 /**
