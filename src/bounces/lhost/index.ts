@@ -4,6 +4,7 @@
  * reader that recognises the bounce reads it; a bounce no reader recognises is read by the
  * generic extraction alone (RFC 3464 fields, the report text).
  */
+import { amazonSes, amazonWorkMail, receivingSes } from './amazon.ts';
 import { amavis, interScanMss, x3, x4 } from './appliances.ts';
 import { aol } from './aol.ts';
 import { biglobe, ezweb, kddi } from './carriers.ts';
@@ -12,10 +13,12 @@ import { dragonFly } from './dragonfly.ts';
 import { einsUndEins } from './einsundeins.ts';
 import { exim, mailRu } from './exim.ts';
 import { fml } from './fml.ts';
+import { gmx } from './gmx.ts';
 import { gmail, googleGroups, gsuite } from './google.ts';
 import { iMailServer } from './imailserver.ts';
 import { domino, notes } from './lotus.ts';
 import { commandBy, flat, reasonByMessages, reasonByStatus } from './match.ts';
+import { messageLabs } from './messagelabs.ts';
 import { messagingServer } from './messagingserver.ts';
 import { exchange2003, exchange2007, office365, outlook } from './microsoft.ts';
 import { opensmtpd } from './opensmtpd.ts';
@@ -27,6 +30,7 @@ export type { BounceMail, Lhost, LhostInput, LhostVerdict } from './types.ts';
 
 export const LHOSTS: readonly Lhost[] = [
   office365, exchange2007, exchange2003, outlook, googleGroups, gsuite, gmail, mailRu, exim, qmail, x4, opensmtpd, zoho, aol,
+  amazonWorkMail, receivingSes, amazonSes, messageLabs, gmx,
   ezweb, kddi, biglobe, interScanMss, amavis, x3, domino, notes, courier, messagingServer, dragonFly, einsUndEins, iMailServer, fml,
 ];
 

@@ -168,3 +168,13 @@ test("a vague reason from the writer gives way to a reason before it in the firs
 test('a writer that leaves the failure undecided leaves it to the whole procedure', () => {
   assert.equal(decideReason(finding({ command: 'MAIL', diagnostic: '550 5.1.8 sender address rejected', status: '5.1.8', lhostReason: 'onhold' })), 'rejected');
 });
+
+test('Amazon SES: the code inside the quoted remote reply replaces its own generic x.1.0', () => {
+  const said = readByLhost(byName('AmazonSES'), input("5.1.0 - Unknown address error 550-'5.7.1 <x@example.jp>: Recipient address rejected: Access denied' (delivery attempts: 0)", { status: '5.1.0' }), mail());
+  assert.equal(said.status, '5.7.1');
+  assert.equal(readByLhost(byName('AmazonSES'), input('550 5.1.1 user unknown', { status: '5.1.1' }), mail()).status, undefined);
+});
+
+test('Amazon WorkMail: the reported status names the reason', () => {
+  assert.equal(readByLhost(byName('AmazonWorkMail'), input('550 5.2.2 mailbox full', { status: '5.2.2' }), mail()).reason, 'mailboxfull');
+});
