@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import type { Insertable } from 'kysely';
 import type { ArchiveMessageTable } from '../src/archive/tables.ts';
 import pg from 'pg';
+import { migrations } from '../src/app/capabilities.ts';
 import { Store } from '../src/store/store.ts';
 import type { Engine } from '../src/store/dialect.ts';
 
@@ -27,7 +28,7 @@ export async function benchStore(engine: Engine): Promise<{ store: Store; dataDi
     databaseUrl = u.toString();
   }
   const store = Store.open({ dataDir, databaseUrl });
-  await store.migrate();
+  await store.migrate(migrations);
   return {
     store, dataDir,
     async drop() {

@@ -16,3 +16,9 @@ export const ArchiveConfigSchema = Type.Object({
 }, { additionalProperties: false, default: {} });
 
 export type ArchiveConfig = Static<typeof ArchiveConfigSchema>;
+
+declare module '../config/schema.ts' {
+  interface CapabilityConfigSections {
+    archive: ArchiveConfig;
+  }
+}

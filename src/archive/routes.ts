@@ -3,7 +3,8 @@ import type { Static } from '@sinclair/typebox';
 import { recordOperation } from '../audit/log.ts';
 import { invalid, notFound } from '../core/errors.ts';
 import type { RouteModule } from '../http/app.ts';
-import { actorOf, assertTenantAccess, requireRole, tenantScope } from '../http/auth.ts';
+import { actorOf } from '../http/auth.ts';
+import { assertInScope, scopeOf } from '../http/access.ts';
 import { closed } from '../http/schemas.ts';
 import { decideDeletion, requestDeletion } from './deletion.ts';
 import { createHold, listHolds, releaseHold } from './holds.ts';
@@ -51,6 +52,8 @@ const PolicyBody = Type.Object({
 
 const READERS = ['administrator', 'auditor', 'operator', 'account'] as const;
 const KEEPERS = ['administrator', 'auditor', 'operator'] as const;
+// Auditors read and approve (four eyes); they place no holds.
+const HOLDERS = ['administrator', 'operator'] as const;
 
 const time = (v: string | undefined) => (v === undefined ? undefined : Date.parse(v));
 const filterTimes = (f: { from?: string; to?: string }, where: string) => {
@@ -62,23 +65,23 @@ const filterTimes = (f: { from?: string; to?: string }, where: string) => {
 
 export const archiveRoutes: RouteModule = (app, { store, config }) => {
   app.get<{ Querystring: Static<typeof SearchQuery> }>('/archive/messages', {
+    config: { access: { roles: READERS, tenant: 'caller' } },
     schema: { tags: ['archive'], summary: '归档检索: search archived mail by recipient, sender, subject, message id, tag, time and full text', querystring: SearchQuery },
   }, async (req) => {
-    const p = requireRole(req, READERS);
     const { cursor, limit, from: _f, to: _t, tenantId, ...rest } = req.query;
-    const scope = tenantScope(p);
+    const scope = scopeOf(req);
     const before = cursor ? { sentAt: Number(cursor.split('.')[0]), id: Number(cursor.split('.')[1]) } : undefined;
     return searchArchive(store.db, store.engine, { ...rest, ...filterTimes(req.query, '/querystring'), tenantId: scope ?? tenantId ?? null }, { limit: limit ?? 50, before });
   });
 
   app.get<{ Params: Static<typeof FileParams> }>('/archive/messages/:file', {
+    config: { access: { roles: READERS, tenant: 'caller' } },
     schema: { tags: ['archive'], summary: 'One archived message: `{id}` as JSON, `{id}.eml` as the message as sent (message/rfc822)', params: FileParams },
   }, async (req, reply) => {
-    const p = requireRole(req, READERS);
     const id = Number(req.params.file.replace(/\.eml$/, ''));
     const row = await store.db.selectFrom('archive_messages').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('archived message');
-    assertTenantAccess(p, row.tenant_id, 'archived message');
+    assertInScope(req, row.tenant_id, 'archived message');
     if (req.params.file.endsWith('.eml')) {
       if (row.body === null) throw notFound('archived message body (removed by retention or an approved deletion)');
       return reply.type('message/rfc822').header('content-disposition', `attachment; filename="${row.id}.eml"`).send(Buffer.isBuffer(row.body) ? row.body : Buffer.from(row.body));
@@ -92,59 +95,46 @@ export const archiveRoutes: RouteModule = (app, { store, config }) => {
   });
 
   app.get('/archive/verify', {
+    config: { access: { roles: ['administrator', 'auditor', 'operator'], tenant: 'caller' } },
     schema: { tags: ['archive'], summary: 'Checks every archived body against its hash and every sealed day against its chained digest' },
-  }, async (req) => {
-    const p = requireRole(req, ['administrator', 'auditor', 'operator']);
-    return verifyArchive(store.db, { tenantId: tenantScope(p) });
-  });
+  }, async (req) => verifyArchive(store.db, { tenantId: scopeOf(req) }));
 
-  app.get('/archive/holds', { schema: { tags: ['archive'], summary: 'Active legal holds' } }, async (req) => {
-    const p = requireRole(req, KEEPERS);
-    return { items: await listHolds(store.db, tenantScope(p)) };
-  });
+  app.get('/archive/holds', { config: { access: { roles: KEEPERS, tenant: 'caller' } }, schema: { tags: ['archive'], summary: 'Active legal holds' } }, async (req) => ({ items: await listHolds(store.db, scopeOf(req)) }));
   app.post<{ Body: Static<typeof HoldBody> }>('/archive/holds', {
+    config: { access: { roles: HOLDERS, tenant: 'caller' } },
     schema: { tags: ['archive'], summary: 'Place a legal hold by address, tenant or search: held mail outlives retention', body: HoldBody },
   }, async (req, reply) => {
-    const p = requireRole(req, KEEPERS);
-    assertTenantAccess(p, req.body.tenantId, 'tenant');
+    assertInScope(req, req.body.tenantId, 'tenant');
     const { from, to, ...search } = req.body.search ?? {};
     const hold = await createHold(store, actorOf(req), { ...req.body, search: req.body.search ? { ...search, ...filterTimes({ from, to }, '/body/search') } : undefined });
     return reply.code(201).send(hold);
   });
   app.post<{ Params: Static<typeof IdParams> }>('/archive/holds/:id/release', {
+    config: { access: { roles: HOLDERS, tenant: 'caller' } },
     schema: { tags: ['archive'], summary: 'Release a legal hold', params: IdParams },
-  }, async (req) => {
-    const p = requireRole(req, KEEPERS);
-    return releaseHold(store, actorOf(req), req.params.id, tenantScope(p));
-  });
+  }, async (req) => releaseHold(store, actorOf(req), req.params.id, scopeOf(req)));
 
   app.post<{ Body: Static<typeof DeletionBody> }>('/archive/deletions', {
+    config: { access: { roles: ['administrator', 'operator'], tenant: 'caller' } },
     schema: { tags: ['archive'], summary: 'Ask for an archived message to be deleted before its expiry (another user approves)', body: DeletionBody },
-  }, async (req, reply) => {
-    const p = requireRole(req, ['administrator', 'operator']);
-    return reply.code(201).send(await requestDeletion(store, actorOf(req), req.body, tenantScope(p)));
-  });
+  }, async (req, reply) => reply.code(201).send(await requestDeletion(store, actorOf(req), req.body, scopeOf(req))));
   for (const [verb, approve] of [['approve', true], ['reject', false]] as const) {
     app.post<{ Params: Static<typeof IdParams> }>(`/archive/deletions/:id/${verb}`, {
+      config: { access: { roles: ['administrator', 'operator', 'auditor'], tenant: 'caller' } },
       schema: { tags: ['archive'], summary: `${verb === 'approve' ? 'Approve (and carry out)' : 'Reject'} a deletion another user asked for`, params: IdParams },
-    }, async (req) => {
-      const p = requireRole(req, ['administrator', 'operator', 'auditor']);
-      return decideDeletion(store, actorOf(req), req.params.id, approve, tenantScope(p));
-    });
+    }, async (req) => decideDeletion(store, actorOf(req), req.params.id, approve, scopeOf(req)));
   }
 
   app.get<{ Params: Static<typeof TenantParams> }>('/tenants/:tenantId/archive-policy', {
+    config: { access: { roles: KEEPERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['archive'], summary: 'The tenant\'s archive retention policy', params: TenantParams },
   }, async (req) => {
-    const p = requireRole(req, KEEPERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
     return policyOf(store.db, req.params.tenantId, config.archive.defaultRetentionDays);
   });
   app.put<{ Params: Static<typeof TenantParams>; Body: Static<typeof PolicyBody> }>('/tenants/:tenantId/archive-policy', {
+    config: { access: { roles: ['administrator', 'operator'], tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['archive'], summary: 'Set the tenant\'s retention: default days and rules by account, stream (lane) or tag; applies to mail archived from now on', params: TenantParams, body: PolicyBody },
   }, async (req) => {
-    const p = requireRole(req, ['administrator', 'operator']);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
     const tenant = await store.db.selectFrom('tenants').select('id').where('id', '=', req.params.tenantId).executeTakeFirst();
     if (!tenant) throw notFound('tenant');
     const rules = parseRules(req.body.rules, '/body/rules');

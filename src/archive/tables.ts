@@ -110,3 +110,8 @@ export interface ArchiveTables {
   archive_holds: ArchiveHoldTable;
   archive_deletions: ArchiveDeletionTable;
 }
+
+/** Adds these tables to the store's typed Database (src/store/schema.ts). */
+declare module '../store/schema.ts' {
+  interface Database extends ArchiveTables {}
+}

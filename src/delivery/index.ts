@@ -23,7 +23,8 @@ export type { EnqueueItem, EnqueueResult } from './queue/enqueue.ts';
 export type { SubmissionInspect } from './submission/server.ts';
 export { queryDeliveryEvents, messageRecipients, queueDepth } from './queue/events.ts';
 export type { DeliveryEvent, EventPage, EventQuery } from './queue/events.ts';
-export { pauseBulk, resumeBulk, cancelBulk, listPauses } from './queue/control.ts';
+export { pauseBulk, resumeBulk, cancelBulk, cancelQueuedMessages, listPauses } from './queue/control.ts';
+export { sentMessageByHeaderId, sentRecipient, sentRecipientOf } from './queue/sent.ts';
 export { loadBodies } from './queue/bodies.ts';
 
 export interface DeliveryStartOptions {

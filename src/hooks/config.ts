@@ -20,3 +20,9 @@ export const HooksConfigSchema = Type.Object({
 }, { additionalProperties: false, default: {} });
 
 export type HooksConfig = Static<typeof HooksConfigSchema>;
+
+declare module '../config/schema.ts' {
+  interface CapabilityConfigSections {
+    hooks: HooksConfig;
+  }
+}

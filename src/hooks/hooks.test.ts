@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadConfig } from '../config/load.ts';
+import { loadAppConfig } from '../app/capabilities.ts';
 import { startMailRig } from '../testing/mail-rig.ts';
 import { SmtpSink } from '../testing/smtp-sink.ts';
 import { describeEachEngine } from '../testing/stores.ts';
@@ -10,7 +10,7 @@ import { HookHost, routeChooser, submissionInspector } from './index.ts';
 import type { HooksConfig } from './index.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const hooksConfig = (modules: string[], over: Partial<HooksConfig> = {}): HooksConfig => ({ ...loadConfig({ env: {}, file: null }).hooks, modules: modules.map((m) => path.join(root, m)), ...over });
+const hooksConfig = (modules: string[], over: Partial<HooksConfig> = {}): HooksConfig => ({ ...loadAppConfig({ env: {}, file: null }).hooks, modules: modules.map((m) => path.join(root, m)), ...over });
 const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (err: { responseCode?: number; response?: string }) => `${err.responseCode} ${err.response ?? ''}`);
 
 describeEachEngine('extension hooks, through real SMTP submission and delivery', (get) => {

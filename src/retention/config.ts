@@ -27,3 +27,9 @@ export const RetentionConfigSchema = Type.Object({
 }, { additionalProperties: false, default: {} });
 
 export type RetentionConfig = Static<typeof RetentionConfigSchema>;
+
+declare module '../config/schema.ts' {
+  interface CapabilityConfigSections {
+    retention: RetentionConfig;
+  }
+}
