@@ -112,7 +112,7 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
       components.push({ name: 'bounce listener', stop: () => bounce.close() });
     }
     if (roles.has('http')) {
-      http = await buildHttpApp({ store, config, logger }, apiRoutes, {}, publicRoutes);
+      http = await buildHttpApp({ store, config, logger, inspect: hooks ? submissionInspector(hooks) : undefined }, apiRoutes, {}, publicRoutes);
       await http.listen({ host: config.http.host, port: config.http.port });
       const app = http;
       components.push({ name: 'http', stop: () => app.close() });

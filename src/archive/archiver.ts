@@ -13,10 +13,13 @@ export function sha256Hex(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Tags a sender gives a message: `X-Fanout-Tag: statement, monthly` (several headers allowed). */
+/** Tags a sender gives a message: `X-Fanout-Tag: statement, monthly` (several headers allowed), or the HTTP API's `tags`. */
 export function tagsOf(headers: Map<string, unknown>): string[] {
-  const v = headers.get('x-fanout-tag');
-  const list = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  // X-Fanout-Tag on SMTP; the HTTP API's `tags` arrive as X-Fanout-Tags.
+  const list = ['x-fanout-tag', 'x-fanout-tags'].flatMap((h) => {
+    const v = headers.get(h);
+    return Array.isArray(v) ? v : v === undefined ? [] : [v];
+  });
   return [...new Set(list.flatMap((x) => String(x).split(',')).map((t) => t.trim().toLowerCase()).filter(Boolean))].slice(0, 20);
 }
 

@@ -68,7 +68,6 @@ function textTerm(engine: Engine, term: string, ids: { min: number; max: number 
 export async function searchArchive(db: Executor, engine: Engine, f: ArchiveFilter, page: { limit: number; before?: { sentAt: number; id: number } }): Promise<{ items: ArchiveItem[]; next: string | null }> {
   let q = db.selectFrom('archive_messages as am').select(['am.id', 'am.message_id', 'am.header_message_id', 'am.tenant_id', 'am.account_id', 'am.lane', 'am.sender', 'am.mail_from', 'am.subject', 'am.tags', 'am.size', 'am.sha256', 'am.sent_at', 'am.archived_at', 'am.expires_at'])
     .where('am.removed_at', 'is', null);
-  if (f.tenantId) q = q.where('am.tenant_id', '=', f.tenantId);
   if (f.from !== undefined) q = q.where('am.sent_at', '>=', f.from);
   if (f.to !== undefined) q = q.where('am.sent_at', '<', f.to);
   // Look-ups by recipient or message id select few rows: their ids come first from their own
@@ -84,14 +83,17 @@ export async function searchArchive(db: Executor, engine: Engine, f: ArchiveFilt
   }
   if (f.messageId) {
     const bare = f.messageId.trim().replace(/^<|>$/g, '');
-    const byHeader = await db.selectFrom('archive_messages').select('id').where('header_message_id', '=', bare).limit(MAX_LOOKUP).execute();
-    const byId = await db.selectFrom('archive_messages').select('id').where('message_id', '=', bare).execute();
-    const found = [...byHeader, ...byId].map((r) => Number(r.id));
+    const byHeader = await db.selectFrom('archive_messages').select(['id', 'tenant_id']).where('header_message_id', '=', bare).limit(MAX_LOOKUP).execute();
+    const byId = await db.selectFrom('archive_messages').select(['id', 'tenant_id']).where('message_id', '=', bare).execute();
+    const found = [...byHeader, ...byId].filter((r) => !f.tenantId || r.tenant_id === f.tenantId).map((r) => Number(r.id));
     only = only ? only.filter((id) => found.includes(id)) : found;
   }
   if (only) {
+    // The look-ups applied the tenant already: the ids alone lead the plan.
     if (!only.length) return { items: [], next: null };
     q = q.where('am.id', 'in', only);
+  } else if (f.tenantId) {
+    q = q.where('am.tenant_id', '=', f.tenantId);
   }
   let idRange: { min: number; max: number } | null = null;
   if (engine === 'sqlite' && !only && termsOf(f.q).some((t) => [...t].length >= 3) && (f.from !== undefined || f.to !== undefined)) {

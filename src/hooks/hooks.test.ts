@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadAppConfig } from '../app/capabilities.ts';
+import { apiRoutes, loadAppConfig, publicRoutes } from '../app/capabilities.ts';
+import { makeSender } from '../delivery/queue/fixtures.ts';
+import { buildHttpApp } from '../http/app.ts';
+import { sessionFor, testConfig } from '../testing/http.ts';
 import { startMailRig } from '../testing/mail-rig.ts';
 import { SmtpSink } from '../testing/smtp-sink.ts';
 import { describeEachEngine } from '../testing/stores.ts';
@@ -122,5 +125,24 @@ describeEachEngine('extension hooks, through real SMTP submission and delivery',
     });
     assert.equal(await refusal(rig.submit({ to: 'x@client.example', subject: 'throw', text: 'x' })), 'accepted');
     await rig.sink.waitForMessages(1, 20_000);
+  });
+
+  test('the HTTP send API runs submission.message too: a card number answers 403 naming 5.7.1, nothing queued', async (t) => {
+    const { store, dataDir } = get();
+    const host = (await HookHost.start(hooksConfig(['examples/hooks/refuse-card-numbers.ts'], { timeoutMs: 5000 })))!;
+    const app = await buildHttpApp({ store, config: testConfig(dataDir), inspect: submissionInspector(host) }, apiRoutes, {}, publicRoutes);
+    t.after(async () => {
+      await app.close();
+      await host.close();
+    });
+    const f = await makeSender(store, { name: 'api-pan', domain: 'apipan.bank.test' });
+    const admin = await sessionFor(app, store, 'administrator');
+    const key = (await admin.request('POST', `/api/v1/accounts/${f.account.id}/api-keys`, { name: 'k' })).json().key as string;
+    const send = (text: string) => app.inject({ method: 'POST', url: '/api/v1/messages', headers: { authorization: `Bearer ${key}` }, payload: { from: `n@${f.domain}`, subject: 's', text, recipients: [{ email: 'a@client.example' }] } });
+    const refused = await send('Card 4111 1111 1111 1111');
+    assert.equal(refused.statusCode, 403, refused.body);
+    assert.match(refused.json().detail, /550 5\.7\.1 .*ending 1111/);
+    assert.equal((await send('Card 4111 **** **** 1111')).statusCode, 202);
+    assert.equal((await store.db.selectFrom('delivery_recipients').select('id').where('tenant_id', '=', f.tenantId).execute()).length, 1);
   });
 });

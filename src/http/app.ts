@@ -1,4 +1,5 @@
 import Fastify, { LogController } from 'fastify';
+import type { SubmissionInspect } from '../delivery/index.ts';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -21,6 +22,8 @@ export interface HttpDeps {
   config: FanoutConfig;
   /** The application's logger; Fastify logs through it. Absent in tests that need no logs. */
   logger?: Logger;
+  /** Extension hooks' look at each message before it is queued (`submission.message`), when hooks are configured. */
+  inspect?: SubmissionInspect;
 }
 
 /** A capability's routes: registered under /api/v1 with the shared dependencies. */

@@ -75,7 +75,7 @@ const UploadBody = Type.Object({
 }, closed);
 const Headers = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) });
 
-export const messageRoutes: RouteModule = (app, { store, config }) => {
+export const messageRoutes: RouteModule = (app, { store, config, inspect }) => {
   app.post<{ Body: Static<typeof SendBody>; Headers: Static<typeof Headers> }>('/messages', { config: { access: { roles: ['account'], tenant: 'caller' } },
     schema: {
       tags: ['messages'], summary: 'Send one message or a batch (up to 1,000 recipients, each with its own variables)',
@@ -92,7 +92,7 @@ export const messageRoutes: RouteModule = (app, { store, config }) => {
       tenantId: p.tenantId, accountId: p.accountId, actor: actorOf(req), maxMessageBytes: config.smtp.maxMessageBytes, renderLimits: config.templates, requestMessageBytes: config.templates.requestMessageBytes,
       bulkHeaders: ({ email, messageRef, returnPathDomain }) => unsubscribeHeaders(unsubscribeTargets(base, secret, { t: p.tenantId, e: email, m: messageRef }, returnPathDomain)),
       trackHtml: account.tracking ? (html, { email, messageRef }) => addTracking(html, base, secret, { t: p.tenantId, e: email, m: messageRef }) : null,
-      suppression: suppressionCheck,
+      suppression: suppressionCheck, inspect,
     }, await withTemplate(store.db, p.tenantId, req.body), req.headers['idempotency-key']);
     if (replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(replayed ? 200 : 202).send(response);

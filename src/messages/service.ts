@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { SubmissionInspect } from '../delivery/index.ts';
 import type { Actor } from '../audit/log.ts';
 import { AppError, invalid } from '../core/errors.ts';
 import type { FieldProblem } from '../core/errors.ts';
@@ -71,6 +72,8 @@ export interface SendContext {
   renderLimits?: Partial<RenderLimits>;
   /** Bytes the request's messages may hold in all, shared parts counted once (default 128 MiB). */
   requestMessageBytes?: number;
+  /** Extension hooks (`submission.message`): may refuse a message, add headers or change its lane. */
+  inspect?: SubmissionInspect;
 }
 
 const DEFAULT_REQUEST_MESSAGE_BYTES = 128 * 1024 * 1024;
@@ -161,8 +164,17 @@ export async function sendMessages(store: Store, ctx: SendContext, request: Send
     if (raw.length > ctx.maxMessageBytes) {
       throw invalid(`recipient ${i}: the message is ${raw.length} bytes, over the limit of ${ctx.maxMessageBytes}`, [{ field: `/body/recipients/${i}`, message: 'message too large' }]);
     }
+    let queued = raw;
+    let queuedLane = lane;
+    if (ctx.inspect) {
+      const d = await ctx.inspect({ tenantId: ctx.tenantId, accountId: ctx.accountId, lane, mailFrom: from.address, recipients: [emails[i]!], source: 'api', raw });
+      // A refusal names the recipient; a temporary one asks the caller to retry (503), a permanent one is final (403).
+      if (d.reject) throw new AppError(d.reject.code >= 500 ? 'forbidden' : 'unavailable', `recipient ${i} (${emails[i]}): ${d.reject.code} ${d.reject.enhanced} ${d.reject.message}`, d.reject.code >= 500 ? {} : { retryAfterSeconds: 60 });
+      if (d.raw) queued = d.raw;
+      if (d.lane) queuedLane = d.lane;
+    }
     // Parts every recipient shares (an attachment, an unpersonalised body) are held and stored once.
-    items.push({ tenantId: ctx.tenantId, accountId: ctx.accountId, lane, mailFrom: from.address, recipients: [{ email: emails[i]! }], raw: splitter.split(raw), headerMessageId: messageIdHeader, source: 'api' });
+    items.push({ tenantId: ctx.tenantId, accountId: ctx.accountId, lane: queuedLane, mailFrom: from.address, recipients: [{ email: emails[i]! }], raw: splitter.split(queued), headerMessageId: messageIdHeader, source: 'api' });
     const maxHeld = ctx.requestMessageBytes ?? DEFAULT_REQUEST_MESSAGE_BYTES;
     if (splitter.heldBytes > maxHeld) {
       throw invalid(`the messages of this request come to more than ${maxHeld} bytes after recipient ${i} (parts they share counted once); send fewer recipients per request`, [{ field: `/body/recipients/${i}`, message: 'the request is too large in all' }]);
