@@ -9,7 +9,8 @@ import { sessionFor, testConfig } from '../testing/http.ts';
 import { startMailRig } from '../testing/mail-rig.ts';
 import { SmtpSink } from '../testing/smtp-sink.ts';
 import { describeEachEngine } from '../testing/stores.ts';
-import { HookHost, routeChooser, submissionInspector } from './index.ts';
+import { classifyOverride, HookHost, routeChooser, submissionInspector } from './index.ts';
+import { classifySmtpReply } from '../bounces/smtp-reply.ts';
 import type { HooksConfig } from './index.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -144,5 +145,23 @@ describeEachEngine('extension hooks, through real SMTP submission and delivery',
     assert.match(refused.json().detail, /550 5\.7\.1 .*ending 1111/);
     assert.equal((await send('Card 4111 **** **** 1111')).statusCode, 202);
     assert.equal((await store.db.selectFrom('delivery_recipients').select('id').where('tenant_id', '=', f.tenantId).execute()).length, 1);
+  });
+
+  test('bounce.classify overrides the built-in reason of a delivery attempt\'s reply', async (t) => {
+    const { store, dataDir } = get();
+    const host = (await HookHost.start(hooksConfig(['src/hooks/testing/reclassify.ts'], { timeoutMs: 5000 })))!;
+    const rig = await startMailRig(store, dataDir, { name: 'reclass', domain: 'reclass.bank.test', delivery: { reclassify: classifyOverride(host), classify: (r) => classifySmtpReply(r) } });
+    t.after(async () => {
+      await rig.stop();
+      await host.close();
+    });
+    rig.sink.rules.set('policy', { code: 550, text: '5.1.1 User unknown (policy rejection)' });
+    rig.sink.rules.set('gone', { code: 550, text: '5.1.1 User unknown' });
+    await rig.submit({ to: 'policy@client.example', subject: 'a', text: 'x' });
+    await rig.submit({ to: 'gone@client.example', subject: 'b', text: 'x' });
+    const reasons = async () => Object.fromEntries((await store.db.selectFrom('delivery_events').select(['recipient', 'reason']).where('tenant_id', '=', rig.fixture.tenantId).where('outcome', '=', 'failed').execute()).map((e) => [e.recipient, e.reason]));
+    const deadline = Date.now() + 20_000;
+    while (Object.keys(await reasons()).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(await reasons(), { 'policy@client.example': 'filtered', 'gone@client.example': 'userunknown' });
   });
 });

@@ -14,20 +14,13 @@ interface Call {
   done: (o: CallOutcome) => void;
   timer: NodeJS.Timeout;
   slot: Slot | null;
-  sentAt: number;
 }
 
 interface Slot {
   worker: Worker;
   ready: boolean;
-  /** Calls posted to the worker and not answered yet, oldest first. */
-  inflight: Map<number, Call>;
+  busy: Call | null;
 }
-
-/** Calls one worker holds at once: several in flight hide the thread hop's latency. */
-const PIPELINE = 16;
-/** A worker whose oldest call is older than this gets no new call while another worker is answering. */
-const SUSPECT_MS = 25;
 
 export interface ModuleStats {
   module: string;
@@ -41,11 +34,10 @@ export interface ModuleStats {
 let nextId = 1;
 
 /**
- * The worker threads of one hook module. Calls go to the worker that is answering (a few in
- * flight each), and each is answered within the time limit: a worker whose call is late is
- * terminated (a hook stuck in a loop cannot be stopped any other way) and replaced, its other
- * unanswered calls go to the other workers, and a worker slow to answer gets no new calls while
- * another one answers, so one stuck message does not hold up the rest.
+ * The worker threads of one hook module. A call waits for a free worker, runs there alone, and
+ * is answered within the time limit: a worker whose call is late is terminated (a hook stuck in
+ * a loop cannot be stopped any other way) and replaced, so the module's other workers keep
+ * answering the other messages meanwhile.
  */
 export class ModulePool {
   readonly file: string;
@@ -87,15 +79,15 @@ export class ModulePool {
   }
 
   #adopt(worker: Worker, ready: boolean): Slot {
-    const slot: Slot = { worker, ready, inflight: new Map() };
+    const slot: Slot = { worker, ready, busy: null };
     worker.unref();
     worker.on('message', (m: { type: string; id?: number; ok?: boolean; result?: unknown; error?: string }) => {
       if (m.type === 'ready') {
         slot.ready = true;
         this.#pump();
-      } else if (m.type === 'result' && m.id !== undefined && slot.inflight.has(m.id)) {
-        const call = slot.inflight.get(m.id)!;
-        slot.inflight.delete(m.id);
+      } else if (m.type === 'result' && slot.busy && slot.busy.id === m.id) {
+        const call = slot.busy;
+        slot.busy = null;
         clearTimeout(call.timer);
         call.done(m.ok ? { ok: true, value: m.result } : { ok: false, error: m.error ?? 'hook failed', timedOut: false });
         this.#pump();
@@ -110,11 +102,12 @@ export class ModulePool {
   #replace(slot: Slot, why: string): void {
     const i = this.#slots.indexOf(slot);
     if (i < 0) return;
-    for (const call of slot.inflight.values()) {
+    const call = slot.busy;
+    slot.busy = null;
+    if (call) {
       clearTimeout(call.timer);
       call.done({ ok: false, error: why, timedOut: false });
     }
-    slot.inflight.clear();
     if (this.#closed) return;
     this.#slots[i] = this.#spawn();
   }
@@ -123,7 +116,7 @@ export class ModulePool {
     this.stats.calls++;
     return new Promise<CallOutcome>((resolve) => {
       const call: Call = {
-        id: nextId++, hook, payload, slot: null, sentAt: 0,
+        id: nextId++, hook, payload, slot: null,
         done: (o) => {
           if (!o.ok) {
             this.stats.failures++;
@@ -144,40 +137,24 @@ export class ModulePool {
     const queued = this.#queue.indexOf(call);
     if (queued >= 0) this.#queue.splice(queued, 1);
     const slot = call.slot;
-    if (slot && slot.inflight.has(call.id)) {
-      slot.inflight.delete(call.id);
+    if (slot && slot.busy === call) {
+      slot.busy = null;
       const i = this.#slots.indexOf(slot);
       slot.worker.removeAllListeners('exit');
       void slot.worker.terminate();
       if (i >= 0 && !this.#closed) this.#slots[i] = this.#spawn();
-      // The others it held never got an answer: they go to the front of the queue again (a
-      // call may so run twice, once on the stuck worker and once on another).
-      this.#queue.unshift(...slot.inflight.values());
-      slot.inflight.clear();
     }
     call.done({ ok: false, error: `no answer within ${this.#config.timeoutMs} ms`, timedOut: true });
-    this.#pump();
   }
 
   #pump(): void {
-    const now = Date.now();
-    const suspect = (s: Slot) => {
-      const oldest = s.inflight.values().next();
-      return !oldest.done && now - oldest.value.sentAt > SUSPECT_MS;
-    };
-    while (this.#queue.length) {
-      let best: Slot | null = null;
-      for (const slot of this.#slots) {
-        if (!slot.ready || slot.inflight.size >= PIPELINE) continue;
-        if (!best || (suspect(best) && !suspect(slot)) || (suspect(best) === suspect(slot) && slot.inflight.size < best.inflight.size)) best = slot;
-      }
-      // Every worker full, or a slow one while another may answer soon: wait for an answer.
-      if (!best || (suspect(best) && this.#slots.some((s) => s !== best && s.ready && !suspect(s)))) return;
+    for (const slot of this.#slots) {
+      if (!this.#queue.length) return;
+      if (!slot.ready || slot.busy) continue;
       const call = this.#queue.shift()!;
-      call.slot = best;
-      call.sentAt = now;
-      best.inflight.set(call.id, call);
-      best.worker.postMessage({ id: call.id, hook: call.hook, payload: call.payload });
+      call.slot = slot;
+      slot.busy = call;
+      slot.worker.postMessage({ id: call.id, hook: call.hook, payload: call.payload });
     }
   }
 
@@ -189,9 +166,9 @@ export class ModulePool {
     }
     await Promise.all(this.#slots.map(async (s) => {
       s.worker.removeAllListeners('exit');
-      for (const c of s.inflight.values()) {
-        clearTimeout(c.timer);
-        c.done({ ok: false, error: 'hooks are stopping', timedOut: false });
+      if (s.busy) {
+        clearTimeout(s.busy.timer);
+        s.busy.done({ ok: false, error: 'hooks are stopping', timedOut: false });
       }
       await s.worker.terminate();
     }));
