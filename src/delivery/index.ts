@@ -41,7 +41,7 @@ export interface DeliveryStartOptions {
   returnPath?: SenderDeps['returnPath'];
   classify?: SenderDeps['classify'];
   /** Sender tuning (tests and the benchmark). */
-  senderTuning?: { leaseMs?: number; pollMs?: number; batchSize?: number; maxInFlight?: { transactional: number; bulk: number }; maxInFlightBytes?: number };
+  senderTuning?: { leaseMs?: number; stopMs?: number; pollMs?: number; batchSize?: number; maxInFlight?: { transactional: number; bulk: number }; maxInFlightBytes?: number };
 }
 
 export interface Delivery {
@@ -78,6 +78,7 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
     const classify = options.classify ?? ((r: { replyCode: number | null; status: string | null; text: string; command?: string }) => classifySmtpReply(r));
     sender = new Sender(store, { resolver, egress, signer, keys: new SigningKeys(store), returnPath, classify }, {
       nodeId: options.nodeId ?? process.env.FANOUT_NODE_ID ?? os.hostname(), retry: d.retry, sourceIp: d.egress.sourceIps[0], logger: log,
+      leaseMs: d.leaseSeconds * 1000, stopMs: d.stopSeconds * 1000,
       ...options.senderTuning,
     });
     await sender.start();

@@ -137,10 +137,43 @@ export class EgressPool {
     }
   }
 
+  /** Resolves every job not yet on a session as withdrawn (nothing sent); returns how many. */
+  withdraw(): number {
+    let n = 0;
+    for (let w = this.#shift(); w; w = this.#shift()) {
+      n++;
+      w.resolve({ mxHost: '', tls: false, withdrawn: true, perRecipient: w.job.recipients.map((recipient) => ({ recipient, outcome: 'deferred', replyCode: null, enhancedStatus: '4.3.2', text: 'withdrawn: the node is shutting down' })) });
+    }
+    return n;
+  }
+
+  /**
+   * Closes sessions at once: transactions on them end unfinished (deferred). Sessions whose
+   * content is out and awaits its final reply are left to finish unless `all`: closing those
+   * leaves it unknown whether the message arrived. Returns the sessions left open.
+   */
+  abort(all: boolean): number {
+    this.#closing = true;
+    this.withdraw();
+    let left = 0;
+    for (const s of [...this.#sessions]) {
+      if (!all && s.client.awaitingFinalReply) {
+        left++;
+        s.client.sendNoMoreContent();
+        continue;
+      }
+      s.dead = true;
+      s.client.close();
+    }
+    return left;
+  }
+
   /** Waits for queued and running transactions, then closes every session. */
   async close(): Promise<void> {
     this.#closing = true;
-    while (this.queued > 0 || this.busy > 0 || this.#opening > 0) await new Promise((r) => setTimeout(r, 10));
+    // Sessions still connecting are not waited for: with nothing queued they are let go as
+    // soon as they open (#release), and a stop does not wait out a connect timeout.
+    while (this.queued > 0 || this.busy > 0) await new Promise((r) => setTimeout(r, 10));
     if (this.#timer) clearTimeout(this.#timer);
     this.sweep(true);
   }
@@ -424,6 +457,20 @@ export class Egress {
       queued += p.queued;
     }
     return { pools: this.#pools.size, sessions, busy, queued };
+  }
+
+  /** Shutdown: every job not yet on a session is handed back unsent; new jobs are refused. */
+  withdraw(): void {
+    this.#closed = true;
+    for (const p of this.#pools.values()) p.withdraw();
+  }
+
+  /** Shutdown past its bound: closes sessions now (see EgressPool.abort); returns those left open. */
+  abort(all = true): number {
+    this.#closed = true;
+    let left = 0;
+    for (const p of this.#pools.values()) left += p.abort(all);
+    return left;
   }
 
   /** Lets running and queued transactions finish, then QUITs every session. */

@@ -224,6 +224,21 @@ export class DeliveryQueue {
     }
   }
 
+  /**
+   * The heartbeat: moves the lease of rows this node still works on to a full lease from now.
+   * Rows it no longer leases (settled, or taken over after its lease ran out) are left alone.
+   */
+  async renew(ids: string[], now: number): Promise<number> {
+    const expires = now + this.leaseMs;
+    let renewed = 0;
+    for (let i = 0; i < ids.length; i += 1000) {
+      const res = await this.store.db.updateTable('delivery_recipients').set({ lease_expires_at: expires, next_attempt_at: expires })
+        .where('id', 'in', ids.slice(i, i + 1000)).where('lease_owner', '=', this.owner).where('state', '=', 'queued').executeTakeFirst();
+      renewed += Number(res.numUpdatedRows);
+    }
+    return renewed;
+  }
+
   /** Hands rows back unattempted (paused site, shutdown): due again at `at`, site remembered. */
   async release(rows: { id: string; site?: string | null }[], at: number): Promise<void> {
     if (!rows.length) return;

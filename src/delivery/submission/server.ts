@@ -110,7 +110,12 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
   // The account as of at most a second ago: a hold or a disabled account takes effect within
   // a second, and the store is not asked once per message. Quota is reserved atomically at
   // commit whatever this snapshot says.
-  const freshAccount = (id: string) => accounts.get(id, () => getAccount(store.db, id).catch(() => null));
+  // Only "no such account" reads as null (refused 550); a store that is away (restart,
+  // fail-over) fails the command with 451 instead, so the client tries again later.
+  const freshAccount = (id: string) => accounts.get(id, () => getAccount(store.db, id).catch((err: unknown) => {
+    if (err instanceof AppError && err.kind === 'not_found') return null;
+    throw err;
+  }));
   // Only a positive answer is remembered: an address an administrator has just allowed
   // submits at once, while one already allowed costs no look-up per message.
   const allowedAccounts = (ip: string) => ipAccounts.get(ip, () => accountsForClientIp(store, ip), (found) => found.length > 0);

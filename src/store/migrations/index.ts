@@ -13,6 +13,7 @@ import * as importLifecycle from './0370_subscriber_import_lifecycle.ts';
 import * as campaigns from './0310_campaigns.ts';
 import * as tracking from './0350_tracking.ts';
 import * as operations from '../../operations/migrations/0500_operations.ts';
+import * as cluster from '../../cluster/migrations/0600_cluster.ts';
 
 export interface StoreMigration {
   name: string;
@@ -22,7 +23,7 @@ export interface StoreMigration {
 /**
  * Every schema version, in order. Capabilities own number ranges so parallel work never
  * collides: 0001-0099 foundation, 0100-0199 delivery, 0200-0299 bounces, 0300-0399 campaigns,
- * 0400-0499 analytics, 0500-0599 operations.
+ * 0400-0499 analytics, 0500-0599 operations, 0600-0699 cluster.
  */
 export const migrations: StoreMigration[] = [
   { name: '0001_foundation', up: foundation.up },
@@ -38,4 +39,5 @@ export const migrations: StoreMigration[] = [
   { name: '0360_subscription_forms', up: (db) => subscriptionForms.up(db) },
   { name: '0370_subscriber_import_lifecycle', up: (db) => importLifecycle.up(db) },
   { name: '0500_operations', up: operations.up },
+  { name: '0600_cluster', up: (db) => cluster.up(db) },
 ];

@@ -1,0 +1,7 @@
+/**
+ * The cluster capability: state the nodes of one store share, so limits and schedules hold
+ * for the cluster and not per node. Other capabilities reach it only through this file.
+ */
+export { claimJob, finishJob, runJobOnce } from './jobs.ts';
+export type { ClusterJob, JobLog } from './jobs.ts';
+export type { ClusterTables } from './tables.ts';
