@@ -4,4 +4,6 @@
  */
 export { claimJob, finishJob, runJobOnce } from './jobs.ts';
 export type { ClusterJob, JobLog } from './jobs.ts';
+export { SharedLimits } from './limits.ts';
+export type { BackoffState, ClusterLimits, SharedLimitsOptions } from './limits.ts';
 export type { ClusterTables } from './tables.ts';

@@ -63,6 +63,11 @@ export const DeliveryConfigSchema = Type.Object({
       match: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
       limits: SiteLimitsOverrideSchema,
     }, closed), { default: [] }),
+    /**
+     * On PostgreSQL, hold connection limits, message rates and back-off per (source IP, site)
+     * across every node of the cluster (false: each node applies them alone).
+     */
+    clusterWide: Type.Boolean({ default: true }),
     /** Back-off: how long a site is suspended the first time (doubles on repeats, capped). */
     suspendMinutes: Type.Number({ minimum: 0, default: 5 }),
     maxSuspendMinutes: Type.Number({ minimum: 0, default: 60 }),

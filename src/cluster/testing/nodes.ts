@@ -68,7 +68,8 @@ export interface SubmitResult {
  * node), until done or `stopWhen` says so. A refused message is tried again once later, as an
  * MTA would, so the run keeps submitting through an outage.
  */
-export async function submit(ports: number[], f: SenderFixture, prefix: string, count: number, options: { connections?: number; stopWhen?: () => boolean; pauseMs?: number } = {}): Promise<SubmitResult> {
+export async function submit(ports: number[], f: SenderFixture, prefix: string, count: number, options: { connections?: number; stopWhen?: () => boolean; pauseMs?: number; bodyBytes?: number } = {}): Promise<SubmitResult> {
+  const filler = options.bodyBytes ? `${'0123456789'.repeat(7)}abcdef\r\n`.repeat(Math.ceil(options.bodyBytes / 78)) : undefined;
   const transports = ports.map((port) => nodemailer.createTransport({
     host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: options.connections ?? 3, maxMessages: Infinity,
     auth: { user: f.account.name, pass: f.password }, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000,
@@ -83,7 +84,7 @@ export async function submit(ports: number[], f: SenderFixture, prefix: string, 
       const to = [`${prefix}${i}a@example.org`, `${prefix}${i}b@example.net`];
       const transport = transports[(i + w) % transports.length]!;
       try {
-        const info = await transport.sendMail({ envelope: { from: `bulk@${f.domain}`, to }, raw: sampleMessage(`bulk@${f.domain}`, to[0]!, `Message ${i}`) });
+        const info = await transport.sendMail({ envelope: { from: `bulk@${f.domain}`, to }, raw: sampleMessage(`bulk@${f.domain}`, to[0]!, `Message ${i}`, filler) });
         if (/^250 /.test(info.response)) for (const r of to) accepted.add(r);
       } catch (err) {
         const code = (err as { responseCode?: number }).responseCode;

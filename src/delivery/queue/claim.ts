@@ -259,10 +259,12 @@ export class DeliveryQueue {
    * Returns every lease this owner holds: run at start (a restarted node reclaims what it held
    * when it died without waiting for the leases to expire) and after a graceful stop.
    */
-  async releaseOwned(now: number): Promise<number> {
-    const res = await this.store.db.updateTable('delivery_recipients')
+  async releaseOwned(now: number, except: string[] = []): Promise<number> {
+    let q = this.store.db.updateTable('delivery_recipients')
       .set({ lease_owner: null, lease_expires_at: null, next_attempt_at: now })
-      .where('state', '=', 'queued').where('lease_owner', '=', this.owner).executeTakeFirst();
+      .where('state', '=', 'queued').where('lease_owner', '=', this.owner);
+    if (except.length) q = q.where('id', 'not in', except);
+    const res = await q.executeTakeFirst();
     return Number(res.numUpdatedRows);
   }
 

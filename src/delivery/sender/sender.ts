@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Store } from '../../store/store.ts';
+import { FaultLog, isStorageFull } from '../../store/faults.ts';
 import type { Lane } from '../tables.ts';
 import { DeliveryQueue } from '../queue/claim.ts';
 import type { ClaimedRecipient, Completion, QueuedMessage } from '../queue/claim.ts';
@@ -126,6 +127,7 @@ export class Sender {
   #renewing: Promise<void> | null = null;
   /** Consecutive store failures of the claim loop: its back-off, and log once per outage. */
   #claimFailures = 0;
+  readonly #faults = new FaultLog();
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
   #woken = false;
@@ -227,7 +229,9 @@ export class Sender {
     await this.#writer.flushed();
     let returned = 0;
     try {
-      returned = await this.queue.releaseOwned(this.#opts.now());
+      // Rows still in flight (a result that could not be written) keep their lease: it runs
+      // out by itself, and no other node may take them while this one might still send them.
+      returned = await this.queue.releaseOwned(this.#opts.now(), [...this.#leased]);
     } catch (err) {
       // The store is away: the leases run out by themselves within one lease length.
       this.#opts.logger?.error({ err: (err as Error).message }, 'returning leases at stop failed; they expire by themselves');
@@ -267,7 +271,8 @@ export class Sender {
         this.#claimFailures = 0;
       } catch (err) {
         // The store is away (restart, fail-over): back off (up to 5 s) and log the outage once.
-        if (this.#claimFailures++ === 0) this.#opts.logger?.error({ err: (err as Error).message }, 'claiming work failed; retrying with back-off');
+        if (this.#claimFailures++ === 0) this.#opts.logger?.error({ err: (err as Error).message, storageFull: isStorageFull(err) || undefined }, 'claiming work failed; retrying with back-off');
+        if (isStorageFull(err)) this.queue.store.reclaimSpace();
         if (!this.#stopping) await this.#idle(Math.min(5000, 100 * 2 ** Math.min(this.#claimFailures, 6)));
         short = true;
       }
@@ -457,6 +462,8 @@ export class Sender {
       free();
     } catch (err) {
       free();
+      // Refused because egress closed for a stop: nothing was sent.
+      if (this.#stopping) return this.#postpone(row, this.#opts.now(), route.site);
       // A job egress refuses as malformed: retrying will not help.
       await this.#finish(this.#completion(row, 'failed', this.#opts.now(), { attempted: false, site: route.site, enhancedStatus: '5.6.0', text: `not sent: ${(err as Error).message}`, reason: 'systemerror' }));
       return;
@@ -540,7 +547,8 @@ export class Sender {
         // was sent is not sent again. The heartbeat keeps the row's lease meanwhile; only if
         // this node stops before the store returns does the lease run out, and the row is sent
         // again (a duplicate, never a loss).
-        if (attempt === 1 || attempt % 30 === 0) this.#opts.logger?.error({ err: (err as Error).message, attempt }, 'writing a delivery result failed; kept and retried');
+        this.#faults.report(this.#opts.logger, err, 'writing a delivery result failed; kept and retried');
+        if (isStorageFull(err)) this.queue.store.reclaimSpace();
         if (this.#aborting) break;
         await sleep(Math.min(2000, 100 * attempt));
       }

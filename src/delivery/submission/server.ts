@@ -9,6 +9,7 @@ import { newId } from '../../core/ids.ts';
 import { AppError } from '../../core/errors.ts';
 import { prepareDummyPassword } from '../../core/passwords.ts';
 import type { Store } from '../../store/store.ts';
+import { FaultLog, isStorageFull } from '../../store/faults.ts';
 import type { Lane } from '../tables.ts';
 import { domainOf } from '../queue/enqueue.ts';
 import type { SuppressionCheck } from '../queue/enqueue.ts';
@@ -99,6 +100,7 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
   const ipAccounts = new TtlCache<string, SendingAccount[]>(ACCOUNT_CACHE_MS);
   const insecure = options.allowInsecureAuth ?? 'loopback';
   const log = options.logger;
+  const faults = new FaultLog();
   let closing = false;
 
   const sendingDomain = (domain: string) => domains.get(domain, () => findSendingDomain(store.db, domain));
@@ -242,7 +244,11 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
       });
     } catch (err) {
       if (err instanceof AppError && err.kind === 'validation') throw new Reply(554, `5.6.0 ${err.message}`);
-      log?.error({ err }, 'storing a submitted message failed');
+      faults.report(log, err, 'storing a submitted message failed');
+      if (isStorageFull(err)) {
+        store.reclaimSpace();
+        throw new Reply(452, '4.3.1 Insufficient system storage, try again later');
+      }
       throw new Reply(451, '4.3.0 Temporary failure storing the message, try again later');
     }
     if (!outcome.ok) {
