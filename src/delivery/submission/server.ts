@@ -19,7 +19,9 @@ import type { ReceivedData, SmtpCredentials, SmtpPath, SmtpSession } from '../..
 import { prepareSubmitted, readHeaders } from './headers.ts';
 import { checkFrom } from './from-policy.ts';
 import { TtlCache } from './cache.ts';
-import { AuthLockout, ConnectionCounter, RateLimiter } from './limits.ts';
+import { AuthLockout, ConnectionCounter, RateLimiter, SharedAuthLockout } from './limits.ts';
+import type { Lockout } from './limits.ts';
+import { StoreCounters } from '../../cluster/index.ts';
 import { submissionCertificate } from './tls.ts';
 import type { TlsPair } from './tls.ts';
 import { SmtpReply as Reply } from '../../core/smtp-reply.ts';
@@ -90,8 +92,14 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
   // The hash unknown account names are checked against, made before the first client comes.
   await prepareDummyPassword();
   const commits = new GroupCommitQueue(store, { suppression: options.suppression ?? null, onCommitted: options.onCommitted });
-  const lockout = new AuthLockout(options.authLockoutFailures, options.authLockoutSeconds);
-  const ipLockout = new AuthLockout(options.authIpLockoutFailures ?? 20, options.authLockoutSeconds);
+  // Several nodes on one PostgreSQL share the lock-outs; a single SQLite node keeps them in memory.
+  const counters = store.engine === 'postgres' ? new StoreCounters(store) : null;
+  const lockout: Lockout = counters
+    ? new SharedAuthLockout(counters, 'smtp-auth', options.authLockoutFailures, options.authLockoutSeconds)
+    : new AuthLockout(options.authLockoutFailures, options.authLockoutSeconds);
+  const ipLockout: Lockout = counters
+    ? new SharedAuthLockout(counters, 'smtp-auth-ip', options.authIpLockoutFailures ?? 20, options.authLockoutSeconds)
+    : new AuthLockout(options.authIpLockoutFailures ?? 20, options.authLockoutSeconds);
   const connections = new ConnectionCounter();
   const rate = new RateLimiter();
   const domains = new TtlCache<string, SendingDomainInfo | null>(DOMAIN_CACHE_MS);
@@ -145,20 +153,19 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
       if (wait > 0) await sleep(wait);
       throw reply;
     };
-    const ipLocked = ipLockout.lockedFor(ip);
+    const ipLocked = await ipLockout.lockedFor(ip);
     if (ipLocked) return refuse(new Reply(454, `4.7.0 Too many failed authentication attempts from this address; try again in ${ipLocked} seconds`));
     const key = AuthLockout.key(credentials.username, ip);
-    const locked = lockout.lockedFor(key);
+    const locked = await lockout.lockedFor(key);
     if (locked) return refuse(new Reply(454, `4.7.0 Too many failed authentication attempts; try again in ${locked} seconds`));
     const account = await authenticateSmtp(store, credentials.username, credentials.password);
     if (!account) {
-      lockout.fail(key);
-      ipLockout.fail(ip);
+      await Promise.all([lockout.fail(key), ipLockout.fail(ip)]);
       // The password itself is never logged.
       log?.warn({ username: credentials.username, ip }, 'smtp auth failed');
       return refuse(new Reply(535, '5.7.8 Authentication credentials invalid'));
     }
-    lockout.succeed(key);
+    await lockout.succeed(key);
     const s = session.state;
     holdConnection(s, account);
     s.authenticated = account;
