@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
+import { migrations } from '../app/capabilities.ts';
 import { Store } from '../store/store.ts';
 import { SmtpSink } from '../testing/smtp-sink.ts';
 import { startPrivatePostgres } from '../testing/private-postgres.ts';
@@ -27,7 +28,7 @@ before(async () => {
   databaseUrl = await pgServer.createDatabase('fanout_restart');
   dataDir = nodeDataDir();
   store = Store.open({ dataDir, databaseUrl });
-  await store.migrate();
+  await store.migrate(migrations);
   f = await makeSender(store, { name: 'restart-acct', domain: 'restart.bank.test' });
   // A little slow, so that mail is on the wire and in flight when the database goes away.
   sink = await SmtpSink.start({ starttls: false, default: { slowMs: 10 } });

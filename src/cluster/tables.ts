@@ -55,3 +55,8 @@ export interface ClusterTables {
   cluster_backoff: ClusterBackoffTable;
   cluster_counters: ClusterCounterTable;
 }
+
+/** Adds these tables to the store's typed Database (src/store/schema.ts). */
+declare module '../store/schema.ts' {
+  interface Database extends ClusterTables {}
+}

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { migrations } from '../../app/capabilities.ts';
 import { Store } from '../../store/store.ts';
 import { SmtpSink } from '../../testing/smtp-sink.ts';
 import { makeSender } from '../queue/fixtures.ts';
@@ -28,7 +29,7 @@ before(async () => {
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=48m,mode=0700', 'tmpfs', mountDir]);
   dataDir = path.join(mountDir, 'data');
   const store = Store.open({ dataDir });
-  await store.migrate();
+  await store.migrate(migrations);
   f = await makeSender(store, { name: 'full-acct', domain: 'full.bank.test' });
   await store.close();
   // Slow enough that deliveries finish while the disk is full.
