@@ -50,7 +50,13 @@ export async function startNode(setup: NodeSetup): Promise<ClusterNode> {
     if (serve.child.exitCode !== null) resolve(serve.child.exitCode);
     else serve.child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null)));
   });
-  const m = await serve.waitFor(/"port":(\d+)[^\n]*"msg":"SMTP submission listening"/, 60_000);
+  // Generous: on a loaded machine a node takes tens of seconds to start (TLS key, argon2, migrations checked).
+  const m = await serve.waitFor(/"port":(\d+)[^\n]*"msg":"SMTP submission listening"/, 150_000).catch(async (err: unknown) => {
+    // A node that did not come up is not left behind.
+    serve.child.kill('SIGKILL');
+    await exited;
+    throw err;
+  });
   return { name: setup.name, child: serve.child, port: Number(m[1]), exited, exitCode: () => serve.child.exitCode ?? (serve.child.signalCode ? -1 : null), output: serve.output };
 }
 
