@@ -3,7 +3,7 @@ import type { Static } from '@sinclair/typebox';
 import type { RouteModule } from '../http/app.ts';
 import { actorOf, assertTenantAccess, requireRole, tenantScope } from '../http/auth.ts';
 import { closed, IdParams, Name } from '../http/schemas.ts';
-import { createTenant, getTenant, listTenants, updateTenant } from './service.ts';
+import { createTenant, getTenant, listTenants, listTenantsPage, updateTenant } from './service.ts';
 
 const CreateBody = Type.Object({ name: Name, accountType: Type.Optional(Type.Union([Type.Literal('bulk'), Type.Literal('transactional')])) }, closed);
 const PatchBody = Type.Object({
@@ -12,12 +12,23 @@ const PatchBody = Type.Object({
   status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('suspended')])),
 }, closed);
 
+const ListQuery = Type.Object({
+  q: Type.Optional(Type.String({ maxLength: 200 })),
+  status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('suspended')])),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  cursor: Type.Optional(Type.String({ maxLength: 300 })),
+}, closed);
 const READERS = ['administrator', 'auditor', 'support', 'operator', 'account'] as const;
 
 export const tenantRoutes: RouteModule = (app, { store }) => {
-  app.get('/tenants', { schema: { tags: ['tenants'], summary: 'List tenants with purchased / used / remaining totals' } }, async (req) => {
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/tenants', {
+    schema: { tags: ['tenants'], summary: 'List tenants with purchased / used / remaining totals, by name; with limit, a page and the nextCursor of the next one', querystring: ListQuery },
+  }, async (req) => {
     const p = requireRole(req, READERS);
-    return { items: await listTenants(store.db, { tenantId: tenantScope(p) }) };
+    const { q, status, limit, cursor } = req.query;
+    // Without paging parameters every tenant the caller may see, as before.
+    if (q === undefined && status === undefined && limit === undefined && cursor === undefined) return { items: await listTenants(store.db, { tenantId: tenantScope(p) }), nextCursor: null };
+    return listTenantsPage(store.db, { tenantId: tenantScope(p), q, status, limit, cursor });
   });
   app.post<{ Body: Static<typeof CreateBody> }>('/tenants', { schema: { tags: ['tenants'], summary: 'Create a tenant', body: CreateBody } }, async (req, reply) => {
     requireRole(req, ['administrator']);
