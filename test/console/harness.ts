@@ -6,7 +6,7 @@ import net from 'node:net';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { generateSync } from 'otplib';
-import { loadConfig } from '../../src/config/load.ts';
+import { loadAppConfig, migrations } from '../../src/app/capabilities.ts';
 import { startServer } from '../../src/app/server.ts';
 import type { RunningServer } from '../../src/app/server.ts';
 import { createLogger } from '../../src/app/logger.ts';
@@ -53,14 +53,14 @@ export class ConsoleHarness {
     h.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-console-'));
     // Users first, so the server's first start finds them and prints no one-time password.
     const store = Store.open({ dataDir: h.dataDir, databaseUrl: null });
-    await store.migrate();
+    await store.migrate(migrations);
     h.firstAdmin = (await bootstrapAdministrator(store, { operator: 'system', clientIp: '127.0.0.1', role: 'system' }))!;
     for (const u of users) await createUser(store, { operator: 'test', clientIp: '127.0.0.1', role: 'system' }, { ...u, password: PASSWORD });
     await store.close();
 
     h.sink = await SmtpSink.start({ rules: { 'nobody': 'unknown-550' } });
     h.smtpPort = await freePort();
-    const config = loadConfig({
+    const config = loadAppConfig({
       env: {}, file: null, overrides: {
         dataDir: h.dataDir, logLevel: 'silent',
         http: { host: '127.0.0.1', port: 0 }, smtp: { host: '127.0.0.1', port: h.smtpPort, authFailureDelayMs: 0 }, bounce: { host: '127.0.0.1', port: 0 },
