@@ -6,7 +6,7 @@
 import { header, headerAll, parseHeaders, parseMessage, partText, walk } from './mime.ts';
 import type { MimePart } from './mime.ts';
 import { decideReason, detectGateway, findReplyCode, findStatus, isHardBounce, normaliseStatus, pseudoStatus } from './reason.ts';
-import { findFeedbackPart, readFeedback } from './extract/arf.ts';
+import { findFeedbackPart, readFeedback, readMicrosoftComplaint } from './extract/arf.ts';
 import { autoReplyRecipient, isAutoReply } from './extract/autoreply.ts';
 import { addressesIn } from './extract/addresses.ts';
 import { looksLikeDeliveryStatus, parseDeliveryStatus } from './extract/dsn.ts';
@@ -230,6 +230,9 @@ function extractFrom(root: MimePart, report: string, original: MimePart | null, 
     const fb = readFeedback(root, feedback, original);
     return { kind: 'complaint', original, findings: fb.recipients.map((r) => ({ ...blank(r.toLowerCase()), preset: 'feedback', diagnostic: fb.feedbackType })) };
   }
+
+  const jmrp = readMicrosoftComplaint(root, original);
+  if (jmrp) return { kind: 'complaint', original, findings: jmrp.recipients.map((r) => ({ ...blank(r.toLowerCase()), preset: 'feedback', diagnostic: jmrp.feedbackType })) };
 
   const ses = readSesNotification(report);
   if (ses) return { kind: ses.kind, findings: ses.findings, original };

@@ -127,12 +127,12 @@ const HARD: ReadonlySet<Reason> = new Set<Reason>(['userunknown', 'hostunknown',
 
 /**
  * Whether the address should never be tried again. Only reasons that say the address itself is
- * gone are hard; "notaccept" (the domain takes no mail) is hard only when permanent, because a
- * temporary version of it is usually a DNS hiccup.
+ * gone are hard; "notaccept" (the domain takes no mail) is hard unless a code says it was
+ * temporary, because a temporary version of it is usually a DNS hiccup.
  */
 export function isHardBounce(reason: Reason, status: string, replyCode = ''): boolean {
   if (HARD.has(reason)) return true;
-  if (reason === 'notaccept') return status.startsWith('5') || (!status && replyCode.startsWith('5'));
+  if (reason === 'notaccept') return !(status ? status.startsWith('4') : replyCode.startsWith('4'));
   return false;
 }
 

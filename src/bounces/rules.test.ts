@@ -265,11 +265,14 @@ test('a specific status wins over a catch-all phrase', () => {
   assert.equal(decideReason(finding({ status: '4.4.3', diagnostic: 'Unable to contact LDAP server. This message has been in the queue too long.' })), 'systemerror');
 });
 
-test('hard bounce follows the reason, notaccept only when permanent', () => {
+test('hard bounce follows the reason, notaccept unless a code says temporary', () => {
   for (const r of ['userunknown', 'hostunknown', 'hasmoved'] as const) assert.equal(isHardBounce(r, '5.1.1'), true);
   for (const r of ['mailboxfull', 'filtered', 'blocked', 'expired', 'feedback', 'vacation'] as const) assert.equal(isHardBounce(r, '5.0.0'), false);
   assert.equal(isHardBounce('notaccept', '5.1.10'), true);
   assert.equal(isHardBounce('notaccept', '4.0.0'), false);
+  // Nothing says it was temporary: a domain that takes no mail is gone for good.
+  assert.equal(isHardBounce('notaccept', ''), true);
+  assert.equal(isHardBounce('notaccept', '', '421'), false);
 });
 
 test('status and reply codes are found in text, failures before successes', () => {
