@@ -5,7 +5,7 @@
  */
 import { header, headerAll, parseHeaders, parseMessage, partText, walk } from './mime.ts';
 import type { MimePart } from './mime.ts';
-import { decideReason, detectGateway, findReplyCode, findStatus, isHardBounce, normaliseStatus, pseudoStatus } from './reason.ts';
+import { decideReason, detectGateway, findReplyCode, findStatus, isHardBounce, normaliseStatus, preferStatus, pseudoStatus } from './reason.ts';
 import { findFeedbackPart, readFeedback, readMicrosoftComplaint } from './extract/arf.ts';
 import { autoReplyRecipient, isAutoReply } from './extract/autoreply.ts';
 import { addressesIn } from './extract/addresses.ts';
@@ -88,12 +88,12 @@ function fromDsn(r: DsnRecipient, blocks: Map<string, string>, report: string, r
   const inText = findStatus(r.diagnostic) || (r.diagnostic.trim() ? '' : findStatus(block));
   // A generic x.0.0 in the DSN says less than the code the remote server gave in its reply, and
   // so does 4.4.7 (Sendmail's "delivery time expired" for whatever kept it deferred).
-  const vague = reported.endsWith('.0.0') || reported === '4.4.7';
-  const status = reported && !(vague && inText && inText[0] === reported[0]) ? reported : inText || reported || findStatus(block);
+  const replyCode = findReplyCode(r.diagnostic) || findReplyCode(block);
+  const status = reported ? preferStatus(reported, inText) : inText || findStatus(block);
   return {
     recipient,
     status,
-    replyCode: findReplyCode(r.diagnostic) || findReplyCode(block),
+    replyCode,
     action: r.action,
     diagnostic,
     // Cut before joining: a report of thousands of recipients must not be copied once per recipient.

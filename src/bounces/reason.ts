@@ -123,6 +123,30 @@ export function normaliseStatus(status: string): string {
   return findStatus(status.trim());
 }
 
+/**
+ * Which of two enhanced status codes to believe: the DSN's Status field or the code inside the
+ * remote server's reply (`inMessage`), in the order the reference analyser weighs them. The
+ * field wins unless it is the vaguer one: a generic x.0.0 or x.Y.0 against a specific code,
+ * Sendmail's catch-all 4.4.7, a 5.3.x system code, or a 5.1.1 beside a specific code of another kind.
+ */
+export function preferStatus(field: string, inMessage: string): string {
+  if (!field || field.length < 5) return inMessage || field;
+  if (!inMessage || inMessage.length < 5) return field;
+  // Codes of different classes (a 4.x.x field over a quoted 5.x.x reply) describe different
+  // attempts; the report's own field is the outcome.
+  if (field[0] !== inMessage[0]) return field;
+  if (field === inMessage) return field;
+  const generic = (code: string) => code.endsWith('.0.0');
+  const zeroed = (code: string) => code.slice(1).includes('.0');
+  if (generic(field)) return generic(inMessage) ? field : inMessage;
+  if (zeroed(field) && !zeroed(inMessage)) return inMessage;
+  if (generic(inMessage)) return field;
+  if (field === '4.4.7' || field.startsWith('5.3.')) return inMessage;
+  if (field === '5.1.1') return zeroed(inMessage) ? field : inMessage;
+  if (field === '5.1.3' && inMessage.startsWith('5.7.')) return inMessage;
+  return field;
+}
+
 const HARD: ReadonlySet<Reason> = new Set<Reason>(['userunknown', 'hostunknown', 'hasmoved']);
 
 /**
