@@ -279,10 +279,19 @@ function extractFrom(root: MimePart, report: string, original: MimePart | null, 
     if (inner.findings.length > 0) return inner;
   }
   if (named.length === 0 && original && report.trim()) {
-    // The report names nobody: the original's recipients are the ones it failed for.
-    named = addressesIn(headerAll(original.headers, 'to').join(', ')).map((address) => ({ address, block: '' }));
+    // The report names nobody: the original's recipients are the ones it failed for, and
+    // nothing in it was said about them in particular (its words stay the context).
+    const fromOriginal = addressesIn(headerAll(original.headers, 'to').join(', ')).map((address) => {
+      const f = fromText(address, '', report);
+      f.diagnosticReported = false;
+      return f;
+    });
+    if (fromOriginal.length > 0) return finishText(fromOriginal, report, original);
   }
-  const findings = named.map((t) => fromText(t.address, t.block || report, report));
+  return finishText(named.map((t) => fromText(t.address, t.block || report, report)), report, original);
+}
+
+function finishText(findings: Finding[], report: string, original: MimePart | null): Extraction {
   // One failed address and a session transcript elsewhere in the report: the remote server's
   // answer there is what the failure was about.
   const reply = findings.length === 1 ? transcriptReply(report) : '';
