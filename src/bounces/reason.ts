@@ -2,6 +2,7 @@ import { GATEWAY_SIGNATURES, PROCEDURE, PROVIDER_RULES, PROVIDER_STAGES, STATUS_
 import type { TextRule } from './rules.ts';
 import type { Finding, Reason } from './types.ts';
 import { decideByProcedure, firstPassClaim } from './procedure.ts';
+import { MICROSOFT_HOSTS, microsoftReply } from './microsoft-replies.ts';
 import type { Evidence } from './procedure.ts';
 
 interface CompiledRule {
@@ -224,8 +225,8 @@ function decideByLhost(f: Finding): Reason | undefined {
   if (own === 'onhold' || own === 'undefined') return undefined;
   const hosts = `${f.remoteHost || f.reportingHost || ''} ${f.recipient.slice(f.recipient.indexOf('@') + 1)}`;
   const diag = normaliseText(f.diagnostic);
-  const provider = matchProviderIn(hosts, diag);
-  if (provider) return provider.reason;
+  const provider = byMicrosoftList(f, status, diag) ?? matchProviderIn(hosts, diag)?.reason;
+  if (provider) return provider;
   const claimed = firstPassClaim({ status, replyCode: f.replyCode, diagnostic: diag, diagnosticType: f.diagnosticType, action: f.action, command: f.command }, own);
   // A name lookup that failed only for now (a 4xx) is the DNS trouble the reader said, not a missing domain.
   if (claimed === 'hostunknown' && own === 'networkerror' && (status.startsWith('4') || f.replyCode.startsWith('4'))) return own;
@@ -280,6 +281,13 @@ function relayedUserUnknown(f: Finding): boolean {
   return false;
 }
 
+/** Exchange Online's own list, for replies from its hosts (or to its own outlook.com domain). */
+function byMicrosoftList(f: Finding, status: string, diag: string): Reason | undefined {
+  const domain = f.recipient.slice(f.recipient.indexOf('@') + 1);
+  if (!MICROSOFT_HOSTS.test(f.remoteHost) && domain !== 'outlook.com') return undefined;
+  return microsoftReply(status, diag.toLowerCase());
+}
+
 type Decided = { reason: Reason; by: 'format' | 'provider' | 'text' | 'status' | 'fallback' };
 
 function decideBase(f: Finding): Decided {
@@ -292,6 +300,8 @@ function decideBase(f: Finding): Decided {
 
   // The host that answered, or when the report does not name one, the host that wrote it.
   const hosts = `${f.remoteHost || f.reportingHost || ''} ${f.recipient.slice(f.recipient.indexOf('@') + 1)}`;
+  const listed = byMicrosoftList(f, status, diag);
+  if (listed) return { reason: listed, by: 'provider' };
   const provider = matchProviderIn(hosts, diag ? diag : context) ?? (diag ? matchProviderIn(hosts, context) : null);
   if (provider) return { reason: provider.reason, by: 'provider' };
   const staged = matchProviderStage(hosts, status, f.command);
