@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { invalid } from '../core/errors.ts';
 import type { RouteModule } from '../http/app.ts';
-import { requireRole, tenantScope } from '../http/auth.ts';
+import { scopeOf } from '../http/access.ts';
 import { closed } from '../http/schemas.ts';
 import { failureStatistics } from './failures.ts';
 
@@ -14,10 +14,9 @@ const Query = Type.Object({
 }, closed);
 
 export const analyticsRoutes: RouteModule = (app, { store, config }) => {
-  app.get<{ Querystring: Static<typeof Query> }>('/stats/failures', {
+  app.get<{ Querystring: Static<typeof Query> }>('/stats/failures', { config: { access: { roles: ['administrator', 'auditor', 'support', 'operator'], tenant: 'caller' } },
     schema: { tags: ['statistics'], summary: '投递失败统计: failures per day, tenant and sending domain, by headline reason', querystring: Query },
   }, async (req) => {
-    const p = requireRole(req, ['administrator', 'auditor', 'support', 'operator']);
     const from = Date.parse(req.query.from);
     const to = Date.parse(req.query.to);
     if (!(to > from)) throw invalid('to must be after from', [{ field: '/querystring/to', message: 'after from' }]);
@@ -27,6 +26,6 @@ export const analyticsRoutes: RouteModule = (app, { store, config }) => {
     } catch {
       throw invalid(`unknown time zone ${timeZone}`, [{ field: '/querystring/timezone', message: 'IANA time zone' }]);
     }
-    return { items: await failureStatistics(store.db, { from, to, tenantId: tenantScope(p) ?? req.query.tenantId ?? null, timeZone }) };
+    return { items: await failureStatistics(store.db, { from, to, tenantId: scopeOf(req) ?? req.query.tenantId ?? null, timeZone }) };
   });
 };
