@@ -5,7 +5,8 @@
 // with a site rate limit far above what they reach (every send goes through the cluster's GCRA
 // row) against the same without a rate limit, and the limiter alone (round trips a batch).
 // Soak mode (not in CI): a fixed rate for a while, memory and latency every minute.
-// Usage: npm run bench:cluster -- [messages=6000] [nodes=1,2,3]
+// Usage: npm run bench:cluster -- [messages=6000] [nodes=1,2,3]  (then the largest count again with
+//        the limiter on every send, and with per-node limits)
 //        npm run bench:cluster -- soak [minutes=60] [perSecond=50] [nodes=3]
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -226,6 +227,8 @@ if (args[0] === 'soak') {
   const top = Math.max(...counts);
   const limited = await throughput(top, messages, { defaults: { messagesPerMinute: 60_000_000 } });
   console.log(`${top} nodes, every send through the shared rate limiter | ${limited.perSecond.toFixed(0)} | ${limited.seconds.toFixed(1)}`);
+  const alone = await throughput(top, messages, { clusterWide: false });
+  console.log(`${top} nodes, limits per node (shaping.clusterWide false) | ${alone.perSecond.toFixed(0)} | ${alone.seconds.toFixed(1)}`);
   console.log('shared limiter alone (one PostgreSQL round trip per batch):');
   console.log('batch | ms per round trip | µs per message');
   for (const r of await limiterAlone()) console.log(`${r.batch} | ${r.msPerTrip.toFixed(2)} | ${r.usPerMessage.toFixed(0)}`);

@@ -39,7 +39,8 @@ describeEachEngine('graceful stop against a slow destination', (get) => {
     node.child.kill('SIGTERM');
     assert.equal(await node.exited, 0, node.output().slice(-3000));
     const stopMs = Date.now() - termAt;
-    assert.ok(stopMs <= (STOP_SECONDS + 4) * 1000, `stopped in ${stopMs} ms (bound ${STOP_SECONDS} s)`);
+    // The process's own guarantee: it exits at the latest 8 s after delivery.stopSeconds.
+    assert.ok(stopMs <= (STOP_SECONDS + 8) * 1000, `stopped in ${stopMs} ms (bound ${STOP_SECONDS} s + 8 s)`);
     const leased = await ts.store.db.selectFrom('delivery_recipients').select('id').where('lease_owner', 'is not', null).where('state', '=', 'queued').execute();
     assert.equal(leased.length, 0, 'a graceful stop leaves no leases behind');
     const deliveredAtStop = sink.counters.messages;

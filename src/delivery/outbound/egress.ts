@@ -246,7 +246,10 @@ export class EgressPool {
       const limits = this.throttle.limits();
       const session = this.#ready.pop();
       if (!session) {
-        const room = limits.maxConnections - this.#sessions.size - this.#opening - this.#retiring;
+        // With cluster-wide slots, a node just refused one asks again only after a pause, and
+        // asks for one slot at a time: the others' sessions hold them.
+        if (this.#shared && (this.#slotTimer || this.#opening > 0)) return;
+        const room = this.#shared ? Math.min(1, limits.maxConnections - this.#sessions.size - this.#retiring) : limits.maxConnections - this.#sessions.size - this.#opening - this.#retiring;
         const want = this.queued - this.#opening;
         for (let i = 0; i < Math.min(room, want); i++) void this.#open();
         return;
