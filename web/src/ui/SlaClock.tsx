@@ -23,7 +23,7 @@ function ClockBadge({ clock }: { clock: Clock }) {
  * One SLA clock (response or resolution) at a glance: its state, how far it has run against its
  * target, when it is due, paused time, and the breach flag. `compact` fits a table cell.
  */
-export function SlaClock({ clock, label, compact }: { clock: Clock; label: string; compact?: boolean }) {
+export function SlaClock({ clock, label, compact, showLabel }: { clock: Clock; label: string; compact?: boolean; showLabel?: boolean }) {
   const { t } = useTranslation();
   const pct = Math.min(100, Math.max(0, clock.percent));
   const kind = clockKind(clock);
@@ -40,7 +40,7 @@ export function SlaClock({ clock, label, compact }: { clock: Clock; label: strin
   if (compact) {
     return (
       <div className="clock clock-compact" data-testid="sla-clock" data-state={clock.state} data-breached={clock.breached ? 'true' : 'false'}>
-        <div className="clock-line"><ClockBadge clock={clock} /> <span className="clock-pct">{Math.round(clock.percent)}%</span></div>
+        <div className="clock-line"><span>{showLabel ? <span className="clock-label">{label}</span> : null}<ClockBadge clock={clock} /></span> <span className="clock-pct">{Math.round(clock.percent)}%</span></div>
         {bar}
         <div className="clock-due small" title={formatDateTime(clock.state === 'stopped' ? clock.metAt : clock.dueAt)}>{due}</div>
       </div>

@@ -55,7 +55,7 @@ export function TicketsWidget() {
               {urgent.map((x) => (
                 <li key={x.id}>
                   <div className="urgent-title"><PriorityBadge priority={x.priority} /> <Link to={`/ops/tickets/${x.id}`}>{x.title}</Link> <TicketStatusBadge status={x.status} /></div>
-                  <SlaClock compact clock={x.sla[nearest(x)]} label={t(`sla.${nearest(x)}`)} />
+                  <SlaClock compact showLabel clock={x.sla[nearest(x)]} label={t(`sla.${nearest(x)}`)} />
                 </li>
               ))}
             </ul>

@@ -29,7 +29,7 @@ export default function Surveys() {
     xAxis: { type: 'category', data: items.map((i) => label(i.group)) },
     yAxis: { type: 'value', min: 0, max: 5 },
     tooltip: { trigger: 'axis' },
-    series: SCORE_FIELDS.map((k, n) => ({ name: t(`surveys.scores.${k}`), type: 'bar', data: items.map((i) => i.averages[k]), itemStyle: { color: SCORE_COLOURS[n] } })),
+    series: SCORE_FIELDS.map((k, n) => ({ name: t(`surveys.scores.${k}`), type: 'bar', barMaxWidth: 36, data: items.map((i) => i.averages[k]), itemStyle: { color: SCORE_COLOURS[n] } })),
   }), [items, t, groupBy]);
   const rows = stats.data ? [...items, stats.data.total] : undefined;
   return (
