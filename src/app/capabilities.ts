@@ -23,6 +23,9 @@ import { subscribers } from '../subscribers/capability.ts';
 import { tenants } from '../tenants/capability.ts';
 import { tracking } from '../tracking/capability.ts';
 import { users } from '../users/capability.ts';
+import { archive } from '../archive/capability.ts';
+import { retention } from '../retention/capability.ts';
+import { hooks } from '../hooks/capability.ts';
 
 /**
  * Every capability, in one list: the only place that names them all. Adding a capability is a
@@ -44,6 +47,9 @@ export const capabilities: Capability[] = [
   subscribers,
   operations,
   cluster,
+  archive,
+  retention,
+  hooks,
   webConsole,
 ];
 

@@ -17,6 +17,9 @@ import { queuedMailFromDomain } from '../delivery/queue/domain-usage.ts';
 import { registerDomainUsageCheck } from '../domains/service.ts';
 import { secureDataDir } from './data-dir.ts';
 import { startOperations } from '../operations/index.ts';
+import { startArchive } from '../archive/index.ts';
+import { startRetention } from '../retention/index.ts';
+import { classifyOverride, routeChooser, startHooks, submissionInspector } from '../hooks/index.ts';
 import { createLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 
@@ -68,6 +71,15 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
   let http: FastifyInstance | null = null;
   const nodeId = process.env.FANOUT_NODE_ID ?? os.hostname();
   components.push(await startOperations(store, config, { nodeId, roles: [...roles], log: logger }));
+  const archive = config.archive.enabled ? startArchive(store, config, { nodeId, log: logger }) : null;
+  if (archive) components.push(archive);
+  components.push(startRetention(store, config, { nodeId, log: logger }));
+  const hooks = await startHooks(config.hooks, logger).catch(async (err: unknown) => {
+    for (const c of components.reverse()) await c.stop().catch(() => {});
+    await store.close();
+    throw err;
+  });
+  if (hooks) components.push({ name: 'hooks', stop: () => hooks.close() });
   try {
     // One certificate for the submission's STARTTLS and the bounce listener's: configured, or
     // the self-signed pair kept in the data folder.
@@ -79,6 +91,10 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
         logger, nodeId, tls, sender: roles.has('sender'), submission: roles.has('smtp'),
         returnPath: verpReturnPath(secret),
         classify: (reply) => classifySmtpReply(reply),
+        signed: archive ? (message, wire) => archive.capture.signed(message.id, message.body, wire) : undefined,
+        inspect: hooks ? submissionInspector(hooks) : undefined,
+        chooseRoute: hooks ? routeChooser(hooks) : undefined,
+        reclassify: hooks ? classifyOverride(hooks) : undefined,
       });
       components.push({ name: 'delivery', stop: () => delivery.stop() });
       if (delivery.submission) logger.info({ port: delivery.submission.port }, 'SMTP submission listening');

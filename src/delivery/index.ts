@@ -7,7 +7,7 @@ import { Egress } from './outbound/egress.ts';
 import { RouteResolver } from './outbound/routing.ts';
 import { ShapingTable } from './outbound/shaping.ts';
 import { startSubmissionServer } from './submission/server.ts';
-import type { SubmissionServer } from './submission/server.ts';
+import type { SubmissionInspect, SubmissionServer } from './submission/server.ts';
 import { Sender } from './sender/sender.ts';
 import type { SenderDeps } from './sender/sender.ts';
 import { SigningKeys } from './sender/keys.ts';
@@ -21,10 +21,12 @@ import { SharedLimits } from '../cluster/index.ts';
 
 export { enqueueMessages } from './queue/enqueue.ts';
 export type { EnqueueItem, EnqueueResult } from './queue/enqueue.ts';
+export type { SubmissionInspect } from './submission/server.ts';
 export { queryDeliveryEvents, messageRecipients, queueDepth } from './queue/events.ts';
 export type { DeliveryEvent, EventPage, EventQuery } from './queue/events.ts';
 export { pauseBulk, resumeBulk, cancelBulk, cancelQueuedMessages, listPauses } from './queue/control.ts';
 export { sentMessageByHeaderId, sentRecipient, sentRecipientOf } from './queue/sent.ts';
+export { loadBodies } from './queue/bodies.ts';
 
 export interface DeliveryStartOptions {
   logger?: Logger;
@@ -42,6 +44,12 @@ export interface DeliveryStartOptions {
   /** VERP return path and reply classifier; the bounce capability's by default. */
   returnPath?: SenderDeps['returnPath'];
   classify?: SenderDeps['classify'];
+  /** Told of every message as signed for the wire (the archive's capture). */
+  signed?: SenderDeps['signed'];
+  /** Extension hooks: before queueing, routing, classification. */
+  inspect?: SubmissionInspect;
+  chooseRoute?: SenderDeps['chooseRoute'];
+  reclassify?: SenderDeps['reclassify'];
   /** Sender tuning (tests and the benchmark). */
   senderTuning?: { leaseMs?: number; stopMs?: number; pollMs?: number; batchSize?: number; maxInFlight?: { transactional: number; bulk: number }; maxInFlightBytes?: number };
 }
@@ -83,7 +91,7 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
     });
     const returnPath = options.returnPath ?? verpReturnPath(await getPlatformSecret(store));
     const classify = options.classify ?? ((r: { replyCode: number | null; status: string | null; text: string; command?: string }) => classifySmtpReply(r));
-    sender = new Sender(store, { resolver, egress, signer, keys: new SigningKeys(store), returnPath, classify }, {
+    sender = new Sender(store, { resolver, egress, signer, keys: new SigningKeys(store), returnPath, classify, signed: options.signed, chooseRoute: options.chooseRoute, reclassify: options.reclassify }, {
       nodeId, retry: d.retry, sourceIp: d.egress.sourceIps[0], logger: log,
       leaseMs: d.leaseSeconds * 1000, stopMs: d.stopSeconds * 1000,
       ...options.senderTuning,
@@ -97,7 +105,7 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
       submission = await startSubmissionServer(store, {
         ...s, dataDir: config.dataDir, tls: options.tls, allowInsecureAuth: options.allowInsecureAuth,
         suppression: options.suppression === undefined ? suppressionCheck : options.suppression, logger: log,
-        onCommitted: sender ? () => sender?.wake() : undefined,
+        onCommitted: sender ? () => sender?.wake() : undefined, inspect: options.inspect,
       });
     } catch (err) {
       await sender?.stop();

@@ -7,6 +7,7 @@ import { DeliveryQueue } from '../queue/claim.ts';
 import type { ClaimedRecipient, Completion, QueuedMessage } from '../queue/claim.ts';
 import { nextAttempt } from '../outbound/retry.ts';
 import type { RetryPolicy } from '../outbound/retry.ts';
+import { parseRouteTarget } from '../outbound/routing.ts';
 import type { Route } from '../outbound/routing.ts';
 import type { AttemptResult, EgressJob } from '../outbound/egress.ts';
 import type { ThrottleSnapshot } from '../outbound/throttle.ts';
@@ -34,6 +35,12 @@ export interface SenderDeps {
   keys: { get(domain: string): Promise<DomainSigning> };
   /** The envelope sender for one recipient (VERP); the submitted sender when absent. */
   returnPath?: (input: { messageId: string; recipientId: string; mailFrom: string; returnPathDomain: string | null }) => string;
+  /** Told once per message this node signs, with the bytes as they go on the wire (the archive keeps them). */
+  signed?: (message: QueuedMessage, wire: Buffer) => void;
+  /** Extension hook: a next hop or source IP for one recipient (`delivery.route`); `defer` holds it for later. */
+  chooseRoute?: (r: { tenantId: string; accountId: string; messageId: string; recipient: string; domain: string; lane: string }) => Promise<{ nextHop?: string; sourceIp?: string; defer?: string } | null>;
+  /** Extension hook: another reason for a failed reply than the classifier's (`bounce.classify`). */
+  reclassify?: (c: { recipient: string | null; replyCode: number | null; status: string | null; text: string; reason: string | null }) => Promise<string | null>;
   /** Failure reason class of a reply (the bounce vocabulary). */
   classify?: (reply: { replyCode: number | null; status: string | null; text: string; command?: string }) => { reason: string };
 }
@@ -79,6 +86,8 @@ interface Job {
   /** Signed message and envelope sender, ready for the wire. */
   body: Buffer;
   mailFrom: string;
+  /** The source IP a routing hook chose; the node's otherwise. */
+  sourceIp?: string;
 }
 
 interface SiteQueue {
@@ -93,6 +102,12 @@ type Postpone = { kind: 'postpone'; row: ClaimedRecipient; at: number; site: str
 type Write = { kind: 'complete'; completion: Completion } | Postpone;
 
 const LANES: Lane[] = ['transactional', 'bulk'];
+
+/** A route to one host a hook named (`host:port`), like a static route. */
+function staticRoute(domain: string, target: string): Route {
+  const host = parseRouteTarget(target);
+  return { domain, site: `${host.host.includes(':') ? `[${host.host}]` : host.host}:${host.port}`, hosts: [host], source: 'static', expiresAt: Number.MAX_SAFE_INTEGER, failure: null };
+}
 
 /**
  * The sender loop of one node: claims due recipients from the shared queue (transactional
@@ -365,8 +380,15 @@ export class Sender {
       return;
     }
     let route: Route;
+    let sourceIp: string | undefined;
     try {
-      route = await this.#deps.resolver.resolve(row.domain);
+      const chosen = this.#deps.chooseRoute ? await this.#deps.chooseRoute({ tenantId: row.tenantId, accountId: row.accountId, messageId: row.messageId, recipient: row.recipient, domain: row.domain, lane: row.lane }) : null;
+      if (chosen?.defer) {
+        this.#opts.logger?.warn({ recipient: row.id, why: chosen.defer }, 'routing hook failed: the recipient waits a minute');
+        return this.#postpone(row, now + 60_000, null);
+      }
+      sourceIp = chosen?.sourceIp;
+      route = chosen?.nextHop ? staticRoute(row.domain, chosen.nextHop) : await this.#deps.resolver.resolve(row.domain);
     } catch (err) {
       await this.#finish(this.#completion(row, 'failed', now, { attempted: false, enhancedStatus: '5.1.2', text: `bad destination domain: ${(err as Error).message}`, reason: 'hostunknown' }));
       return;
@@ -409,7 +431,7 @@ export class Sender {
     // Twice the connections: each session has its next message waiting, no more, so a
     // transactional arrival waits behind at most one message per session.
     sq.limit = Math.max(1, limits.maxConnections * 2);
-    sq[row.lane].push({ row, route, body, mailFrom });
+    sq[row.lane].push({ row, route, body, mailFrom, sourceIp });
     this.#pump(sq);
   }
 
@@ -439,11 +461,18 @@ export class Sender {
     }
     const body = (async () => {
       const signing = await this.#deps.keys.get(message.fromDomain);
+      let wire = message.body;
       if (!signing.key || !this.#deps.signer) {
         if (this.#deps.signer) this.#opts.logger?.warn({ domain: message.fromDomain }, 'no active DKIM key: sending unsigned');
-        return message.body;
+      } else {
+        wire = await this.#deps.signer.sign(message.body, signing.key);
       }
-      return this.#deps.signer.sign(message.body, signing.key);
+      try {
+        this.#deps.signed?.(message, wire);
+      } catch (err) {
+        this.#opts.logger?.error({ err, messageId: message.id }, 'archive capture failed');
+      }
+      return wire;
     })();
     this.#signed.set(message.id, { body, users: 1 });
     return body;
@@ -458,7 +487,7 @@ export class Sender {
     const { row, route } = job;
     let result: AttemptResult;
     try {
-      result = await this.#deps.egress.send({ site: route.site, hosts: route.hosts, sourceIp: this.#opts.sourceIp, mailFrom: job.mailFrom, recipients: [row.recipient], message: job.body });
+      result = await this.#deps.egress.send({ site: route.site, hosts: route.hosts, sourceIp: job.sourceIp ?? this.#opts.sourceIp, mailFrom: job.mailFrom, recipients: [row.recipient], message: job.body });
       free();
     } catch (err) {
       free();
@@ -489,23 +518,27 @@ export class Sender {
     if (r.outcome === 'delivered') {
       await this.#finish(this.#completion(row, 'delivered', now, { ...detail, attempted: true }));
     } else if (r.outcome === 'failed') {
-      await this.#finish(this.#completion(row, 'failed', now, { ...detail, attempted: true, reason: this.#reason(r) }));
+      await this.#finish(this.#completion(row, 'failed', now, { ...detail, attempted: true, reason: await this.#reason(r, row.recipient) }));
     } else if (!result.mxHost && r.replyCode === null && r.enhancedStatus === '4.4.5') {
       // Refused locally because the site went into back-off meanwhile: not an attempt.
       const snap = this.#deps.egress.status(route.site, this.#opts.sourceIp);
       await this.#postpone(row, snap?.suspendedUntil ?? now + 60_000, route.site);
     } else {
-      await this.#deferOrExpire(row, now, { ...detail, reason: this.#reason(r) });
+      await this.#deferOrExpire(row, now, { ...detail, reason: await this.#reason(r, row.recipient) });
     }
   }
 
-  #reason(r: { replyCode: number | null; enhancedStatus: string | null; text: string; command?: string }): string | null {
-    if (!this.#deps.classify) return null;
-    try {
-      return this.#deps.classify({ replyCode: r.replyCode, status: r.enhancedStatus, text: r.text, command: r.command }).reason;
-    } catch {
-      return null;
+  async #reason(r: { replyCode: number | null; enhancedStatus: string | null; text: string; command?: string }, recipient: string): Promise<string | null> {
+    let reason: string | null = null;
+    if (this.#deps.classify) {
+      try {
+        reason = this.#deps.classify({ replyCode: r.replyCode, status: r.enhancedStatus, text: r.text, command: r.command }).reason;
+      } catch {
+        reason = null;
+      }
     }
+    if (!this.#deps.reclassify) return reason;
+    return this.#deps.reclassify({ recipient, replyCode: r.replyCode, status: r.enhancedStatus, text: r.text, reason }).catch(() => reason);
   }
 
   async #deferOrExpire(row: ClaimedRecipient, now: number, d: { site: string | null; mxHost: string | null; replyCode: number | null; enhancedStatus: string | null; text: string; reason: string | null }): Promise<void> {

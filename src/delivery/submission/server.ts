@@ -58,8 +58,17 @@ export interface SubmissionOptions {
   shutdownGraceMs?: number;
   /** Called after each group commit (wakes a sender in the same process). */
   onCommitted?: () => void;
+  /** Extension hooks' look at a message before it is queued (`submission.message`). */
+  inspect?: SubmissionInspect;
   logger?: Logger;
 }
+
+/** What may refuse, extend or re-lane a message before it is queued; the hooks capability provides it. */
+export type SubmissionInspect = (m: { tenantId: string; accountId: string; lane: Lane; mailFrom: string; recipients: string[]; source: 'smtp' | 'api'; raw: Buffer }) => Promise<{
+  reject?: { code: number; enhanced: string; message: string };
+  raw?: Buffer;
+  lane?: Lane;
+}>;
 
 export interface SubmissionServer {
   /** The bound ports (useful with port 0). */
@@ -242,11 +251,19 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
       clientIp: session.remoteAddress, helo: session.helo, hostname: options.hostname, queueId: messageId,
       tls: session.secure, authenticated: session.user !== null, fromDomain: envelopeDomain, now: new Date(),
     });
+    let lane = prepared.lane ?? s.lane;
+    let queuedRaw = prepared.raw;
+    if (options.inspect) {
+      const decision = await options.inspect({ tenantId: account.tenantId, accountId: account.id, lane, mailFrom, recipients: session.rcptTo.map((r) => r.address), source: 'smtp', raw: prepared.raw });
+      if (decision.reject) throw new Reply(decision.reject.code, `${decision.reject.enhanced} ${decision.reject.message}`);
+      if (decision.raw) queuedRaw = decision.raw;
+      if (decision.lane) lane = decision.lane;
+    }
     let outcome;
     try {
       outcome = await commits.submit({
-        tenantId: account.tenantId, accountId: account.id, lane: prepared.lane ?? s.lane, mailFrom,
-        recipients: session.rcptTo.map((r) => ({ email: r.address })), raw: prepared.raw, messageId,
+        tenantId: account.tenantId, accountId: account.id, lane, mailFrom,
+        recipients: session.rcptTo.map((r) => ({ email: r.address })), raw: queuedRaw, messageId,
         headerMessageId: prepared.headerMessageId, source: 'smtp',
       });
     } catch (err) {
