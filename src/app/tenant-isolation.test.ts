@@ -129,10 +129,11 @@ function leak(res: LightMyRequestResponse, b: TenantB): string | null {
 }
 
 /**
- * Routes an auditor may call with a write method: their own session, the four-eyes decision on
- * a campaign (an auditor's duty), and a stored template's preview (renders, stores nothing).
+ * Routes an auditor may call with a write method: their own session and settings (language), the
+ * four-eyes decision on a campaign (an auditor's duty), and a stored template's preview (renders,
+ * stores nothing).
  */
-const AUDITOR_WRITES = new Set(['POST /api/v1/templates/{id}/preview', 'POST /api/v1/auth/login', 'POST /api/v1/auth/logout', 'POST /api/v1/auth/totp', 'DELETE /api/v1/auth/totp', 'POST /api/v1/auth/totp/enrol', 'POST /api/v1/auth/totp/confirm', 'POST /api/v1/auth/password', 'POST /api/v1/campaigns/{id}/approve', 'POST /api/v1/campaigns/{id}/reject', 'POST /api/v1/archive/deletions/{id}/approve', 'POST /api/v1/archive/deletions/{id}/reject']);
+const AUDITOR_WRITES = new Set(['POST /api/v1/templates/{id}/preview', 'POST /api/v1/auth/login', 'POST /api/v1/auth/logout', 'POST /api/v1/auth/totp', 'DELETE /api/v1/auth/totp', 'POST /api/v1/auth/totp/enrol', 'POST /api/v1/auth/totp/confirm', 'POST /api/v1/auth/password', 'PATCH /api/v1/auth/me', 'POST /api/v1/campaigns/{id}/approve', 'POST /api/v1/campaigns/{id}/reject', 'POST /api/v1/archive/deletions/{id}/approve', 'POST /api/v1/archive/deletions/{id}/reject']);
 
 describeEachEngine('tenant isolation on every route', (get) => {
   let app: FastifyInstance;

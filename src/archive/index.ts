@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { FanoutConfig } from '../config/schema.ts';
-import { claimJob, finishJob } from '../operations/index.ts';
+import { claimJob, finishJob } from '../cluster/index.ts';
 import type { Store } from '../store/store.ts';
 import { archivePending } from './archiver.ts';
 import { ArchiveCapture } from './capture.ts';

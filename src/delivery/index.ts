@@ -17,6 +17,7 @@ import { suppressionCheck } from '../bounces/suppressions.ts';
 import { verpReturnPath } from '../bounces/verp.ts';
 import type { TlsPair } from './submission/tls.ts';
 import { getPlatformSecret } from '../core/secrets.ts';
+import { SharedLimits } from '../cluster/index.ts';
 
 export { enqueueMessages } from './queue/enqueue.ts';
 export type { EnqueueItem, EnqueueResult } from './queue/enqueue.ts';
@@ -50,7 +51,7 @@ export interface DeliveryStartOptions {
   chooseRoute?: SenderDeps['chooseRoute'];
   reclassify?: SenderDeps['reclassify'];
   /** Sender tuning (tests and the benchmark). */
-  senderTuning?: { leaseMs?: number; pollMs?: number; batchSize?: number; maxInFlight?: { transactional: number; bulk: number }; maxInFlightBytes?: number };
+  senderTuning?: { leaseMs?: number; stopMs?: number; pollMs?: number; batchSize?: number; maxInFlight?: { transactional: number; bulk: number }; maxInFlightBytes?: number };
 }
 
 export interface Delivery {
@@ -70,13 +71,18 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
   let sender: Sender | null = null;
   let egress: Egress | null = null;
   let signer: DkimSigner | null = null;
+  let shared: SharedLimits | null = null;
+  const nodeId = options.nodeId ?? process.env.FANOUT_NODE_ID ?? os.hostname();
   if (options.sender ?? true) {
     const shaping = new ShapingTable(d.shaping);
+    // Several nodes share one PostgreSQL: per-site limits hold for all of them together.
+    if (store.engine === 'postgres' && d.shaping.clusterWide) shared = new SharedLimits(store, { nodeId, leaseMs: d.leaseSeconds * 1000, log });
     egress = new Egress({
       heloName: d.heloName, connectTimeoutMs: d.egress.connectTimeoutMs, greetingTimeoutMs: d.egress.greetingTimeoutMs,
       socketTimeoutMs: d.egress.socketTimeoutMs, idleMs: d.egress.idleMs,
       limitsFor: (_site, hosts) => shaping.shapeFor(hosts.map((h) => h.host)).limits,
       throttle: { suspendMs: d.shaping.suspendMinutes * 60_000, maxSuspendMs: d.shaping.maxSuspendMinutes * 60_000 },
+      shared: shared ?? undefined,
     });
     signer = new DkimSigner({ workers: d.dkim.workers });
     const resolver = new RouteResolver({
@@ -86,7 +92,8 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
     const returnPath = options.returnPath ?? verpReturnPath(await getPlatformSecret(store));
     const classify = options.classify ?? ((r: { replyCode: number | null; status: string | null; text: string; command?: string }) => classifySmtpReply(r));
     sender = new Sender(store, { resolver, egress, signer, keys: new SigningKeys(store), returnPath, classify, signed: options.signed, chooseRoute: options.chooseRoute, reclassify: options.reclassify }, {
-      nodeId: options.nodeId ?? process.env.FANOUT_NODE_ID ?? os.hostname(), retry: d.retry, sourceIp: d.egress.sourceIps[0], logger: log,
+      nodeId, retry: d.retry, sourceIp: d.egress.sourceIps[0], logger: log,
+      leaseMs: d.leaseSeconds * 1000, stopMs: d.stopSeconds * 1000,
       ...options.senderTuning,
     });
     await sender.start();
@@ -103,6 +110,7 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
     } catch (err) {
       await sender?.stop();
       await egress?.close();
+      await shared?.stop();
       await signer?.close();
       throw err;
     }
@@ -116,6 +124,7 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
         await submission?.close();
         await sender?.stop();
         await egress?.close();
+        await shared?.stop();
         await signer?.close();
       })();
       return stopping;

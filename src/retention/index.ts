@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { expireArchived } from '../archive/index.ts';
 import type { FanoutConfig } from '../config/schema.ts';
-import { claimJob, finishJob } from '../operations/index.ts';
+import { claimJob, finishJob } from '../cluster/index.ts';
 import type { Store } from '../store/store.ts';
 import type { RetentionConfig } from './config.ts';
 import { pruneOperationLog } from './oplog.ts';
