@@ -11,7 +11,7 @@ import { sendMessages } from '../messages/service.ts';
 import { suppressionCheck } from '../bounces/suppressions.ts';
 import { previewTemplate, RenderBudget } from '../templates/render.ts';
 import { approveCampaign, cancelCampaign, createCampaign, getCampaign, listCampaigns, pauseCampaign, rejectCampaign, resumeCampaign, submitCampaign } from './service.ts';
-import { createTemplate, getTemplate, getTemplateRow, listTemplates, previewStoredTemplate, updateTemplate } from './templates.ts';
+import { createTemplate, getTemplate, getTemplateRow, listTemplates, previewStoredTemplate, updateTemplate } from '../templates/stored.ts';
 
 const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, closed);
 const Part = Type.Optional(Type.String({ maxLength: TEMPLATE_MAX_CHARS, description: `at most ${TEMPLATE_MAX_CHARS.toLocaleString('en')} characters and ${TEMPLATE_MAX_MARKUP.toLocaleString('en')} Liquid tags and outputs` }));

@@ -9,7 +9,7 @@ import { findSendingDomain } from '../domains/service.ts';
 import { parseFrom } from '../messages/compose.ts';
 import type { Executor, Store, Tx } from '../store/store.ts';
 import type { CampaignTable } from './tables.ts';
-import { getTemplateRow } from './templates.ts';
+import { getTemplateRow } from '../templates/stored.ts';
 import { scheduleInstant } from './zoned-time.ts';
 
 export interface CampaignInput {

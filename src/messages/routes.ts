@@ -15,7 +15,7 @@ import { unsubscribeHeaders } from '../tracking/headers.ts';
 import { sendMessages } from './service.ts';
 import type { SendRequest } from './service.ts';
 import { createUpload } from './uploads.ts';
-import { getTemplateRow } from '../campaigns/templates.ts';
+import { getTemplateRow } from '../templates/stored.ts';
 import type { Executor } from '../store/store.ts';
 
 /** Inline content, or a stored template's parts when `templateId` is given (never both). */
