@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildHttpApp } from '../http/app.ts';
 import type { RouteModule } from '../http/app.ts';
-import { makeSender } from '../delivery/queue/fixtures.ts';
+import { makeSender } from '../testing/senders.ts';
 import { sessionFor, testConfig } from '../testing/http.ts';
 import type { Session } from '../testing/http.ts';
 import { describeEachEngine } from '../testing/stores.ts';

@@ -9,8 +9,8 @@ import type { Session } from '../testing/http.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 import { createTenant } from '../tenants/service.ts';
 import { signSurveyToken } from './surveys/tokens.ts';
-import { makeUser, TEST_ACTOR, tenantWithDomains } from './testing/fixtures.ts';
-import { pdfText } from './testing/pdf-text.ts';
+import { makeUser, TEST_ACTOR, tenantWithDomains } from '../testing/operations.ts';
+import { pdfText } from '../testing/pdf-text.ts';
 
 interface Ticket { id: string; tenantId: string | null; status: string; priority: string; responseDueAt: string; resolutionDueAt: string; createdAt: string; parentTicketId: string | null; faultReport: { dueAt: string | null; submittedAt: string | null }; timeline: { type: string; detail: Record<string, unknown> }[] }
 

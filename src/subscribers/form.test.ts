@@ -12,7 +12,7 @@ import { describeEachEngine } from '../testing/stores.ts';
 import { createList, updateList } from './lists.ts';
 import { subscriberPublicRoutes } from './public-routes.ts';
 import { getSubscriber } from './subscribers.ts';
-import { makeTenant, operator } from './testing.ts';
+import { makeTenant, operator } from '../testing/subscribers.ts';
 
 const system: Actor = { operator: 'test', clientIp: '127.0.0.1', role: 'system' };
 const form = (email: string, name = '') => ({ 'content-type': 'application/x-www-form-urlencoded', payload: `email=${encodeURIComponent(email)}&name=${encodeURIComponent(name)}` });

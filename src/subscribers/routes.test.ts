@@ -14,7 +14,7 @@ import { CONFIRM_TTL_MS, confirmationUrl } from './optin.ts';
 import { subscriberPublicRoutes } from './public-routes.ts';
 import { subscriberRoutes } from './routes.ts';
 import { getSubscriber, unsubscribe } from './subscribers.ts';
-import { makeTenant } from './testing.ts';
+import { makeTenant } from '../testing/subscribers.ts';
 
 const system: Actor = { operator: 'test', clientIp: '127.0.0.1', role: 'system' };
 
