@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { FanoutConfig } from '../config/schema.ts';
 import { setQuotaTimezone } from '../accounts/quota.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import { buildHttpApp } from '../http/app.ts';
 import { apiRoutes, migrations, publicRoutes } from './capabilities.ts';
 import { Store } from '../store/store.ts';

@@ -11,7 +11,7 @@ import { CORPUS_DIR } from '../testing/bounce-corpus.ts';
 import { mixLineEnds, oversize, reencode, truncate } from '../testing/bounce-variants.ts';
 import { createTenant } from '../tenants/service.ts';
 import { createDomain } from '../domains/service.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import { newId } from '../core/ids.ts';
 import type { Actor } from '../audit/log.ts';
 import type { Store } from '../store/store.ts';

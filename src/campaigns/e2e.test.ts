@@ -8,7 +8,7 @@ import { createAccount } from '../accounts/service.ts';
 import type { Actor } from '../audit/log.ts';
 import { decodeVerp, verpReturnPath } from '../bounces/verp.ts';
 import { classifySmtpReply } from '../bounces/smtp-reply.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import { startDelivery } from '../delivery/index.ts';
 import type { Delivery } from '../delivery/index.ts';
 import { createDomain } from '../domains/service.ts';

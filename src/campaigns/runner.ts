@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { AppError } from '../core/errors.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import { writeMessages } from '../delivery/queue/enqueue.ts';
 import type { EnqueueItem, QuotaRefusal } from '../delivery/queue/enqueue.ts';
 import { newMessageIdHeader, parseFrom } from '../messages/compose.ts';

@@ -16,7 +16,7 @@ import { classifySmtpReply } from '../bounces/index.ts';
 import { suppressionCheck } from '../bounces/suppressions.ts';
 import { verpReturnPath } from '../bounces/verp.ts';
 import type { TlsPair } from './submission/tls.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 
 export { enqueueMessages } from './queue/enqueue.ts';
 export type { EnqueueItem, EnqueueResult } from './queue/enqueue.ts';

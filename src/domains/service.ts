@@ -1,4 +1,4 @@
-import { DKIM_PRIVATE_KEY, seal } from '../core/sealed-fields.ts';
+import { DKIM_PRIVATE_KEY, seal } from '../store/sealed-fields.ts';
 import type { Actor } from '../audit/log.ts';
 import { recordOperation } from '../audit/log.ts';
 import { conflict, invalid, notFound } from '../core/errors.ts';

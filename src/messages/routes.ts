@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { AppError, invalid, notFound } from '../core/errors.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import { messageRecipients } from '../delivery/queue/events.ts';
 import type { RouteModule } from '../http/app.ts';
 import { principalOf, scopeOf } from '../http/access.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { simpleParser } from 'mailparser';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import { listOperations } from '../audit/queries.ts';
 import { sessionFor, testApp } from '../testing/http.ts';
 import type { Session } from '../testing/http.ts';

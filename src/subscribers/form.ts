@@ -1,6 +1,6 @@
 import type { Actor } from '../audit/log.ts';
 import { AppError, invalid, notFound } from '../core/errors.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import { sendMessages } from '../messages/service.ts';
 import type { Store } from '../store/store.ts';
 import { checkEmail } from './email.ts';

@@ -9,7 +9,7 @@ import { sessionFor, testConfig } from '../testing/http.ts';
 import type { Session } from '../testing/http.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 import { authRoutes, userRoutes } from '../users/routes.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import { CONFIRM_TTL_MS, confirmationUrl } from './optin.ts';
 import { subscriberPublicRoutes } from './public-routes.ts';
 import { subscriberRoutes } from './routes.ts';

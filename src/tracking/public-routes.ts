@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import type { RouteModule } from '../http/app.ts';
 import type { Store } from '../store/store.ts';
 import { applyUnsubscribe } from './unsubscribe.ts';

@@ -12,7 +12,7 @@ import { sampleMessage } from '../../testing/smtp-dialog.ts';
 import type { Lane } from '../tables.ts';
 import { resetBetweenTests, startTestSender, until } from '../../testing/sender-harness.ts';
 import { decodeVerp, verpReturnPath } from '../../bounces/verp.ts';
-import { getPlatformSecret } from '../../core/secrets.ts';
+import { getPlatformSecret } from '../../store/platform-secret.ts';
 import type { Harness } from '../../testing/sender-harness.ts';
 
 const MINUTE = 60_000;

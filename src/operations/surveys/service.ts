@@ -2,7 +2,7 @@ import type { Actor } from '../../audit/log.ts';
 import { recordOperation } from '../../audit/log.ts';
 import { AppError, conflict, invalid, notFound } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
-import { getPlatformSecret } from '../../core/secrets.ts';
+import { getPlatformSecret } from '../../store/platform-secret.ts';
 import type { Tx } from '../../store/store.ts';
 import { listUsers } from '../../users/service.ts';
 import type { OpsDeps } from '../context.ts';
