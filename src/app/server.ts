@@ -4,7 +4,7 @@ import type { FanoutConfig } from '../config/schema.ts';
 import { setQuotaTimezone } from '../accounts/quota.ts';
 import { getPlatformSecret } from '../store/platform-secret.ts';
 import { buildHttpApp } from '../http/app.ts';
-import { apiRoutes, migrations, publicRoutes } from './capabilities.ts';
+import { apiRoutes, httpDeps, migrations, publicRoutes } from './capabilities.ts';
 import { Store } from '../store/store.ts';
 import { bootstrapAdministrator } from '../users/service.ts';
 import { classifySmtpReply } from '../bounces/smtp-reply.ts';
@@ -96,7 +96,7 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
       components.push({ name: 'bounce listener', stop: () => bounce.close() });
     }
     if (roles.has('http')) {
-      http = await buildHttpApp({ store, config, logger }, apiRoutes, {}, publicRoutes);
+      http = await buildHttpApp(httpDeps(store, config, logger), apiRoutes, {}, publicRoutes);
       await http.listen({ host: config.http.host, port: config.http.port });
       const app = http;
       components.push({ name: 'http', stop: () => app.close() });

@@ -9,8 +9,11 @@ import type { Executor, Store } from '../store/store.ts';
 import type { ConsoleUserTable } from './tables.ts';
 import { lockedUsernames, unlockUsername } from './throttle.ts';
 
-export const ROLES = ['administrator', 'operator', 'auditor', 'support'] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES } from '../core/actor.ts';
+import type { Role } from '../core/actor.ts';
+
+export { ROLES };
+export type { Role };
 
 export interface UserView {
   id: string;
