@@ -2,7 +2,7 @@ import { idBytes } from '../core/ids.ts';
 import addressparser from 'nodemailer/lib/addressparser';
 import { invalid } from '../core/errors.ts';
 import type { FieldProblem } from '../core/errors.ts';
-import { checkEmail } from '../subscribers/email.ts';
+import { checkEmail } from '../subscribers/index.ts';
 
 export interface ParsedFrom {
   address: string;

@@ -1,7 +1,7 @@
-import type { Actor } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
 import { AppError, invalid, notFound } from '../core/errors.ts';
 import { getPlatformSecret } from '../store/platform-secret.ts';
-import { sendMessages } from '../messages/service.ts';
+import { sendMessages } from '../messages/index.ts';
 import type { Store } from '../store/store.ts';
 import { checkEmail } from './email.ts';
 import { confirmationUrl } from './optin.ts';

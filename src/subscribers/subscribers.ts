@@ -1,5 +1,5 @@
-import type { Actor } from '../audit/log.ts';
-import { recordOperation } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
+import { recordOperation } from '../audit/index.ts';
 import { invalid, notFound } from '../core/errors.ts';
 import type { Executor, Tx } from '../store/store.ts';
 import { checkAttributes, mergeAttributes, parseAttributes } from './attributes.ts';

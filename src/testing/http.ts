@@ -3,7 +3,7 @@ import type { FanoutConfig } from '../config/schema.ts';
 import { buildHttpApp } from '../http/app.ts';
 import { apiRoutes, httpDeps, loadAppConfig, publicRoutes } from '../app/capabilities.ts';
 import type { Store } from '../store/store.ts';
-import { createUser } from '../users/service.ts';
+import { createUser } from '../users/index.ts';
 
 export function testConfig(dataDir: string, overrides: Record<string, unknown> = {}): FanoutConfig {
   return loadAppConfig({ env: {}, file: null, overrides: { dataDir, ...overrides } });

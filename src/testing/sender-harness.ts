@@ -1,13 +1,13 @@
 import type { Store } from '../store/store.ts';
 import type { SmtpSink } from './smtp-sink.ts';
-import { DkimSigner } from '../delivery/dkim/index.ts';
-import { Egress } from '../delivery/outbound/egress.ts';
-import { RouteResolver } from '../delivery/outbound/routing.ts';
-import type { RetryPolicy } from '../delivery/outbound/retry.ts';
-import type { SiteLimits } from '../delivery/outbound/shaping.ts';
-import { Sender } from '../delivery/sender/sender.ts';
-import type { SenderDeps } from '../delivery/sender/sender.ts';
-import { SigningKeys } from '../delivery/sender/keys.ts';
+import { DkimSigner } from '../delivery/index.ts';
+import { Egress } from '../delivery/index.ts';
+import { RouteResolver } from '../delivery/index.ts';
+import type { RetryPolicy } from '../delivery/index.ts';
+import type { SiteLimits } from '../delivery/index.ts';
+import { Sender } from '../delivery/index.ts';
+import type { SenderDeps } from '../delivery/index.ts';
+import { SigningKeys } from '../delivery/index.ts';
 
 export interface Harness {
   sender: Sender;

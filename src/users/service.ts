@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Actor } from '../audit/log.ts';
-import { recordOperation } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
+import { recordOperation } from '../audit/index.ts';
 import { conflict, invalid, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { hashPassword } from '../core/passwords.ts';

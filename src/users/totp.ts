@@ -1,6 +1,6 @@
 import { generateSecret, generateURI, verifySync } from 'otplib';
-import type { Actor } from '../audit/log.ts';
-import { recordOperation } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
+import { recordOperation } from '../audit/index.ts';
 import { AppError, invalid } from '../core/errors.ts';
 import { verifyPassword } from '../core/passwords.ts';
 import { seal, TOTP_PENDING_SECRET, TOTP_SECRET, unseal } from '../store/sealed-fields.ts';

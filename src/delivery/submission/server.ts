@@ -1,10 +1,10 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { accountsForClientIp, authenticateSmtp, getAccount } from '../../accounts/service.ts';
-import type { SendingAccount } from '../../accounts/service.ts';
-import { canSendFrom, findSendingDomain } from '../../domains/service.ts';
-import type { SendingDomainInfo } from '../../domains/service.ts';
+import { accountsForClientIp, authenticateSmtp, getAccount } from '../../accounts/index.ts';
+import type { SendingAccount } from '../../accounts/index.ts';
+import { canSendFrom, findSendingDomain } from '../../domains/index.ts';
+import type { SendingDomainInfo } from '../../domains/index.ts';
 import { newId } from '../../core/ids.ts';
 import { tenantAccountType } from '../../tenants/index.ts';
 import { AppError } from '../../core/errors.ts';
