@@ -1,4 +1,4 @@
-import { verifyToken } from '../tracking/index.ts';
+import { verifyToken } from '../core/signed-tokens.ts';
 import type { RecipientRef } from '../tracking/index.ts';
 import { header, parseMessage } from './mime.ts';
 

@@ -3,7 +3,7 @@ import { AppError, invalid, notFound } from '../core/errors.ts';
 import { getPlatformSecret } from '../store/platform-secret.ts';
 import { sendMessages } from '../messages/index.ts';
 import type { Store } from '../store/store.ts';
-import { checkEmail } from './email.ts';
+import { checkEmail } from '../core/email.ts';
 import { confirmationUrl } from './optin.ts';
 import { WindowLimiter } from './rate.ts';
 import { subscribe } from './subscribers.ts';

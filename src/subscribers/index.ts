@@ -1,3 +1,3 @@
 /** The subscribers capability's surface: what the other capabilities may use. */
-export { checkEmail } from './email.ts';
+export { checkEmail } from '../core/email.ts';
 export { memberPage, unsubscribe } from './subscribers.ts';

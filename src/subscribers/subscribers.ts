@@ -6,7 +6,7 @@ import { checkAttributes, mergeAttributes, parseAttributes } from './attributes.
 import type { Attributes } from './attributes.ts';
 import { assertAccess, executor, inTransaction, isPostgres } from './db.ts';
 import type { StoreOrTx } from './db.ts';
-import { checkEmail } from './email.ts';
+import { checkEmail } from '../core/email.ts';
 import { requireList } from './lists.ts';
 import type { MemberStatus, SubscriberTable } from './tables.ts';
 

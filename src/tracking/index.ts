@@ -3,5 +3,5 @@ export { unsubscribeHeaders } from './headers.ts';
 export { addTracking, unsubscribeTargets } from './links-signed.ts';
 export type { RecipientRef } from './links-signed.ts';
 export { linkErrorPage } from './pages.ts';
-export { signToken, verifyToken } from './tokens.ts';
+export { signToken, verifyToken } from '../core/signed-tokens.ts';
 export { applyUnsubscribe } from './unsubscribe.ts';

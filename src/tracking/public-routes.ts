@@ -5,7 +5,7 @@ import { getPlatformSecret } from '../store/platform-secret.ts';
 import type { RouteModule } from '../http/app.ts';
 import type { Store } from '../store/store.ts';
 import { applyUnsubscribe } from './unsubscribe.ts';
-import { verifyToken } from './tokens.ts';
+import { verifyToken } from '../core/signed-tokens.ts';
 import type { RecipientRef } from './links-signed.ts';
 import { unsubscribePage } from './pages.ts';
 

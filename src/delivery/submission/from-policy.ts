@@ -8,7 +8,7 @@ import { AppError } from '../../core/errors.ts';
 import { SmtpReply } from '../../core/smtp-reply.ts';
 import { canSendFrom } from '../../domains/index.ts';
 import type { SendingDomainInfo } from '../../domains/index.ts';
-import { parseFrom } from '../../messages/index.ts';
+import { parseFrom } from '../../core/from-header.ts';
 import type { HeaderBlock } from './headers.ts';
 
 /**
