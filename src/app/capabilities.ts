@@ -18,6 +18,7 @@ import { analytics } from '../analytics/capability.ts';
 import { audit } from '../audit/capability.ts';
 import { bounces } from '../bounces/capability.ts';
 import { campaigns } from '../campaigns/capability.ts';
+import { cluster } from '../cluster/capability.ts';
 import { webConsole } from '../console/capability.ts';
 import { delivery } from '../delivery/capability.ts';
 import { domains } from '../domains/capability.ts';
@@ -47,6 +48,7 @@ export const capabilities: Capability[] = [
   tracking,
   subscribers,
   operations,
+  cluster,
   webConsole,
 ];
 

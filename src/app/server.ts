@@ -137,7 +137,14 @@ export async function runServer(config: FanoutConfig): Promise<void> {
   await new Promise<void>((resolve) => {
     const onSignal = (signal: string) => {
       logger.info({ signal }, 'shutting down');
-      server.stop().then(resolve, resolve);
+      // The stop is bounded (delivery.stopSeconds, then the store): past the bound and a
+      // margin the process exits anyway, before the service manager's TimeoutStopSec kills it.
+      const bound = setTimeout(() => {
+        logger.error({ boundSeconds: config.delivery.stopSeconds + 8 }, 'stop took too long: exiting now');
+        process.exit(1);
+      }, (config.delivery.stopSeconds + 8) * 1000);
+      bound.unref();
+      server.stop().then(resolve, resolve).finally(() => clearTimeout(bound));
     };
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));

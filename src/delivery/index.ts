@@ -17,6 +17,7 @@ import { suppressionCheck } from '../bounces/index.ts';
 import { verpReturnPath } from '../bounces/index.ts';
 import type { TlsPair } from './submission/tls.ts';
 import { getPlatformSecret } from '../store/platform-secret.ts';
+import { SharedLimits } from '../cluster/index.ts';
 
 export { enqueueMessages } from './queue/enqueue.ts';
 export type { EnqueueItem, EnqueueResult } from './queue/enqueue.ts';
@@ -42,7 +43,7 @@ export interface DeliveryStartOptions {
   returnPath?: SenderDeps['returnPath'];
   classify?: SenderDeps['classify'];
   /** Sender tuning (tests and the benchmark). */
-  senderTuning?: { leaseMs?: number; pollMs?: number; batchSize?: number; maxInFlight?: { transactional: number; bulk: number }; maxInFlightBytes?: number };
+  senderTuning?: { leaseMs?: number; stopMs?: number; pollMs?: number; batchSize?: number; maxInFlight?: { transactional: number; bulk: number }; maxInFlightBytes?: number };
 }
 
 export interface Delivery {
@@ -62,13 +63,18 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
   let sender: Sender | null = null;
   let egress: Egress | null = null;
   let signer: DkimSigner | null = null;
+  let shared: SharedLimits | null = null;
+  const nodeId = options.nodeId ?? process.env.FANOUT_NODE_ID ?? os.hostname();
   if (options.sender ?? true) {
     const shaping = new ShapingTable(d.shaping);
+    // Several nodes share one PostgreSQL: per-site limits hold for all of them together.
+    if (store.engine === 'postgres' && d.shaping.clusterWide) shared = new SharedLimits(store, { nodeId, leaseMs: d.leaseSeconds * 1000, log });
     egress = new Egress({
       heloName: d.heloName, connectTimeoutMs: d.egress.connectTimeoutMs, greetingTimeoutMs: d.egress.greetingTimeoutMs,
       socketTimeoutMs: d.egress.socketTimeoutMs, idleMs: d.egress.idleMs,
       limitsFor: (_site, hosts) => shaping.shapeFor(hosts.map((h) => h.host)).limits,
       throttle: { suspendMs: d.shaping.suspendMinutes * 60_000, maxSuspendMs: d.shaping.maxSuspendMinutes * 60_000 },
+      shared: shared ?? undefined,
     });
     signer = new DkimSigner({ workers: d.dkim.workers });
     const resolver = new RouteResolver({
@@ -78,7 +84,8 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
     const returnPath = options.returnPath ?? verpReturnPath(await getPlatformSecret(store));
     const classify = options.classify ?? ((r: { replyCode: number | null; status: string | null; text: string; command?: string }) => classifySmtpReply(r));
     sender = new Sender(store, { resolver, egress, signer, keys: new SigningKeys(store), returnPath, classify }, {
-      nodeId: options.nodeId ?? process.env.FANOUT_NODE_ID ?? os.hostname(), retry: d.retry, sourceIp: d.egress.sourceIps[0], logger: log,
+      nodeId, retry: d.retry, sourceIp: d.egress.sourceIps[0], logger: log,
+      leaseMs: d.leaseSeconds * 1000, stopMs: d.stopSeconds * 1000,
       ...options.senderTuning,
     });
     await sender.start();
@@ -95,6 +102,7 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
     } catch (err) {
       await sender?.stop();
       await egress?.close();
+      await shared?.stop();
       await signer?.close();
       throw err;
     }
@@ -108,6 +116,7 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
         await submission?.close();
         await sender?.stop();
         await egress?.close();
+        await shared?.stop();
         await signer?.close();
       })();
       return stopping;
