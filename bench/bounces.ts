@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { classifyMessage } from '../src/bounces/classify.ts';
-import { CORPUS_DIR, UNSEEN_DIR, measureAgreement } from '../src/bounces/corpus.ts';
+import { CORPUS_DIR, UNSEEN_DIR, measureAgreement } from '../src/testing/bounce-corpus.ts';
 
 const dir = path.join(CORPUS_DIR, 'maildir');
 const messages = fs.readdirSync(dir).filter((f) => f.endsWith('.eml')).map((f) => fs.readFileSync(path.join(dir, f)));

@@ -62,7 +62,7 @@ async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> 
 async function startCluster(nodes: number, sinkPort: number, databaseUrl: string, shaping: Record<string, unknown>): Promise<Cluster> {
   const { Store } = await import('../src/store/store.ts');
   const { migrations } = await import('../src/app/capabilities.ts');
-  const { makeSender } = await import('../src/delivery/queue/fixtures.ts');
+  const { makeSender } = await import('../src/testing/senders.ts');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-bench-cluster-'));
   const store = Store.open({ dataDir, databaseUrl });
   await store.migrate(migrations);

@@ -74,7 +74,7 @@ async function prepareFanout(): Promise<{ dataDir: string; account: Account }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-bench-'));
   const { Store } = await import('../src/store/store.ts');
   const { migrations } = await import('../src/app/capabilities.ts');
-  const { makeSender } = await import('../src/delivery/queue/fixtures.ts');
+  const { makeSender } = await import('../src/testing/senders.ts');
   const store = Store.open({ dataDir });
   await store.migrate(migrations);
   const f = await makeSender(store, { name: 'bench-statements', domain: DOMAIN, accountType: 'transactional', allowIps: ['127.0.0.1/32'], maxConnections: 1000, messagesPerMinute: 10_000_000 });

@@ -11,7 +11,7 @@ import { Store } from '../src/store/store.ts';
 import { migrations } from '../src/app/capabilities.ts';
 import { createList } from '../src/subscribers/lists.ts';
 import { importSubscribers } from '../src/subscribers/import/import.ts';
-import { makeTenant, operator } from '../src/subscribers/testing.ts';
+import { makeTenant, operator } from '../src/testing/subscribers.ts';
 
 const csvRows = Number(process.env.BENCH_CSV_ROWS ?? 1_000_000);
 const xlsxRows = Number(process.env.BENCH_XLSX_ROWS ?? 200_000);

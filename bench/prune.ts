@@ -7,8 +7,8 @@
 import { sql } from 'kysely';
 import { loadAppConfig } from '../src/app/capabilities.ts';
 import { enqueueMessages } from '../src/delivery/index.ts';
-import { makeSender } from '../src/delivery/queue/fixtures.ts';
-import { startTestSender } from '../src/delivery/sender/harness.ts';
+import { makeSender } from '../src/testing/senders.ts';
+import { startTestSender } from '../src/testing/sender-harness.ts';
 import { runRetention } from '../src/retention/index.ts';
 import type { Engine } from '../src/store/dialect.ts';
 import type { Store } from '../src/store/store.ts';

@@ -37,8 +37,8 @@ const NEEDS = {
   postgres: (file) => file === 'src/testing/stores.ts',
   postfix: (file) => file === 'src/testing/postfix.ts',
   chromium: (file, text) => /playwright-core/.test(text) && file.startsWith('test/'),
-  reportTools: (file) => file === 'src/operations/testing/pdf-text.ts' || (file.startsWith('src/operations/') && file.endsWith('.test.ts')),
-  oracle: (file) => ['src/testing/exim.ts', 'src/testing/opensmtpd.ts', 'src/testing/sendmail.ts', 'src/bounces/testing/oracle.ts'].includes(file),
+  reportTools: (file) => file === 'src/testing/pdf-text.ts' || (file.startsWith('src/operations/') && file.endsWith('.test.ts')),
+  oracle: (file) => ['src/testing/exim.ts', 'src/testing/opensmtpd.ts', 'src/testing/sendmail.ts', 'src/testing/bounce-oracle.ts'].includes(file),
 };
 
 function needsOf(testFiles) {

@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
-import type { Actor } from '../audit/log.ts';
-import { recordOperation } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
+import { recordOperation } from '../audit/index.ts';
 import { AppError, conflict, invalid, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { hashPassword, VerifiedPasswordCache, verifyDummyPassword } from '../core/passwords.ts';

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { headlineReason } from '../bounces/headline.ts';
-import type { HeadlineReason } from '../bounces/headline.ts';
+import { headlineReason } from '../bounces/index.ts';
+import type { HeadlineReason } from '../bounces/index.ts';
 import type { Executor } from '../store/store.ts';
 
 export interface FailureRow {

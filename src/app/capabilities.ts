@@ -4,7 +4,12 @@ import type { ContextOpener } from '../cli/context.ts';
 import type { FanoutConfig } from '../config/schema.ts';
 import { loadConfig } from '../config/load.ts';
 import type { LoadOptions } from '../config/load.ts';
-import type { RouteModule } from '../http/app.ts';
+import type { HttpDeps, RouteModule } from '../http/app.ts';
+import type { Logger } from './logger.ts';
+import type { Store } from '../store/store.ts';
+import { authenticateApiKey } from '../accounts/index.ts';
+import { sessionFromToken } from '../users/index.ts';
+import { linkErrorPage } from '../tracking/index.ts';
 import type { Capability } from '../platform/capability.ts';
 import { foundationMigrations } from '../store/migrations/index.ts';
 import type { StoreMigration } from '../store/migrations/index.ts';
@@ -75,6 +80,15 @@ export const publicRoutes: RouteModule[] = capabilities.flatMap((c) => c.publicR
 /** Every capability's `fanout` sub-commands. */
 export function registerCapabilityCommands(program: Command, context: ContextOpener): void {
   for (const c of capabilities) c.commands?.(program, context);
+}
+
+/** What the HTTP application gets: the store, the configuration, and the capabilities that recognise callers. */
+export function httpDeps(store: Store, config: FanoutConfig, logger?: Logger): HttpDeps {
+  return {
+    store, config, ...(logger ? { logger } : {}),
+    identify: { apiKey: (key) => authenticateApiKey(store.db, key), session: (token) => sessionFromToken(store.db, token) },
+    recipientErrorPage: linkErrorPage,
+  };
 }
 
 /** The configuration with every capability's section (file, environment, overrides, defaults). */

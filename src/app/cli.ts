@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { setQuotaTimezone } from '../accounts/quota.ts';
+import { setQuotaTimezone } from '../accounts/index.ts';
 import { ConfigError, printableConfig } from '../config/load.ts';
 import { AppError } from '../core/errors.ts';
 import { SecretKeyError } from '../core/secret-box.ts';

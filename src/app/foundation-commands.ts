@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { createApiKey, listApiKeys, revokeApiKey } from '../accounts/apikeys.ts';
-import { createAccount, deleteAccount, listAccounts, resolveAccount, setAccountPassword, updateAccount } from '../accounts/service.ts';
-import { verifyOperationLog } from '../audit/log.ts';
-import { listOperations } from '../audit/queries.ts';
-import { createTenant, listTenants, resolveTenant } from '../tenants/service.ts';
-import { createUser, getUser, listUsers, setUserPassword, updateUser } from '../users/service.ts';
-import { disableTotp } from '../users/totp.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from '../accounts/index.ts';
+import { createAccount, deleteAccount, listAccounts, resolveAccount, setAccountPassword, updateAccount } from '../accounts/index.ts';
+import { verifyOperationLog } from '../audit/index.ts';
+import { listOperations } from '../audit/index.ts';
+import { createTenant, listTenants, resolveTenant } from '../tenants/index.ts';
+import { createUser, getUser, listUsers, setUserPassword, updateUser } from '../users/index.ts';
+import { disableTotp } from '../users/index.ts';
 import { printTable } from '../cli/context.ts';
 import type { ContextOpener, GlobalOptions } from '../cli/context.ts';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { rotateSecretKey } from '../core/key-rotation.ts';
-import { sealedStatus } from '../core/sealed-fields.ts';
+import { rotateSecretKey } from '../store/key-rotation.ts';
+import { sealedStatus } from '../store/sealed-fields.ts';
 import { generateSecretKey } from '../core/secret-box.ts';
 import type { ContextOpener, GlobalOptions } from '../cli/context.ts';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { generateSecret, generateSync } from 'otplib';
 import type { Actor } from '../audit/log.ts';
-import { DKIM_PRIVATE_KEY, PLATFORM_SECRET, unseal } from '../core/sealed-fields.ts';
+import { DKIM_PRIVATE_KEY, PLATFORM_SECRET, unseal } from '../store/sealed-fields.ts';
 import { generateSecretKey, SecretBox } from '../core/secret-box.ts';
 import { activeDkimKey, createDomain } from '../domains/service.ts';
 import { createTenant } from '../tenants/service.ts';

@@ -1,20 +1,20 @@
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { FanoutConfig } from '../config/schema.ts';
-import { setQuotaTimezone } from '../accounts/quota.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { setQuotaTimezone } from '../accounts/index.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import { buildHttpApp } from '../http/app.ts';
-import { apiRoutes, migrations, publicRoutes } from './capabilities.ts';
+import { apiRoutes, httpDeps, migrations, publicRoutes } from './capabilities.ts';
 import { Store } from '../store/store.ts';
-import { bootstrapAdministrator } from '../users/service.ts';
-import { classifySmtpReply } from '../bounces/smtp-reply.ts';
-import { startBounceListener } from '../bounces/listener.ts';
-import { verpReturnPath } from '../bounces/verp.ts';
-import { CampaignRunner } from '../campaigns/runner.ts';
+import { bootstrapAdministrator } from '../users/index.ts';
+import { classifySmtpReply } from '../bounces/index.ts';
+import { startBounceListener } from '../bounces/index.ts';
+import { verpReturnPath } from '../bounces/index.ts';
+import { CampaignRunner } from '../campaigns/index.ts';
 import { startDelivery } from '../delivery/index.ts';
-import { submissionCertificate } from '../delivery/submission/tls.ts';
-import { queuedMailFromDomain } from '../delivery/queue/domain-usage.ts';
-import { registerDomainUsageCheck } from '../domains/service.ts';
+import { submissionCertificate } from '../delivery/index.ts';
+import { queuedMailFromDomain } from '../delivery/index.ts';
+import { registerDomainUsageCheck } from '../domains/index.ts';
 import { secureDataDir } from './data-dir.ts';
 import { startOperations } from '../operations/index.ts';
 import { startArchive } from '../archive/index.ts';
@@ -112,7 +112,7 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
       components.push({ name: 'bounce listener', stop: () => bounce.close() });
     }
     if (roles.has('http')) {
-      http = await buildHttpApp({ store, config, logger, inspect: hooks ? submissionInspector(hooks) : undefined }, apiRoutes, {}, publicRoutes);
+      http = await buildHttpApp({ ...httpDeps(store, config, logger), inspect: hooks ? submissionInspector(hooks) : undefined }, apiRoutes, {}, publicRoutes);
       await http.listen({ host: config.http.host, port: config.http.port });
       const app = http;
       components.push({ name: 'http', stop: () => app.close() });

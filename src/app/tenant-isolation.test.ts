@@ -3,11 +3,11 @@ import { test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildHttpApp } from '../http/app.ts';
 import type { RouteModule } from '../http/app.ts';
-import { makeSender } from '../delivery/queue/fixtures.ts';
+import { makeSender } from '../testing/senders.ts';
 import { sessionFor, testConfig } from '../testing/http.ts';
 import type { Session } from '../testing/http.ts';
 import { describeEachEngine } from '../testing/stores.ts';
-import { apiRoutes, publicRoutes } from './capabilities.ts';
+import { apiRoutes, httpDeps, publicRoutes } from './capabilities.ts';
 
 /**
  * Walks every route of the OpenAPI document as an operator of tenant A, with tenant B's ids in
@@ -143,7 +143,7 @@ describeEachEngine('tenant isolation on every route', (get) => {
 
   test('setup: tenant B with one of everything, an operator of tenant A, an auditor', async () => {
     const { store, dataDir } = get();
-    app = await buildHttpApp({ store, config: testConfig(dataDir) }, apiRoutes, {}, publicRoutes);
+    app = await buildHttpApp(httpDeps(store, testConfig(dataDir)), apiRoutes, {}, publicRoutes);
     const a = await makeSender(store, { name: 'walk-a', domain: 'a.example' });
     const sender = await makeSender(store, { name: 'walk-b', domain: 'b.example' });
     const admin = await sessionFor(app, store, 'administrator');
@@ -217,7 +217,7 @@ describeEachEngine('tenant isolation on every route', (get) => {
         }
       });
     };
-    const stripped = await buildHttpApp({ store, config: testConfig(dataDir) }, [stripScope, ...apiRoutes], {}, publicRoutes);
+    const stripped = await buildHttpApp(httpDeps(store, testConfig(dataDir)), [stripScope, ...apiRoutes], {}, publicRoutes);
     try {
       const session = await sessionFor(stripped, store, 'operator', (await operatorA.request('GET', '/api/v1/auth/me')).json().user.tenantId);
       const routes = routesOf((await stripped.inject({ method: 'GET', url: '/api/openapi.json' })).json());

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { startArchive } from './index.ts';
 import type { ArchiveComponent } from './index.ts';
 import { createTenant } from '../tenants/service.ts';
-import { TEST_ADMIN } from '../delivery/queue/fixtures.ts';
+import { TEST_ADMIN } from '../testing/senders.ts';
 import { sessionFor, testApp } from '../testing/http.ts';
 import { startMailRig } from '../testing/mail-rig.ts';
 import type { MailRig } from '../testing/mail-rig.ts';

@@ -1,5 +1,5 @@
-import { recordOperation } from '../audit/log.ts';
-import type { Actor } from '../audit/log.ts';
+import { recordOperation } from '../audit/index.ts';
+import type { Actor } from '../audit/index.ts';
 import { conflict, forbidden, invalid, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Store } from '../store/store.ts';

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { recordOperation } from '../audit/log.ts';
-import type { Actor } from '../audit/log.ts';
+import { recordOperation } from '../audit/index.ts';
+import type { Actor } from '../audit/index.ts';
 import { conflict, invalid, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Executor, Store } from '../store/store.ts';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sql } from 'kysely';
-import type { Actor } from '../audit/log.ts';
-import { verifyOperationLog } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
+import { verifyOperationLog } from '../audit/index.ts';
 import { enqueueMessages } from '../delivery/index.ts';
-import { makeSender } from '../delivery/queue/fixtures.ts';
+import { makeSender } from '../testing/senders.ts';
 import { testConfig } from '../testing/http.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 import { ArchiveCapture, archivePending, createHold, decideDeletion, expireArchived, requestDeletion, sealDigests, verifyArchive } from './index.ts';

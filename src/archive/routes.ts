@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import { recordOperation } from '../audit/log.ts';
+import { recordOperation } from '../audit/index.ts';
 import { invalid, notFound } from '../core/errors.ts';
 import type { RouteModule } from '../http/app.ts';
 import { actorOf } from '../http/auth.ts';

@@ -3,19 +3,10 @@ import { PostgresAdapter, sql } from 'kysely';
 import type { Executor, Tx } from '../store/store.ts';
 import type { OperationLogTable } from './tables.ts';
 import { redact } from './redact.ts';
+import type { Actor } from '../core/actor.ts';
 
 /** Who acts: a console user, an API key, or the command line. */
-export interface Actor {
-  /** Shown as 操作人: a user name, `apikey:<prefix>` or `cli:<os user>`. */
-  operator: string;
-  clientIp: string;
-  userId?: string | null;
-  role: 'administrator' | 'operator' | 'auditor' | 'support' | 'account' | 'system';
-  /** Set for actors confined to one tenant (operators, API keys). */
-  tenantId?: string | null;
-  /** Set for API keys: the sending account the key belongs to. */
-  accountId?: string | null;
-}
+export type { Actor } from '../core/actor.ts';
 
 export interface OperationEntry {
   /** Dotted type, e.g. `tenant.create`, `account.password`, `user.login_failed`. */

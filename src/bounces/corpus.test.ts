@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { CORPUS_DIR, UNSEEN_DIR, measureAgreement, readExpected, unseenHalves } from './corpus.ts';
-import type { Agreement } from './corpus.ts';
+import { CORPUS_DIR, UNSEEN_DIR, measureAgreement, readExpected, unseenHalves } from '../testing/bounce-corpus.ts';
+import type { Agreement } from '../testing/bounce-corpus.ts';
 
 // The acceptance thresholds of the bounce capability: agreement with Sisimai's answers on the
 // shared corpus of real bounces, recipient by recipient.

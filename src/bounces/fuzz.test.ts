@@ -7,13 +7,13 @@ import path from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { classifyMessage } from './classify.ts';
-import { CORPUS_DIR } from './corpus.ts';
+import { CORPUS_DIR } from '../testing/bounce-corpus.ts';
 import { parseDeliveryStatus } from './extract/dsn.ts';
 import { parseMessage, partText, walk } from './mime.ts';
 import { isReason } from './types.ts';
 import type { BounceReport } from './types.ts';
-import { encodeGbk, encodeIso2022Jp, mixLineEnds, oversize, reencode, truncate } from './testing/variants.ts';
-import type { Encoding } from './testing/variants.ts';
+import { encodeGbk, encodeIso2022Jp, mixLineEnds, oversize, reencode, truncate } from '../testing/bounce-variants.ts';
+import type { Encoding } from '../testing/bounce-variants.ts';
 
 const maildir = path.join(CORPUS_DIR, 'maildir');
 const corpus = fs.readdirSync(maildir).filter((f) => f.endsWith('.eml')).sort().map((f) => ({ name: f, raw: fs.readFileSync(path.join(maildir, f)) }));

@@ -13,7 +13,7 @@ import type { BounceEventInput, SoftBouncePolicy } from './events.ts';
 import type { BounceReport, ClassifiedRecipient } from './types.ts';
 import { decodeVerp, looksLikeVerp } from './verp.ts';
 import { sentMessageByHeaderId, sentRecipient, sentRecipientOf } from '../delivery/index.ts';
-import { applyUnsubscribe } from '../tracking/unsubscribe.ts';
+import { applyUnsubscribe } from '../tracking/index.ts';
 import { UNSUBSCRIBE_MAILBOX, unsubscribeRefFromMail } from './unsubscribe-mail.ts';
 import type { VerpRef } from './verp.ts';
 import { inboundMailboxFor } from './mailboxes.ts';

@@ -11,3 +11,7 @@ export type { BounceReport, ClassifiedRecipient, Reason } from './types.ts';
 export { encodeVerp, decodeVerp, verpReturnPath } from './verp.ts';
 export { suppressionCheck, suppressUnsubscribe, addSuppression, removeSuppression, listSuppressions } from './suppressions.ts';
 export { recordBounceEvent } from './events.ts';
+export { startBounceListener } from './listener.ts';
+export { registerInboundMailbox } from './mailboxes.ts';
+export type { InboundMailbox } from './mailboxes.ts';
+export { suppress } from './suppressions.ts';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import nodemailer from 'nodemailer';
 import { createTenant } from '../tenants/service.ts';
 import { createDomain } from '../domains/service.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import { newId } from '../core/ids.ts';
 import type { Actor } from '../audit/log.ts';
 import type { Store } from '../store/store.ts';

@@ -14,8 +14,8 @@ import { Sendmail, sendmailAvailable } from '../testing/sendmail.ts';
 import { Postfix, postfixAvailable } from '../testing/postfix.ts';
 import { SmtpSink } from '../testing/smtp-sink.ts';
 import type { SinkBehaviour } from '../testing/smtp-sink.ts';
-import { compareWithSisimai, sisimaiAvailable } from './testing/oracle.ts';
-import type { Comparison } from './testing/oracle.ts';
+import { compareWithSisimai, sisimaiAvailable } from '../testing/bounce-oracle.ts';
+import type { Comparison } from '../testing/bounce-oracle.ts';
 
 /** What the remote server answers each staged recipient (local part), and at which stage. */
 const REMOTE: Record<string, SinkBehaviour> = {

@@ -4,8 +4,8 @@
  * Administrative adds and removals are written to the operation log in the same transaction.
  */
 import { sql } from 'kysely';
-import type { Actor } from '../audit/log.ts';
-import { recordOperation } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
+import { recordOperation } from '../audit/index.ts';
 import { invalid, notFound } from '../core/errors.ts';
 import type { Executor, Store, Tx } from '../store/store.ts';
 import type { SuppressionTable } from './tables.ts';

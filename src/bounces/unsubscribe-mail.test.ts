@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import nodemailer from 'nodemailer';
 import type { Actor } from '../audit/log.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import { createDomain } from '../domains/service.ts';
 import { createList } from '../subscribers/lists.ts';
 import { isSubscribed, subscribe } from '../subscribers/subscribers.ts';

@@ -1,5 +1,5 @@
-import { verifyToken } from '../tracking/tokens.ts';
-import type { RecipientRef } from '../tracking/links-signed.ts';
+import { verifyToken } from '../core/signed-tokens.ts';
+import type { RecipientRef } from '../tracking/index.ts';
 import { header, parseMessage } from './mime.ts';
 
 /** The local part that takes mailto unsubscribes on every return-path domain. */

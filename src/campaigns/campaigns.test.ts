@@ -11,7 +11,7 @@ import { describeEachEngine } from '../testing/stores.ts';
 import type { Store } from '../store/store.ts';
 import { CampaignRunner } from './runner.ts';
 import { approveCampaign, cancelCampaign, createCampaign, getCampaign, pauseCampaign, resumeCampaign, submitCampaign } from './service.ts';
-import { createTemplate, previewStoredTemplate } from './templates.ts';
+import { createTemplate, previewStoredTemplate } from '../templates/stored.ts';
 import { scheduleInstant } from './zoned-time.ts';
 
 const author: Actor = { operator: 'olivia', userId: 'us_author', clientIp: '10.0.0.1', role: 'operator' };

@@ -8,7 +8,7 @@ import { createAccount } from '../accounts/service.ts';
 import type { Actor } from '../audit/log.ts';
 import { decodeVerp, verpReturnPath } from '../bounces/verp.ts';
 import { classifySmtpReply } from '../bounces/smtp-reply.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import { startDelivery } from '../delivery/index.ts';
 import type { Delivery } from '../delivery/index.ts';
 import { createDomain } from '../domains/service.ts';
@@ -20,7 +20,7 @@ import { SmtpSink } from '../testing/smtp-sink.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 import { CampaignRunner } from './runner.ts';
 import { approveCampaign, createCampaign, getCampaign, submitCampaign } from './service.ts';
-import { createTemplate } from './templates.ts';
+import { createTemplate } from '../templates/stored.ts';
 
 const admin: Actor = { operator: 'admin', userId: 'us_admin', clientIp: '127.0.0.1', role: 'administrator' };
 const auditor: Actor = { operator: 'auditor', userId: 'us_auditor', clientIp: '127.0.0.1', role: 'auditor' };

@@ -1,17 +1,17 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import { getAccount } from '../accounts/service.ts';
+import { getAccount } from '../accounts/index.ts';
 import { invalid, notFound } from '../core/errors.ts';
 import type { RouteModule } from '../http/app.ts';
 import { scopeOf } from '../http/access.ts';
 import { actorOf } from '../http/auth.ts';
 import { closed, HeaderText, IdParams, Vars } from '../http/schemas.ts';
-import { TEMPLATE_MAX_CHARS, TEMPLATE_MAX_MARKUP } from '../templates/liquid.ts';
-import { sendMessages } from '../messages/service.ts';
-import { suppressionCheck } from '../bounces/suppressions.ts';
-import { previewTemplate, RenderBudget } from '../templates/render.ts';
+import { TEMPLATE_MAX_CHARS, TEMPLATE_MAX_MARKUP } from '../templates/index.ts';
+import { sendMessages } from '../messages/index.ts';
+import { suppressionCheck } from '../bounces/index.ts';
+import { previewTemplate, RenderBudget } from '../templates/index.ts';
 import { approveCampaign, cancelCampaign, createCampaign, getCampaign, listCampaigns, pauseCampaign, rejectCampaign, resumeCampaign, submitCampaign } from './service.ts';
-import { createTemplate, getTemplate, getTemplateRow, listTemplates, previewStoredTemplate, updateTemplate } from './templates.ts';
+import { createTemplate, getTemplate, getTemplateRow, listTemplates, previewStoredTemplate, updateTemplate } from '../templates/index.ts';
 
 const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, closed);
 const Part = Type.Optional(Type.String({ maxLength: TEMPLATE_MAX_CHARS, description: `at most ${TEMPLATE_MAX_CHARS.toLocaleString('en')} characters and ${TEMPLATE_MAX_MARKUP.toLocaleString('en')} Liquid tags and outputs` }));

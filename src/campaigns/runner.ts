@@ -1,18 +1,18 @@
 import type { Logger } from 'pino';
 import { AppError } from '../core/errors.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
-import { writeMessages } from '../delivery/queue/enqueue.ts';
-import type { EnqueueItem, QuotaRefusal } from '../delivery/queue/enqueue.ts';
-import { newMessageIdHeader, parseFrom } from '../messages/compose.ts';
-import { suppressionCheck } from '../bounces/suppressions.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
+import { writeMessages } from '../delivery/index.ts';
+import type { EnqueueItem, QuotaRefusal } from '../delivery/index.ts';
+import { newMessageIdHeader, parseFrom } from '../messages/index.ts';
+import { suppressionCheck } from '../bounces/index.ts';
 import type { Store } from '../store/store.ts';
-import { memberPage } from '../subscribers/subscribers.ts';
-import { BodySplitter } from '../delivery/queue/bodies.ts';
-import { buildMime, compileTemplate, RenderBudget, renderMessage } from '../templates/render.ts';
-import type { CompiledTemplate, RenderLimits } from '../templates/render.ts';
-import { unsubscribeHeaders } from '../tracking/headers.ts';
-import { addTracking, unsubscribeTargets } from '../tracking/links-signed.ts';
-import { findSendingDomain } from '../domains/service.ts';
+import { memberPage } from '../subscribers/index.ts';
+import { BodySplitter } from '../delivery/index.ts';
+import { buildMime, compileTemplate, RenderBudget, renderMessage } from '../templates/index.ts';
+import type { CompiledTemplate, RenderLimits } from '../templates/index.ts';
+import { unsubscribeHeaders } from '../tracking/index.ts';
+import { addTracking, unsubscribeTargets } from '../tracking/index.ts';
+import { findSendingDomain } from '../domains/index.ts';
 import type { CampaignTable } from './tables.ts';
 
 export interface CampaignRunnerOptions {

@@ -1,15 +1,15 @@
 import { sql } from 'kysely';
-import type { Actor } from '../audit/log.ts';
-import { recordOperation } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
+import { recordOperation } from '../audit/index.ts';
 import { conflict, forbidden, invalid, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { requireName } from '../core/validate.ts';
 import { cancelQueuedMessages } from '../delivery/index.ts';
-import { findSendingDomain } from '../domains/service.ts';
-import { parseFrom } from '../messages/compose.ts';
+import { findSendingDomain } from '../domains/index.ts';
+import { parseFrom } from '../messages/index.ts';
 import type { Executor, Store, Tx } from '../store/store.ts';
 import type { CampaignTable } from './tables.ts';
-import { getTemplateRow } from './templates.ts';
+import { getTemplateRow } from '../templates/index.ts';
 import { scheduleInstant } from './zoned-time.ts';
 
 export interface CampaignInput {

@@ -1,17 +1,4 @@
 /** A stored template: Liquid subject/HTML/text, or MJML for the layout. */
-export interface TemplateTable {
-  id: string;
-  tenant_id: string;
-  name: string;
-  subject: string;
-  html: string | null;
-  text: string | null;
-  mjml: string | null;
-  created_by: string;
-  created_at: number;
-  updated_at: number;
-}
-
 export interface CampaignTable {
   id: string;
   tenant_id: string;
@@ -60,7 +47,6 @@ export interface CampaignRecipientTable {
 }
 
 export interface CampaignTables {
-  templates: TemplateTable;
   campaigns: CampaignTable;
   campaign_recipients: CampaignRecipientTable;
 }

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { TSchema } from '@sinclair/typebox';
-import type { Actor } from '../audit/log.ts';
+import type { Actor } from '../core/actor.ts';
 import { loadConfig } from '../config/load.ts';
 import type { FanoutConfig } from '../config/schema.ts';
 import type { StoreMigration } from '../store/migrations/index.ts';

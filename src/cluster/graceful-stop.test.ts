@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { describeEachEngine } from '../testing/stores.ts';
 import { SmtpSink } from '../testing/smtp-sink.ts';
-import { makeSender } from '../delivery/queue/fixtures.ts';
-import type { SenderFixture } from '../delivery/queue/fixtures.ts';
-import { deliveries, startNode, submit, waitUntil } from './testing/nodes.ts';
-import type { ClusterNode } from './testing/nodes.ts';
+import { makeSender } from '../testing/senders.ts';
+import type { SenderFixture } from '../testing/senders.ts';
+import { deliveries, startNode, submit, waitUntil } from '../testing/cluster-nodes.ts';
+import type { ClusterNode } from '../testing/cluster-nodes.ts';
 
 /**
  * SIGTERM while the destination answers slowly (2 s per reply, 4 s a message): the node exits

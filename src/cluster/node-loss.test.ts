@@ -3,10 +3,10 @@ import { after, before, test } from 'node:test';
 import { createTestStore } from '../testing/stores.ts';
 import type { TestStore } from '../testing/stores.ts';
 import { SmtpSink } from '../testing/smtp-sink.ts';
-import { makeSender } from '../delivery/queue/fixtures.ts';
-import type { SenderFixture } from '../delivery/queue/fixtures.ts';
-import { deliveries, startNode, submit, waitUntil } from './testing/nodes.ts';
-import type { ClusterNode } from './testing/nodes.ts';
+import { makeSender } from '../testing/senders.ts';
+import type { SenderFixture } from '../testing/senders.ts';
+import { deliveries, startNode, submit, waitUntil } from '../testing/cluster-nodes.ts';
+import type { ClusterNode } from '../testing/cluster-nodes.ts';
 
 /** Three real `fanout serve` nodes on one fresh PostgreSQL database; one is SIGKILLed mid-run. */
 let ts: TestStore;

@@ -6,10 +6,10 @@ import { Store } from '../store/store.ts';
 import { SmtpSink } from '../testing/smtp-sink.ts';
 import { startPrivatePostgres } from '../testing/private-postgres.ts';
 import type { PrivatePostgres } from '../testing/private-postgres.ts';
-import { makeSender } from '../delivery/queue/fixtures.ts';
-import type { SenderFixture } from '../delivery/queue/fixtures.ts';
-import { deliveries, nodeDataDir, startNode, submit, waitUntil } from './testing/nodes.ts';
-import type { ClusterNode } from './testing/nodes.ts';
+import { makeSender } from '../testing/senders.ts';
+import type { SenderFixture } from '../testing/senders.ts';
+import { deliveries, nodeDataDir, startNode, submit, waitUntil } from '../testing/cluster-nodes.ts';
+import type { ClusterNode } from '../testing/cluster-nodes.ts';
 
 /**
  * PostgreSQL restarted under load, with two real `fanout serve` nodes on it. The server is a

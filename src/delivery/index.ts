@@ -13,10 +13,10 @@ import type { SenderDeps } from './sender/sender.ts';
 import { SigningKeys } from './sender/keys.ts';
 import type { SuppressionCheck } from './queue/enqueue.ts';
 import { classifySmtpReply } from '../bounces/index.ts';
-import { suppressionCheck } from '../bounces/suppressions.ts';
-import { verpReturnPath } from '../bounces/verp.ts';
+import { suppressionCheck } from '../bounces/index.ts';
+import { verpReturnPath } from '../bounces/index.ts';
 import type { TlsPair } from './submission/tls.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import { SharedLimits } from '../cluster/index.ts';
 
 export { enqueueMessages } from './queue/enqueue.ts';
@@ -131,3 +131,17 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
     },
   };
 }
+export { DkimSigner } from './dkim/index.ts';
+export { Egress } from './outbound/egress.ts';
+export type { RetryPolicy } from './outbound/retry.ts';
+export { RouteResolver } from './outbound/routing.ts';
+export type { SiteLimits } from './outbound/shaping.ts';
+export { BodySplitter } from './queue/bodies.ts';
+export { queuedMailFromDomain } from './queue/domain-usage.ts';
+export { writeMessages } from './queue/enqueue.ts';
+export type { QuotaRefusal, SuppressionCheck } from './queue/enqueue.ts';
+export { outcomesBySite } from './queue/site-outcomes.ts';
+export { SigningKeys } from './sender/keys.ts';
+export { Sender } from './sender/sender.ts';
+export type { SenderDeps } from './sender/sender.ts';
+export { submissionCertificate } from './submission/tls.ts';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { printTable } from '../cli/context.ts';
 import type { ContextOpener, GlobalOptions } from '../cli/context.ts';
-import { resolveTenant } from '../tenants/service.ts';
+import { resolveTenant } from '../tenants/index.ts';
 import { recordOptionsFromConfig } from './config.ts';
 import {
   activateDkimKey, createDomain, deleteDomain, dnsRecords, listDomains, resolveDomain, rotateDkimKey, setRequireVerification, verifyDomain, zoneFileLine,

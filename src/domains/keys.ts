@@ -1,7 +1,7 @@
-import type { Actor } from '../audit/log.ts';
-import { recordOperation } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
+import { recordOperation } from '../audit/index.ts';
 import { conflict } from '../core/errors.ts';
-import { DKIM_PRIVATE_KEY, seal } from '../core/sealed-fields.ts';
+import { DKIM_PRIVATE_KEY, seal } from '../store/sealed-fields.ts';
 import { newId } from '../core/ids.ts';
 import type { Store, Tx } from '../store/store.ts';
 import { freeSelector, generateDkimKeyPair, publicKeyFingerprint } from './dkim.ts';

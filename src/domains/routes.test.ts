@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApp } from '../http/app.ts';
-import { apiRoutes as routeModules } from '../app/capabilities.ts';
+import { apiRoutes as routeModules, httpDeps } from '../app/capabilities.ts';
 import { sessionFor, testConfig } from '../testing/http.ts';
 import type { Session } from '../testing/http.ts';
 import { describeEachEngine } from '../testing/stores.ts';
@@ -38,7 +38,7 @@ describeEachEngine('sending domains HTTP API', (get) => {
   test('setup', async () => {
     const { store, dataDir } = get();
     const modules = [...routeModules.filter((m) => m !== domainRoutes), createDomainRoutes({ resolver: dns.resolver })];
-    app = await buildHttpApp({ store, config: testConfig(dataDir, { delivery: { heloName: 'mx.fanout.example' } }) }, modules);
+    app = await buildHttpApp(httpDeps(store, testConfig(dataDir, { delivery: { heloName: 'mx.fanout.example' } })), modules);
     admin = await sessionFor(app, store, 'administrator');
     tenantId = (await admin.request('POST', '/api/v1/tenants', { name: 'Card Centre' })).json().id;
     otherTenantId = (await admin.request('POST', '/api/v1/tenants', { name: 'Wealth' })).json().id;

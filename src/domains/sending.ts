@@ -1,4 +1,4 @@
-import { DKIM_PRIVATE_KEY, unseal } from '../core/sealed-fields.ts';
+import { DKIM_PRIVATE_KEY, unseal } from '../store/sealed-fields.ts';
 import type { Executor, Store } from '../store/store.ts';
 import { tryNormalizeDomainName } from './names.ts';
 import type { SendingDomainTable } from './tables.ts';

@@ -1,6 +1,6 @@
-import { DKIM_PRIVATE_KEY, seal } from '../core/sealed-fields.ts';
-import type { Actor } from '../audit/log.ts';
-import { recordOperation } from '../audit/log.ts';
+import { DKIM_PRIVATE_KEY, seal } from '../store/sealed-fields.ts';
+import type { Actor } from '../audit/index.ts';
+import { recordOperation } from '../audit/index.ts';
 import { conflict, invalid, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Executor, Store, Tx } from '../store/store.ts';

@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
 import { test } from 'node:test';
-import { apiRoutes, loadAppConfig, publicRoutes } from '../app/capabilities.ts';
-import { makeSender } from '../delivery/queue/fixtures.ts';
+import { apiRoutes, httpDeps, loadAppConfig, publicRoutes } from '../app/capabilities.ts';
+import { makeSender } from '../testing/senders.ts';
 import { buildHttpApp } from '../http/app.ts';
 import { sessionFor, testConfig } from '../testing/http.ts';
 import { startMailRig } from '../testing/mail-rig.ts';
 import { SmtpSink } from '../testing/smtp-sink.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 import { classifyOverride, HookHost, routeChooser, submissionInspector } from './index.ts';
-import { classifySmtpReply } from '../bounces/smtp-reply.ts';
+import { classifySmtpReply } from '../bounces/index.ts';
 import type { HooksConfig } from './index.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -131,7 +131,7 @@ describeEachEngine('extension hooks, through real SMTP submission and delivery',
   test('the HTTP send API runs submission.message too: a card number answers 403 naming 5.7.1, nothing queued', async (t) => {
     const { store, dataDir } = get();
     const host = (await HookHost.start(hooksConfig(['examples/hooks/refuse-card-numbers.ts'], { timeoutMs: 5000 })))!;
-    const app = await buildHttpApp({ store, config: testConfig(dataDir), inspect: submissionInspector(host) }, apiRoutes, {}, publicRoutes);
+    const app = await buildHttpApp({ ...httpDeps(store, testConfig(dataDir)), inspect: submissionInspector(host) }, apiRoutes, {}, publicRoutes);
     t.after(async () => {
       await app.close();
       await host.close();

@@ -1,5 +1,5 @@
 import Fastify, { LogController } from 'fastify';
-import type { SubmissionInspect } from '../delivery/index.ts';
+import type { SubmissionInspect } from '../core/submission-inspect.ts';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -7,13 +7,13 @@ import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import type { Options as AjvOptions } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { Logger } from '../app/logger.ts';
+import type { Logger } from 'pino';
 import type { FanoutConfig } from '../config/schema.ts';
 import { newId } from '../core/ids.ts';
 import type { Store } from '../store/store.ts';
-import { linkErrorPage } from '../tracking/pages.ts';
 import { accessHook, checkRouteAccess } from './access.ts';
 import { authenticationHook } from './auth.ts';
+import type { Identify } from './auth.ts';
 import { parseJsonBody } from './json-body.ts';
 import { errorHandler, sendProblem, toProblem } from './problems.ts';
 
@@ -24,6 +24,10 @@ export interface HttpDeps {
   logger?: Logger;
   /** Extension hooks' look at each message before it is queued (`submission.message`), when hooks are configured. */
   inspect?: SubmissionInspect;
+  /** Recognises API keys and sessions (the accounts and users capabilities, wired by the root). */
+  identify: Identify;
+  /** The page a recipient sees when a link in their mail is broken (the tracking capability's). */
+  recipientErrorPage?: (lang: 'en' | 'zh-CN') => string;
 }
 
 /** A capability's routes: registered under /api/v1 with the shared dependencies. */
@@ -39,16 +43,16 @@ const RECIPIENT_PATH = /^\/(?:u|t|s)\//;
  * a malformed percent-encoding). A recipient's link gets the recipient's error page; the API
  * answers problem+json as everywhere else. The offending path is not echoed back.
  */
-function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
-  if (RECIPIENT_PATH.test(req.url)) {
+const frameworkErrors = (recipientErrorPage: HttpDeps['recipientErrorPage']) => (err: FastifyError, req: FastifyRequest, reply: FastifyReply): void => {
+  if (recipientErrorPage && RECIPIENT_PATH.test(req.url)) {
     const lang = /^\s*en/i.test(String(req.headers['accept-language'] ?? '')) ? 'en' : 'zh-CN';
-    void reply.code(400).type('text/html; charset=utf-8').send(linkErrorPage(lang));
+    void reply.code(400).type('text/html; charset=utf-8').send(recipientErrorPage(lang));
     return;
   }
   const problem = toProblem(err, undefined);
   const detail = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a path segment is longer than ${MAX_PATH_PARAM} characters` : err.code === 'FST_ERR_BAD_URL' ? 'the path is not a valid URL' : problem.detail;
   void sendProblem(reply, { ...problem, detail, requestId: req.id });
-}
+};
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -74,7 +78,7 @@ export async function buildHttpApp(deps: HttpDeps, modules: RouteModule[], optio
     trustProxy: deps.config.http.trustProxy,
     // Signed recipient tokens travel in the path.
     routerOptions: { maxParamLength: MAX_PATH_PARAM },
-    frameworkErrors,
+    frameworkErrors: frameworkErrors(deps.recipientErrorPage),
     ...options,
   }) as unknown as FastifyInstance;
   const bodyAjv = makeAjv({ coerceTypes: false });
@@ -101,7 +105,7 @@ export async function buildHttpApp(deps: HttpDeps, modules: RouteModule[], optio
     },
   });
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', authenticationHook(deps.store));
+  app.addHook('onRequest', authenticationHook(deps.identify));
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

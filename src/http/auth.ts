@@ -1,14 +1,34 @@
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateApiKey } from '../accounts/apikeys.ts';
-import type { Actor } from '../audit/log.ts';
+import type { Actor, Role } from '../core/actor.ts';
 import { AppError } from '../core/errors.ts';
-import type { Store } from '../store/store.ts';
-import { sessionFromToken } from '../users/login.ts';
-import type { SessionPrincipal } from '../users/login.ts';
-import type { Role } from '../users/service.ts';
 
 export const SESSION_COOKIE = 'fanout_session';
+
+/** A signed-in console session, as the users capability resolves it from the cookie. */
+export interface SessionPrincipal {
+  sessionId: string;
+  csrfToken: string;
+  pendingTotp: boolean;
+  user: { id: string; username: string; role: Role; tenantId: string | null; mustChangePassword: boolean };
+}
+
+/** An API key, as the accounts capability resolves it from the Authorization header. */
+export interface ApiKeyIdentity {
+  keyId: string;
+  prefix: string;
+  tenantId: string;
+  accountId: string;
+}
+
+/**
+ * How callers are recognised: the capabilities that own keys and sessions (accounts, users)
+ * answer, the composition root wires them in, and the HTTP layer names neither.
+ */
+export interface Identify {
+  apiKey(presented: string): Promise<ApiKeyIdentity | null>;
+  session(token: string): Promise<SessionPrincipal | null>;
+}
 
 export type Principal =
   | { kind: 'user'; role: Role; tenantId: string | null; userId: string; name: string; session: SessionPrincipal }
@@ -27,7 +47,7 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * must echo the session's CSRF token in `x-csrf-token`; API keys are not ambient credentials,
  * so they need none.
  */
-export function authenticationHook(store: Store) {
+export function authenticationHook(identify: Identify) {
   return async (req: FastifyRequest): Promise<void> => {
     req.principal = null;
     // Recipient pages (unsubscribe, tracking, subscribe form) act on signed tokens, never on a login.
@@ -36,14 +56,14 @@ export function authenticationHook(store: Store) {
     if (header) {
       const m = /^Bearer\s+(\S+)$/i.exec(header);
       if (!m) throw new AppError('unauthorized', 'the Authorization header must be "Bearer <api key>"');
-      const key = await authenticateApiKey(store.db, m[1]!);
+      const key = await identify.apiKey(m[1]!);
       if (!key) throw new AppError('unauthorized', 'the API key is unknown or revoked');
       req.principal = { kind: 'apikey', role: 'account', tenantId: key.tenantId, accountId: key.accountId, keyId: key.keyId, name: `apikey:${key.prefix}` };
       return;
     }
     const token = req.cookies?.[SESSION_COOKIE];
     if (!token) return;
-    const session = await sessionFromToken(store.db, token);
+    const session = await identify.session(token);
     if (!session) return;
     if (UNSAFE.has(req.method) && req.headers['x-csrf-token'] !== session.csrfToken) {
       throw new AppError('forbidden', 'missing or wrong x-csrf-token header for a cookie-authenticated request');

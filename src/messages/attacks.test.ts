@@ -105,7 +105,7 @@ describeEachEngine('send API under attack', (get) => {
 
     // A campaign batch shares one render budget too: a template that spends it pauses the
     // campaign with the reason instead of marking the rest of the list as errors.
-    const { createTemplate } = await import('../campaigns/templates.ts');
+    const { createTemplate } = await import('../templates/stored.ts');
     const costly = await createTemplate(t.store, operator, tenantId, { name: 'costly', subject: 's', text: '{% assign r = (1..400000) %}{{ r.size }}' });
     for (const e of ['v2@customer.example', 'v3@customer.example']) await subscribe(t.store, operator, { tenantId, listId: list.id, email: e, status: 'subscribed', source: 'api' });
     const c2 = await createCampaign(t.store, operator, tenantId, { name: 'costly', accountId, listId: list.id, templateId: costly.id, from });

@@ -1,23 +1,10 @@
 import { idBytes } from '../core/ids.ts';
-import addressparser from 'nodemailer/lib/addressparser';
-import { invalid } from '../core/errors.ts';
+
 import type { FieldProblem } from '../core/errors.ts';
-import { checkEmail } from '../subscribers/email.ts';
+import { checkEmail } from '../core/email.ts';
 
-export interface ParsedFrom {
-  address: string;
-  name: string;
-  domain: string;
-}
-
-/** `"Name" <user@domain>` or a bare address; the domain lower-cased, IDNs as A-labels. */
-export function parseFrom(value: string, field = '/body/from'): ParsedFrom {
-  const parsed = addressparser(value, { flatten: true }) as { address?: string; name?: string }[];
-  if (parsed.length !== 1 || !parsed[0]?.address) throw invalid(`${field.split('/').pop()} must be one address`, [{ field, message: 'one address, optionally with a display name' }]);
-  const checked = checkEmail(parsed[0].address);
-  if (!checked.ok) throw invalid(`from address: ${checked.reason}`, [{ field, message: checked.reason }]);
-  return { address: checked.email, name: parsed[0].name ?? '', domain: checked.email.slice(checked.email.lastIndexOf('@') + 1) };
-}
+export { parseFrom } from '../core/from-header.ts';
+export type { ParsedFrom } from '../core/from-header.ts';
 
 /** A Message-ID on the sender's own domain, unique without coordination between nodes. */
 export function newMessageIdHeader(domain: string, now = Date.now()): string {

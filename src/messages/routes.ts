@@ -1,21 +1,21 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { AppError, invalid, notFound } from '../core/errors.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
-import { messageRecipients } from '../delivery/queue/events.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
+import { messageRecipients } from '../delivery/index.ts';
 import type { RouteModule } from '../http/app.ts';
 import { principalOf, scopeOf } from '../http/access.ts';
 import { actorOf } from '../http/auth.ts';
 import { closed, CONTENT_TYPE_PATTERN, HEADER_NAME_PATTERN, HeaderText, IdParams, Vars } from '../http/schemas.ts';
-import { TEMPLATE_MAX_CHARS, TEMPLATE_MAX_MARKUP } from '../templates/liquid.ts';
-import { getAccount } from '../accounts/service.ts';
-import { addTracking, unsubscribeTargets } from '../tracking/links-signed.ts';
-import { suppressionCheck } from '../bounces/suppressions.ts';
-import { unsubscribeHeaders } from '../tracking/headers.ts';
+import { TEMPLATE_MAX_CHARS, TEMPLATE_MAX_MARKUP } from '../templates/index.ts';
+import { getAccount } from '../accounts/index.ts';
+import { addTracking, unsubscribeTargets } from '../tracking/index.ts';
+import { suppressionCheck } from '../bounces/index.ts';
+import { unsubscribeHeaders } from '../tracking/index.ts';
 import { sendMessages } from './service.ts';
 import type { SendRequest } from './service.ts';
 import { createUpload } from './uploads.ts';
-import { getTemplateRow } from '../campaigns/templates.ts';
+import { getTemplateRow } from '../templates/index.ts';
 import type { Executor } from '../store/store.ts';
 
 /** Inline content, or a stored template's parts when `templateId` is given (never both). */

@@ -153,7 +153,7 @@ describeEachEngine('HTTP send API', (get) => {
 
   test('content from a stored template by templateId; another tenant\'s template is refused', async () => {
     const { store } = get();
-    const { createTemplate } = await import('../campaigns/templates.ts');
+    const { createTemplate } = await import('../templates/stored.ts');
     const t = await createTemplate(store, { ...admin, tenantId: bank.tenant.id }, bank.tenant.id, { name: 'OTP', subject: '验证码 {{ code }}', text: '您的验证码是 {{ code }}' });
     const res = await send(bank.key, { from: `otp@${bank.domain}`, templateId: t.id, recipients: [{ email: 'otp@customer.example', vars: { code: '123456' } }] });
     assert.equal(res.statusCode, 202, res.body);

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
-import type { SubmissionInspect } from '../delivery/index.ts';
-import type { Actor } from '../audit/log.ts';
+import type { SubmissionInspect } from '../core/submission-inspect.ts';
+import type { Actor } from '../audit/index.ts';
 import { AppError, invalid } from '../core/errors.ts';
 import type { FieldProblem } from '../core/errors.ts';
-import { canSendFrom, findSendingDomain } from '../domains/service.ts';
-import { BodySplitter } from '../delivery/queue/bodies.ts';
-import { writeMessages } from '../delivery/queue/enqueue.ts';
-import type { EnqueueItem, QuotaRefusal, SuppressionCheck } from '../delivery/queue/enqueue.ts';
+import { canSendFrom, findSendingDomain } from '../domains/index.ts';
+import { BodySplitter } from '../delivery/index.ts';
+import { writeMessages } from '../delivery/index.ts';
+import type { EnqueueItem, QuotaRefusal, SuppressionCheck } from '../delivery/index.ts';
 import type { Store } from '../store/store.ts';
-import { buildMime, compileTemplate, RenderBudget, renderMessage } from '../templates/render.ts';
-import type { CompiledTemplate, RenderLimits } from '../templates/render.ts';
+import { buildMime, compileTemplate, RenderBudget, renderMessage } from '../templates/index.ts';
+import type { CompiledTemplate, RenderLimits } from '../templates/index.ts';
 import { checkRecipients, newMessageIdHeader, parseFrom } from './compose.ts';
 import { loadUploads } from './uploads.ts';
 

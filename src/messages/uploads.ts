@@ -1,5 +1,5 @@
-import type { Actor } from '../audit/log.ts';
-import { recordOperation } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
+import { recordOperation } from '../audit/index.ts';
 import { invalid } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Executor, Store } from '../store/store.ts';

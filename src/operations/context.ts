@@ -1,4 +1,4 @@
-import type { Actor } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
 import type { FanoutConfig } from '../config/schema.ts';
 import type { Store } from '../store/store.ts';
 import { SlaCalendar } from './tickets/calendar.ts';

@@ -1,5 +1,5 @@
 import type { FanoutConfig } from '../config/schema.ts';
-import { registerInboundMailbox } from '../bounces/mailboxes.ts';
+import { registerInboundMailbox } from '../bounces/index.ts';
 import type { Store } from '../store/store.ts';
 import type { OpsDeps } from './context.ts';
 import { opsTimezone, SYSTEM_ACTOR } from './context.ts';

@@ -1,7 +1,7 @@
-import { resolveAccount } from '../accounts/service.ts';
-import { findSendingDomain } from '../domains/service.ts';
-import { parseFrom } from '../messages/compose.ts';
-import { sendMessages } from '../messages/service.ts';
+import { resolveAccount } from '../accounts/index.ts';
+import { findSendingDomain } from '../domains/index.ts';
+import { parseFrom } from '../messages/index.ts';
+import { sendMessages } from '../messages/index.ts';
 import type { OpsDeps } from './context.ts';
 import { SYSTEM_ACTOR } from './context.ts';
 

@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { simpleParser } from 'mailparser';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import { listOperations } from '../audit/queries.ts';
 import { sessionFor, testApp } from '../testing/http.ts';
 import type { Session } from '../testing/http.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 import { createTenant } from '../tenants/service.ts';
 import { signSurveyToken } from './surveys/tokens.ts';
-import { makeUser, TEST_ACTOR, tenantWithDomains } from './testing/fixtures.ts';
-import { pdfText } from './testing/pdf-text.ts';
+import { makeUser, TEST_ACTOR, tenantWithDomains } from '../testing/operations.ts';
+import { pdfText } from '../testing/pdf-text.ts';
 
 interface Ticket { id: string; tenantId: string | null; status: string; priority: string; responseDueAt: string; resolutionDueAt: string; createdAt: string; parentTicketId: string | null; faultReport: { dueAt: string | null; submittedAt: string | null }; timeline: { type: string; detail: Record<string, unknown> }[] }
 

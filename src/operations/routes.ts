@@ -9,7 +9,7 @@ import { actorOf } from '../http/auth.ts';
 import { closed, IdParams } from '../http/schemas.ts';
 import type { Store } from '../store/store.ts';
 import type { FanoutConfig } from '../config/schema.ts';
-import { getTenant } from '../tenants/service.ts';
+import { getTenant } from '../tenants/index.ts';
 import type { OpsDeps } from './context.ts';
 import { osDescription } from './inspections/checks/system.ts';
 import { checkSeries, inspectionView, listInspections } from './inspections/history.ts';

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { OPERATION_LOG_ANCHOR_KEY, recordOperation } from '../audit/log.ts';
-import type { Actor } from '../audit/log.ts';
+import { OPERATION_LOG_ANCHOR_KEY, recordOperation } from '../audit/index.ts';
+import type { Actor } from '../audit/index.ts';
 import type { Store } from '../store/store.ts';
 
 const SYSTEM: Actor = { operator: 'system:retention', clientIp: 'local', role: 'system' };

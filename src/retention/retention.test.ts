@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { recordOperation, verifyOperationLog } from '../audit/log.ts';
+import { recordOperation, verifyOperationLog } from '../audit/index.ts';
 import { BodySplitter, loadBody } from '../delivery/queue/bodies.ts';
 import { writeMessages } from '../delivery/queue/enqueue.ts';
-import { makeSender } from '../delivery/queue/fixtures.ts';
+import { makeSender } from '../testing/senders.ts';
 import { testConfig } from '../testing/http.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 import { runRetention } from './index.ts';

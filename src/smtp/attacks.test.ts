@@ -3,14 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { authenticateSmtp } from '../accounts/service.ts';
-import { makeSender } from '../delivery/queue/fixtures.ts';
-import type { SenderFixture } from '../delivery/queue/fixtures.ts';
+import { makeSender } from '../testing/senders.ts';
+import type { SenderFixture } from '../testing/senders.ts';
 import { startServe } from '../testing/cli.ts';
 import type { ServeProcess } from '../testing/cli.ts';
 import { SmtpSink } from '../testing/smtp-sink.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 import type { TestStore } from '../testing/stores.ts';
-import { RawSmtp, plainAuth } from './test-client.ts';
+import { RawSmtp, plainAuth } from '../testing/smtp-test-client.ts';
 
 // The SMTP attacks of the security review, replayed over real SMTP on loopback against a running
 // `fanout serve` (submission, bounce listener and sender), each proving a clear reply, nothing

@@ -10,7 +10,7 @@ import { submissionCertificate } from '../delivery/submission/tls.ts';
 import { DataReceiver } from './data.ts';
 import { SmtpServer } from './server.ts';
 import { parsePathCommand } from './syntax.ts';
-import { RawSmtp, plainAuth } from './test-client.ts';
+import { RawSmtp, plainAuth } from '../testing/smtp-test-client.ts';
 
 // Property-based fuzzing of the SMTP command handling: random and adversarial command streams
 // against a running engine, and the DATA reader and path parser on their own. Case counts are

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { SmtpReply } from '../core/smtp-reply.ts';
 import { SmtpServer } from './server.ts';
 import type { ReceivedData, SmtpServerOptions } from './server.ts';
-import { RawSmtp, plainAuth } from './test-client.ts';
+import { RawSmtp, plainAuth } from '../testing/smtp-test-client.ts';
 import { submissionCertificate } from '../delivery/submission/tls.ts';
 
 interface Seen { messages: { from: string; to: string[]; raw: string; body: string; smtputf8: boolean }[]; auth: string[] }

@@ -3,7 +3,7 @@ import type { Kysely, Migration, MigrationProvider, Transaction } from 'kysely';
 import type SqliteDatabase from 'better-sqlite3';
 import type pg from 'pg';
 import { SecretBox } from '../core/secret-box.ts';
-import { sealPlaintextSecrets } from '../core/sealed-fields.ts';
+import { sealPlaintextSecrets } from './sealed-fields.ts';
 import { openDialect } from './dialect.ts';
 import type { Engine, StoreLocation } from './dialect.ts';
 import type { StoreMigration } from './migrations/index.ts';

@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { testConfig } from '../testing/http.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 import { registerSubscriberCommands } from './cli.ts';
-import { makeTenant } from './testing.ts';
+import { makeTenant } from '../testing/subscribers.ts';
 
 const actor = { operator: 'cli:test', clientIp: 'local', role: 'administrator' } as const;
 

@@ -6,7 +6,7 @@ import { InvalidArgumentError } from 'commander';
 import type { CliContext, ContextOpener, GlobalOptions } from '../cli/context.ts';
 import { AppError, notFound } from '../core/errors.ts';
 import type { Executor } from '../store/store.ts';
-import { resolveTenant } from '../tenants/service.ts';
+import { resolveTenant } from '../tenants/index.ts';
 import { exportSubscribers } from './export.ts';
 import { createImport, discardImport, getImport, importSubscribers, isDeadLocalCli, listImports } from './import/import.ts';
 import type { ImportProgress, ImportReport } from './import/import.ts';

@@ -1,7 +1,7 @@
 import { PostgresAdapter } from 'kysely';
 import { Store } from '../store/store.ts';
 import type { Executor, Tx } from '../store/store.ts';
-import type { Actor } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
 import { forbidden } from '../core/errors.ts';
 
 /** Services accept the store or an open transaction, so callers can compose them. */

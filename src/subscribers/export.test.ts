@@ -8,7 +8,7 @@ import { importSubscribers } from './import/import.ts';
 import { readCsvRecords } from './import/csv.ts';
 import { createList } from './lists.ts';
 import { getSubscriber, subscribe, unsubscribe } from './subscribers.ts';
-import { makeTenant, operator } from './testing.ts';
+import { makeTenant, operator } from '../testing/subscribers.ts';
 
 async function collect(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -7,12 +7,13 @@ import { AppError } from '../core/errors.ts';
 import { createDomain } from '../domains/service.ts';
 import { buildHttpApp } from '../http/app.ts';
 import type { Store } from '../store/store.ts';
+import { httpDeps } from '../app/capabilities.ts';
 import { testConfig } from '../testing/http.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 import { createList, updateList } from './lists.ts';
 import { subscriberPublicRoutes } from './public-routes.ts';
 import { getSubscriber } from './subscribers.ts';
-import { makeTenant, operator } from './testing.ts';
+import { makeTenant, operator } from '../testing/subscribers.ts';
 
 const system: Actor = { operator: 'test', clientIp: '127.0.0.1', role: 'system' };
 const form = (email: string, name = '') => ({ 'content-type': 'application/x-www-form-urlencoded', payload: `email=${encodeURIComponent(email)}&name=${encodeURIComponent(name)}` });
@@ -25,7 +26,7 @@ async function queuedTo(store: Store, email: string): Promise<Buffer[]> {
 describeEachEngine('hosted subscribe form', (get) => {
   test('double opt-in: the form mails a confirmation link; one click confirms; no repeated mails; rate-limited', async () => {
     const { store, dataDir } = get();
-    const app = await buildHttpApp({ store, config: testConfig(dataDir) }, [], {}, [subscriberPublicRoutes]);
+    const app = await buildHttpApp(httpDeps(store, testConfig(dataDir)), [], {}, [subscriberPublicRoutes]);
     await makeTenant(store, 'tn_f');
     const acc = await createAccount(store, system, { tenantId: 'tn_f', name: 'news-f', password: 'a-long-password-1' });
     await createDomain(store, system, { tenantId: 'tn_f', domain: 'news.bank.example' });
@@ -71,7 +72,7 @@ describeEachEngine('hosted subscribe form', (get) => {
 
   test('a single opt-in form subscribes at once and mails nothing; a disabled form is not found', async () => {
     const { store, dataDir } = get();
-    const app = await buildHttpApp({ store, config: testConfig(dataDir) }, [], {}, [subscriberPublicRoutes]);
+    const app = await buildHttpApp(httpDeps(store, testConfig(dataDir)), [], {}, [subscriberPublicRoutes]);
     await makeTenant(store, 'tn_g');
     const list = await createList(store, operator, { tenantId: 'tn_g', name: 'events', form: { enabled: true } });
     const res = await app.inject({ method: 'POST', url: `/s/${list.id}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=li%40example.test' });

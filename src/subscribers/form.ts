@@ -1,9 +1,9 @@
-import type { Actor } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
 import { AppError, invalid, notFound } from '../core/errors.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
-import { sendMessages } from '../messages/service.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
+import { sendMessages } from '../messages/index.ts';
 import type { Store } from '../store/store.ts';
-import { checkEmail } from './email.ts';
+import { checkEmail } from '../core/email.ts';
 import { confirmationUrl } from './optin.ts';
 import { WindowLimiter } from './rate.ts';
 import { SharedWindowLimiter } from '../cluster/index.ts';

@@ -1,8 +1,8 @@
-import type { Actor } from '../audit/log.ts';
-import { recordOperation } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
+import { recordOperation } from '../audit/index.ts';
 import { AppError, conflict, invalid, notFound } from '../core/errors.ts';
-import { findSendingDomain } from '../domains/sending.ts';
-import { parseFrom } from '../messages/compose.ts';
+import { findSendingDomain } from '../domains/index.ts';
+import { parseFrom } from '../messages/index.ts';
 import { newId } from '../core/ids.ts';
 import type { Executor } from '../store/store.ts';
 import { assertAccess, executor, inTransaction } from './db.ts';

@@ -1,6 +1,6 @@
-import type { Actor } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
 import type { Store } from '../store/store.ts';
-import { signToken, verifyToken } from '../tracking/tokens.ts';
+import { signToken, verifyToken } from '../core/signed-tokens.ts';
 import { confirmSubscription } from './subscribers.ts';
 
 /** What a confirmation link names: tenant, list and subscriber, and until when it works. */

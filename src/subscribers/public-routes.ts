@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import { formList, makeFormHandler } from './form.ts';
 import type { RouteModule } from '../http/app.ts';
 import { confirmByToken } from './optin.ts';

@@ -5,16 +5,17 @@ import { createApiKey } from '../accounts/apikeys.ts';
 import { createAccount } from '../accounts/service.ts';
 import type { Actor } from '../audit/log.ts';
 import { buildHttpApp } from '../http/app.ts';
+import { httpDeps } from '../app/capabilities.ts';
 import { sessionFor, testConfig } from '../testing/http.ts';
 import type { Session } from '../testing/http.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 import { authRoutes, userRoutes } from '../users/routes.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import { CONFIRM_TTL_MS, confirmationUrl } from './optin.ts';
 import { subscriberPublicRoutes } from './public-routes.ts';
 import { subscriberRoutes } from './routes.ts';
 import { getSubscriber, unsubscribe } from './subscribers.ts';
-import { makeTenant } from './testing.ts';
+import { makeTenant } from '../testing/subscribers.ts';
 
 const system: Actor = { operator: 'test', clientIp: '127.0.0.1', role: 'system' };
 
@@ -29,7 +30,7 @@ describeEachEngine('lists and subscribers HTTP API', (get) => {
 
   test('setup', async () => {
     const { store, dataDir } = get();
-    app = await buildHttpApp({ store, config: testConfig(dataDir) }, [authRoutes, userRoutes, subscriberRoutes]);
+    app = await buildHttpApp(httpDeps(store, testConfig(dataDir)), [authRoutes, userRoutes, subscriberRoutes]);
     admin = await sessionFor(app, store, 'administrator');
     await makeTenant(store, T);
     await makeTenant(store, 'tn_other');
@@ -111,7 +112,7 @@ describeEachEngine('lists and subscribers HTTP API', (get) => {
 describeEachEngine('double opt-in confirmation', (get) => {
   test('the confirm link confirms in one click; forged, expired or stale links change nothing', async () => {
     const { store, dataDir } = get();
-    const app = await buildHttpApp({ store, config: testConfig(dataDir) }, [authRoutes, userRoutes, subscriberRoutes], {}, [subscriberPublicRoutes]);
+    const app = await buildHttpApp(httpDeps(store, testConfig(dataDir)), [authRoutes, userRoutes, subscriberRoutes], {}, [subscriberPublicRoutes]);
     const admin = await sessionFor(app, store, 'administrator');
     await makeTenant(store, 'tn_doi');
     const list = (await admin.request('POST', '/api/v1/tenants/tn_doi/lists', { name: '理财早报', doubleOptIn: true })).json();
@@ -147,7 +148,7 @@ describeEachEngine('double opt-in confirmation', (get) => {
 describeEachEngine('import upload over a real socket', (get) => {
   test('a refused file is answered with a problem, not a reset connection; a good one imports', async () => {
     const { store, dataDir } = get();
-    const app = await buildHttpApp({ store, config: testConfig(dataDir) }, [authRoutes, userRoutes, subscriberRoutes]);
+    const app = await buildHttpApp(httpDeps(store, testConfig(dataDir)), [authRoutes, userRoutes, subscriberRoutes]);
     await makeTenant(store, 'tn_sock');
     const acc = await createAccount(store, system, { tenantId: 'tn_sock', name: 'crm-sock', password: 'a-long-password-1' });
     const key = (await createApiKey(store, system, { tenantId: 'tn_sock', accountId: acc.id })).key;

@@ -7,7 +7,7 @@ import { principalOf } from '../http/access.ts';
 import { actorOf } from '../http/auth.ts';
 import { closed, HeaderText } from '../http/schemas.ts';
 import { invalid } from '../core/errors.ts';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import { exportSubscribers } from './export.ts';
 import { confirmationUrl } from './optin.ts';
 import { createImport, getImport, listImports, processNodeId } from './import/import.ts';

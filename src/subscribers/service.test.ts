@@ -5,7 +5,7 @@ import { AppError } from '../core/errors.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 import { createList, deleteList, getList, listLists, updateList } from './lists.ts';
 import { confirmSubscription, getSubscriber, isSubscribed, listMembers, subscribe, unsubscribe, updateSubscriber } from './subscribers.ts';
-import { makeTenant, operator } from './testing.ts';
+import { makeTenant, operator } from '../testing/subscribers.ts';
 
 const kind = (k: string) => (err: unknown) => err instanceof AppError && err.kind === k;
 

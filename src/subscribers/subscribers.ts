@@ -1,12 +1,12 @@
-import type { Actor } from '../audit/log.ts';
-import { recordOperation } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
+import { recordOperation } from '../audit/index.ts';
 import { invalid, notFound } from '../core/errors.ts';
 import type { Executor, Tx } from '../store/store.ts';
 import { checkAttributes, mergeAttributes, parseAttributes } from './attributes.ts';
 import type { Attributes } from './attributes.ts';
 import { assertAccess, executor, inTransaction, isPostgres } from './db.ts';
 import type { StoreOrTx } from './db.ts';
-import { checkEmail } from './email.ts';
+import { checkEmail } from '../core/email.ts';
 import { requireList } from './lists.ts';
 import type { MemberStatus, SubscriberTable } from './tables.ts';
 

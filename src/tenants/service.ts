@@ -1,5 +1,5 @@
-import type { Actor } from '../audit/log.ts';
-import { recordOperation } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
+import { recordOperation } from '../audit/index.ts';
 import { conflict, invalid, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { requireName } from '../core/validate.ts';

@@ -1,16 +1,16 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { FanoutConfig } from '../config/schema.ts';
 import { buildHttpApp } from '../http/app.ts';
-import { apiRoutes, loadAppConfig, publicRoutes } from '../app/capabilities.ts';
+import { apiRoutes, httpDeps, loadAppConfig, publicRoutes } from '../app/capabilities.ts';
 import type { Store } from '../store/store.ts';
-import { createUser } from '../users/service.ts';
+import { createUser } from '../users/index.ts';
 
 export function testConfig(dataDir: string, overrides: Record<string, unknown> = {}): FanoutConfig {
   return loadAppConfig({ env: {}, file: null, overrides: { dataDir, ...overrides } });
 }
 
 export async function testApp(store: Store, dataDir: string, overrides: Record<string, unknown> = {}): Promise<FastifyInstance> {
-  return buildHttpApp({ store, config: testConfig(dataDir, overrides) }, apiRoutes, {}, publicRoutes);
+  return buildHttpApp(httpDeps(store, testConfig(dataDir, overrides)), apiRoutes, {}, publicRoutes);
 }
 
 /** A logged-in console user driving the API in-process, with the cookie and CSRF token. */

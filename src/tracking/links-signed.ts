@@ -1,4 +1,4 @@
-import { signToken } from './tokens.ts';
+import { signToken } from '../core/signed-tokens.ts';
 import { rewriteLinks } from './links.ts';
 
 /** What a recipient-facing token names: tenant, address, and where the mail came from. */

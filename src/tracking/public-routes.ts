@@ -1,11 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import { getPlatformSecret } from '../core/secrets.ts';
+import { getPlatformSecret } from '../store/platform-secret.ts';
 import type { RouteModule } from '../http/app.ts';
 import type { Store } from '../store/store.ts';
 import { applyUnsubscribe } from './unsubscribe.ts';
-import { verifyToken } from './tokens.ts';
+import { verifyToken } from '../core/signed-tokens.ts';
 import type { RecipientRef } from './links-signed.ts';
 import { unsubscribePage } from './pages.ts';
 

@@ -5,7 +5,7 @@ import { simpleParser } from 'mailparser';
 import { buildMime } from '../templates/render.ts';
 import { unsubscribeHeaders } from './headers.ts';
 import { rewriteLinks } from './links.ts';
-import { signToken, verifyToken } from './tokens.ts';
+import { signToken, verifyToken } from '../core/signed-tokens.ts';
 
 const secret = randomBytes(32);
 

@@ -1,7 +1,7 @@
-import type { Actor } from '../audit/log.ts';
-import { suppress } from '../bounces/suppressions.ts';
+import type { Actor } from '../audit/index.ts';
+import { suppress } from '../bounces/index.ts';
 import type { Store } from '../store/store.ts';
-import { unsubscribe } from '../subscribers/subscribers.ts';
+import { unsubscribe } from '../subscribers/index.ts';
 import type { RecipientRef } from './links-signed.ts';
 
 /**

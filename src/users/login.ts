@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Actor } from '../audit/log.ts';
-import { recordOperation } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
+import { recordOperation } from '../audit/index.ts';
 import { AppError } from '../core/errors.ts';
 import { hashPassword, verifyPassword } from '../core/passwords.ts';
 import type { Executor, Store } from '../store/store.ts';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Actor } from '../audit/log.ts';
-import { recordOperation } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
+import { recordOperation } from '../audit/index.ts';
 import { conflict, invalid, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { hashPassword } from '../core/passwords.ts';
@@ -10,8 +10,11 @@ import type { Executor, Store } from '../store/store.ts';
 import type { ConsoleUserTable } from './tables.ts';
 import { lockedUsernames, unlockUsername } from './throttle.ts';
 
-export const ROLES = ['administrator', 'operator', 'auditor', 'support'] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES } from '../core/actor.ts';
+import type { Role } from '../core/actor.ts';
+
+export { ROLES };
+export type { Role };
 
 export interface UserView {
   id: string;

@@ -6,7 +6,7 @@ export interface ConsoleUserTable {
   role: string;
   /** Operators are scoped to one tenant. */
   tenant_id: string | null;
-  /** Sealed (core/sealed-fields.ts): the secret in force while totp_enabled is 1. */
+  /** Sealed (store/sealed-fields.ts): the secret in force while totp_enabled is 1. */
   totp_secret: string | null;
   totp_enabled: number;
   /** The last TOTP time step accepted: a code is accepted once, and never an older one. */

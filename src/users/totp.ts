@@ -1,9 +1,9 @@
 import { generateSecret, generateURI, verifySync } from 'otplib';
-import type { Actor } from '../audit/log.ts';
-import { recordOperation } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
+import { recordOperation } from '../audit/index.ts';
 import { AppError, invalid } from '../core/errors.ts';
 import { verifyPassword } from '../core/passwords.ts';
-import { seal, TOTP_PENDING_SECRET, TOTP_SECRET, unseal } from '../core/sealed-fields.ts';
+import { seal, TOTP_PENDING_SECRET, TOTP_SECRET, unseal } from '../store/sealed-fields.ts';
 import type { Executor, Store } from '../store/store.ts';
 import { userRow } from './service.ts';
 import type { ConsoleUserTable } from './tables.ts';

@@ -6,7 +6,7 @@ import { header, headerAll, parseMessage } from '../mime.ts';
 import { reportText } from '../extract/text.ts';
 import { decideReason } from '../reason.ts';
 import type { Finding } from '../types.ts';
-import { CORPUS_DIR } from '../corpus.ts';
+import { CORPUS_DIR } from '../../testing/bounce-corpus.ts';
 import { LHOSTS, detectLhost, readByLhost } from './index.ts';
 import type { BounceMail, Lhost, LhostInput } from './index.ts';
 import { OFFICE365_STATUSES } from './microsoft.ts';

@@ -3,8 +3,8 @@ import { before, test } from 'node:test';
 import { describeEachEngine } from '../../testing/stores.ts';
 import { DeliveryQueue } from './claim.ts';
 import { enqueueMessages } from './enqueue.ts';
-import { makeSender } from './fixtures.ts';
-import type { SenderFixture } from './fixtures.ts';
+import { makeSender } from '../../testing/senders.ts';
+import type { SenderFixture } from '../../testing/senders.ts';
 
 describeEachEngine('queue leases', (get) => {
   let f: SenderFixture;

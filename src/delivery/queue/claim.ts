@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
 import type { SqlBool } from 'kysely';
 import type SqliteDatabase from 'better-sqlite3';
-import { suppress } from '../../bounces/suppressions.ts';
+import { suppress } from '../../bounces/index.ts';
 import { AppError } from '../../core/errors.ts';
-import { isHardBounce } from '../../bounces/reason.ts';
-import { isReason } from '../../bounces/types.ts';
+import { isHardBounce } from '../../bounces/index.ts';
+import { isReason } from '../../bounces/index.ts';
 import type { Store, Tx } from '../../store/store.ts';
 import type { DeliveryEventTable, Lane } from '../tables.ts';
 import { loadBodies } from './bodies.ts';

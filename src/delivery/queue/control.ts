@@ -1,5 +1,5 @@
-import type { Actor } from '../../audit/log.ts';
-import { recordOperation } from '../../audit/log.ts';
+import type { Actor } from '../../audit/index.ts';
+import { recordOperation } from '../../audit/index.ts';
 import { forbidden, invalid, notFound } from '../../core/errors.ts';
 import type { UpdateQueryBuilder, UpdateResult } from 'kysely';
 import type { Database } from '../../store/schema.ts';

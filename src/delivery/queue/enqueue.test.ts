@@ -6,8 +6,8 @@ import { describeEachEngine } from '../../testing/stores.ts';
 import { enqueueMessages } from './enqueue.ts';
 import type { EnqueueItem } from './enqueue.ts';
 import { queryDeliveryEvents } from './events.ts';
-import { makeSender, TEST_ADMIN } from './fixtures.ts';
-import type { SenderFixture } from './fixtures.ts';
+import { makeSender, TEST_ADMIN } from '../../testing/senders.ts';
+import type { SenderFixture } from '../../testing/senders.ts';
 import { GroupCommitQueue } from './group-commit.ts';
 import { suppressionCheck } from '../../bounces/suppressions.ts';
 

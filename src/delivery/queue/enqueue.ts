@@ -1,6 +1,6 @@
 import { AppError, invalid } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
-import { reserveQuota } from '../../accounts/service.ts';
+import { reserveQuota } from '../../accounts/index.ts';
 import type SqliteDatabase from 'better-sqlite3';
 import type { Insertable } from 'kysely';
 import type { Store, Tx } from '../../store/store.ts';

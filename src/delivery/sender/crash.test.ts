@@ -6,10 +6,10 @@ import { describeEachEngine } from '../../testing/stores.ts';
 import type { TestStore } from '../../testing/stores.ts';
 import { SmtpSink } from '../../testing/smtp-sink.ts';
 import { startServe } from '../../testing/cli.ts';
-import { makeSender } from '../queue/fixtures.ts';
-import type { SenderFixture } from '../queue/fixtures.ts';
-import { sampleMessage } from '../submission/smtp-client.ts';
-import { until } from './harness.ts';
+import { makeSender } from '../../testing/senders.ts';
+import type { SenderFixture } from '../../testing/senders.ts';
+import { sampleMessage } from '../../testing/smtp-dialog.ts';
+import { until } from '../../testing/sender-harness.ts';
 
 interface Node {
   child: ChildProcess;

@@ -7,10 +7,10 @@ import { after, before, test } from 'node:test';
 import { migrations } from '../../app/capabilities.ts';
 import { Store } from '../../store/store.ts';
 import { SmtpSink } from '../../testing/smtp-sink.ts';
-import { makeSender } from '../queue/fixtures.ts';
-import type { SenderFixture } from '../queue/fixtures.ts';
-import { deliveries, startNode, submit, waitUntil } from '../../cluster/testing/nodes.ts';
-import type { ClusterNode } from '../../cluster/testing/nodes.ts';
+import { makeSender } from '../../testing/senders.ts';
+import type { SenderFixture } from '../../testing/senders.ts';
+import { deliveries, startNode, submit, waitUntil } from '../../testing/cluster-nodes.ts';
+import type { ClusterNode } from '../../testing/cluster-nodes.ts';
 
 /**
  * The SQLite store's disk fills up while a real `fanout serve` accepts and delivers: the data

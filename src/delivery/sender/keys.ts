@@ -1,4 +1,4 @@
-import { activeDkimKey, findSendingDomain } from '../../domains/service.ts';
+import { activeDkimKey, findSendingDomain } from '../../domains/index.ts';
 import type { Store } from '../../store/store.ts';
 
 export interface DomainSigning {

@@ -9,12 +9,12 @@ import { cancelBulk, pauseBulk, resumeBulk } from '../queue/control.ts';
 import { enqueueMessages } from '../queue/enqueue.ts';
 import type { EnqueueItem } from '../queue/enqueue.ts';
 import { queryDeliveryEvents } from '../queue/events.ts';
-import { makeSender, TEST_ADMIN } from '../queue/fixtures.ts';
-import type { SenderFixture } from '../queue/fixtures.ts';
-import { sampleMessage } from '../submission/smtp-client.ts';
+import { makeSender, TEST_ADMIN } from '../../testing/senders.ts';
+import type { SenderFixture } from '../../testing/senders.ts';
+import { sampleMessage } from '../../testing/smtp-dialog.ts';
 import type { Lane } from '../tables.ts';
-import { resetBetweenTests, startTestSender, until } from './harness.ts';
-import type { Harness } from './harness.ts';
+import { resetBetweenTests, startTestSender, until } from '../../testing/sender-harness.ts';
+import type { Harness } from '../../testing/sender-harness.ts';
 
 function items(f: SenderFixture, lane: Lane, to: string[]): EnqueueItem[] {
   return to.map((email) => ({ tenantId: f.tenantId, accountId: f.account.id, lane, mailFrom: `news@${f.domain}`, recipients: [{ email }], raw: Buffer.from(sampleMessage(`news@${f.domain}`, email, lane)) }));

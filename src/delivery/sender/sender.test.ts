@@ -6,14 +6,14 @@ import type { Store } from '../../store/store.ts';
 import { enqueueMessages } from '../queue/enqueue.ts';
 import type { EnqueueItem } from '../queue/enqueue.ts';
 import { queryDeliveryEvents } from '../queue/events.ts';
-import { makeSender } from '../queue/fixtures.ts';
-import type { SenderFixture } from '../queue/fixtures.ts';
-import { sampleMessage } from '../submission/smtp-client.ts';
+import { makeSender } from '../../testing/senders.ts';
+import type { SenderFixture } from '../../testing/senders.ts';
+import { sampleMessage } from '../../testing/smtp-dialog.ts';
 import type { Lane } from '../tables.ts';
-import { resetBetweenTests, startTestSender, until } from './harness.ts';
+import { resetBetweenTests, startTestSender, until } from '../../testing/sender-harness.ts';
 import { decodeVerp, verpReturnPath } from '../../bounces/verp.ts';
-import { getPlatformSecret } from '../../core/secrets.ts';
-import type { Harness } from './harness.ts';
+import { getPlatformSecret } from '../../store/platform-secret.ts';
+import type { Harness } from '../../testing/sender-harness.ts';
 
 const MINUTE = 60_000;
 

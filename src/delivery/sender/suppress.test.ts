@@ -5,8 +5,8 @@ import { classifySmtpReply } from '../../bounces/smtp-reply.ts';
 import { SmtpSink } from '../../testing/smtp-sink.ts';
 import { describeEachEngine } from '../../testing/stores.ts';
 import { enqueueMessages } from '../queue/enqueue.ts';
-import { makeSender } from '../queue/fixtures.ts';
-import { startTestSender, until } from './harness.ts';
+import { makeSender } from '../../testing/senders.ts';
+import { startTestSender, until } from '../../testing/sender-harness.ts';
 
 const raw = (from: string, to: string) => Buffer.from(`From: ${from}\r\nTo: ${to}\r\nSubject: Notice\r\nMessage-ID: <n-${to}@bank.test>\r\n\r\nYour statement is ready.\r\n`);
 

@@ -6,9 +6,9 @@
  */
 import { AppError } from '../../core/errors.ts';
 import { SmtpReply } from '../../core/smtp-reply.ts';
-import { canSendFrom } from '../../domains/service.ts';
-import type { SendingDomainInfo } from '../../domains/service.ts';
-import { parseFrom } from '../../messages/compose.ts';
+import { canSendFrom } from '../../domains/index.ts';
+import type { SendingDomainInfo } from '../../domains/index.ts';
+import { parseFrom } from '../../core/from-header.ts';
 import type { HeaderBlock } from './headers.ts';
 
 /**

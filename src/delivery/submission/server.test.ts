@@ -3,11 +3,11 @@ import { after, before, test } from 'node:test';
 import nodemailer from 'nodemailer';
 import { describeEachEngine } from '../../testing/stores.ts';
 import type { Store } from '../../store/store.ts';
-import { makeSender } from '../queue/fixtures.ts';
-import type { SenderFixture } from '../queue/fixtures.ts';
+import { makeSender } from '../../testing/senders.ts';
+import type { SenderFixture } from '../../testing/senders.ts';
 import { startSubmissionServer } from './server.ts';
 import type { SubmissionOptions, SubmissionServer } from './server.ts';
-import { SmtpDialog, sampleMessage } from './smtp-client.ts';
+import { SmtpDialog, sampleMessage } from '../../testing/smtp-dialog.ts';
 
 const DELAY = 150;
 

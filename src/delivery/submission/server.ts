@@ -1,10 +1,10 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { accountsForClientIp, authenticateSmtp, getAccount } from '../../accounts/service.ts';
-import type { SendingAccount } from '../../accounts/service.ts';
-import { canSendFrom, findSendingDomain } from '../../domains/service.ts';
-import type { SendingDomainInfo } from '../../domains/service.ts';
+import { accountsForClientIp, authenticateSmtp, getAccount } from '../../accounts/index.ts';
+import type { SendingAccount } from '../../accounts/index.ts';
+import { canSendFrom, findSendingDomain } from '../../domains/index.ts';
+import type { SendingDomainInfo } from '../../domains/index.ts';
 import { newId } from '../../core/ids.ts';
 import { tenantAccountType } from '../../tenants/index.ts';
 import { AppError } from '../../core/errors.ts';
@@ -26,6 +26,8 @@ import { StoreCounters } from '../../cluster/index.ts';
 import { submissionCertificate } from './tls.ts';
 import type { TlsPair } from './tls.ts';
 import { SmtpReply as Reply } from '../../core/smtp-reply.ts';
+import type { SubmissionInspect } from '../../core/submission-inspect.ts';
+export type { SubmissionInspect };
 
 export interface SubmissionOptions {
   host: string;
@@ -63,12 +65,6 @@ export interface SubmissionOptions {
   logger?: Logger;
 }
 
-/** What may refuse, extend or re-lane a message before it is queued; the hooks capability provides it. */
-export type SubmissionInspect = (m: { tenantId: string; accountId: string; lane: Lane; mailFrom: string; recipients: string[]; source: 'smtp' | 'api'; raw: Buffer }) => Promise<{
-  reject?: { code: number; enhanced: string; message: string };
-  raw?: Buffer;
-  lane?: Lane;
-}>;
 
 export interface SubmissionServer {
   /** The bound ports (useful with port 0). */

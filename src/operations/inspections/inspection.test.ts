@@ -8,9 +8,9 @@ import type { FanoutConfig } from '../../config/schema.ts';
 import { freePort } from '../../testing/cli.ts';
 import { testConfig } from '../../testing/http.ts';
 import { describeEachEngine } from '../../testing/stores.ts';
-import { reverseName, TestDnsServer } from '../testing/dns-server.ts';
-import { HttpSession, makeUser, publish, runCliAsync, tenantWithDomains } from '../testing/fixtures.ts';
-import { pdfText } from '../testing/pdf-text.ts';
+import { reverseName, TestDnsServer } from '../../testing/dns-server.ts';
+import { HttpSession, makeUser, publish, runCliAsync, tenantWithDomains } from '../../testing/operations.ts';
+import { pdfText } from '../../testing/pdf-text.ts';
 import type { CheckResult } from './types.ts';
 
 interface Report { id: string; status: string; checks: CheckResult[]; changes: unknown[]; previousId: string | null; signals: { key: string; action: string; ticketId: string | null }[] }

@@ -1,5 +1,5 @@
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
-import type { InboundMailbox } from '../../bounces/mailboxes.ts';
+import type { InboundMailbox } from '../../bounces/index.ts';
 import type { OpsDeps } from '../context.ts';
 import { opsResolver } from '../inspections/resolver.ts';
 

@@ -1,10 +1,10 @@
-import type { Actor } from '../../audit/log.ts';
-import { recordOperation } from '../../audit/log.ts';
+import type { Actor } from '../../audit/index.ts';
+import { recordOperation } from '../../audit/index.ts';
 import { AppError, conflict, invalid, notFound } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
-import { getPlatformSecret } from '../../core/secrets.ts';
+import { getPlatformSecret } from '../../store/platform-secret.ts';
 import type { Tx } from '../../store/store.ts';
-import { listUsers } from '../../users/service.ts';
+import { listUsers } from '../../users/index.ts';
 import type { OpsDeps } from '../context.ts';
 import { SYSTEM_ACTOR } from '../context.ts';
 import { sendOpsMail } from '../mail.ts';

@@ -1,10 +1,10 @@
-import type { Actor } from '../../audit/log.ts';
-import { recordOperation } from '../../audit/log.ts';
+import type { Actor } from '../../audit/index.ts';
+import { recordOperation } from '../../audit/index.ts';
 import { conflict, invalid, notFound } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Executor, Tx } from '../../store/store.ts';
-import { getTenant } from '../../tenants/service.ts';
-import { getUser } from '../../users/service.ts';
+import { getTenant } from '../../tenants/index.ts';
+import { getUser } from '../../users/index.ts';
 import type { OpsDeps } from '../context.ts';
 import type { OpsTicketTable } from '../tables.ts';
 import { appendTicketEvent } from './events.ts';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { testConfig } from '../../testing/http.ts';
 import { describeEachEngine } from '../../testing/stores.ts';
 import type { OpsDeps } from '../context.ts';
-import { TEST_ACTOR } from '../testing/fixtures.ts';
+import { TEST_ACTOR } from '../../testing/operations.ts';
 import { SlaCalendar } from './calendar.ts';
 import { sweepEscalations } from './escalation.ts';
 import { ticketEventsAfter } from './events.ts';

@@ -5,7 +5,7 @@ import { createApiKey } from '../../accounts/apikeys.ts';
 import { createAccount } from '../../accounts/service.ts';
 import { testApp } from '../../testing/http.ts';
 import { describeEachEngine } from '../../testing/stores.ts';
-import { makeTenant } from '../testing.ts';
+import { makeTenant } from '../../testing/subscribers.ts';
 import { sharedStringSheetXml, sharedStringsXml, workbookParts, zip } from './xlsx/testing.ts';
 
 const MiB = 1024 * 1024;

@@ -1,5 +1,5 @@
 import { invalid } from '../../core/errors.ts';
-import { checkEmail } from '../email.ts';
+import { checkEmail } from '../../core/email.ts';
 
 const norm = (h: string) => h.trim().toLowerCase().replace(/[\s_\-.]/g, '');
 const EMAIL = new Set(['email', 'emailaddress', 'mail', 'mailaddress', 'e-mail', '邮箱', '邮箱地址', '电子邮箱', '电子邮件', '电子邮件地址', '邮件地址'].map(norm));

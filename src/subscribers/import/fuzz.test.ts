@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { AppError } from '../../core/errors.ts';
 import { describeEachEngine } from '../../testing/stores.ts';
 import { createList } from '../lists.ts';
-import { makeTenant, operator } from '../testing.ts';
+import { makeTenant, operator } from '../../testing/subscribers.ts';
 import { readCsvRecords } from './csv.ts';
 import { importConfig, importSubscribers } from './import.ts';
 import type { RecordItem } from './records.ts';

@@ -8,7 +8,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describeEachEngine } from '../../testing/stores.ts';
 import { createList } from '../lists.ts';
-import { makeTenant, operator } from '../testing.ts';
+import { makeTenant, operator } from '../../testing/subscribers.ts';
 import { importSubscribers } from './import.ts';
 
 /**

@@ -7,7 +7,7 @@ import type { Store } from '../../store/store.ts';
 import { describeEachEngine } from '../../testing/stores.ts';
 import { createList, getList } from '../lists.ts';
 import { getSubscriber, subscribe, unsubscribe } from '../subscribers.ts';
-import { makeTenant, operator } from '../testing.ts';
+import { makeTenant, operator } from '../../testing/subscribers.ts';
 import { getImport, importSubscribers } from './import.ts';
 import type { ImportProgress } from './import.ts';
 

@@ -14,7 +14,7 @@ import { testApp, testConfig } from '../../testing/http.ts';
 import { describeEachEngine } from '../../testing/stores.ts';
 import { registerSubscriberCommands } from '../cli.ts';
 import { createList } from '../lists.ts';
-import { makeTenant, operator } from '../testing.ts';
+import { makeTenant, operator } from '../../testing/subscribers.ts';
 import { createImport, getImport, importConfig, importSubscribers } from './import.ts';
 import type { ImportView } from './import.ts';
 import { Importer } from './importer.ts';

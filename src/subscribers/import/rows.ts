@@ -1,6 +1,6 @@
 import { AppError, invalid } from '../../core/errors.ts';
 import type { ImportLimits } from '../config.ts';
-import { checkEmail } from '../email.ts';
+import { checkEmail } from '../../core/email.ts';
 import { unneutralise } from '../export.ts';
 import { mapHeader } from './columns.ts';
 import type { ColumnMap } from './columns.ts';

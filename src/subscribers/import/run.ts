@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import type { Actor } from '../../audit/log.ts';
-import { recordOperation } from '../../audit/log.ts';
+import type { Actor } from '../../audit/index.ts';
+import { recordOperation } from '../../audit/index.ts';
 import { AppError, conflict, notFound } from '../../core/errors.ts';
 import type { Store } from '../../store/store.ts';
 import type { ImportConfig } from '../config.ts';

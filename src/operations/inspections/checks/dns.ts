@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
-import { recordOptionsFromConfig } from '../../../domains/config.ts';
-import { checkDomainDns, listDomains } from '../../../domains/service.ts';
-import type { RecordCheck } from '../../../domains/service.ts';
+import { recordOptionsFromConfig } from '../../../domains/index.ts';
+import { checkDomainDns, listDomains } from '../../../domains/index.ts';
+import type { RecordCheck } from '../../../domains/index.ts';
 import type { OpsDeps } from '../../context.ts';
 import type { OpsResolver } from '../resolver.ts';
 import { dnsError, isNoRecord } from '../resolver.ts';

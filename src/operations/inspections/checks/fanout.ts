@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { queryDeliveryEvents } from '../../../delivery/queue/events.ts';
+import { queryDeliveryEvents } from '../../../delivery/index.ts';
 import { fanoutVersion } from '../../nodes.ts';
 import type { CheckDefinition } from '../types.ts';
 import { result } from '../types.ts';

@@ -1,5 +1,5 @@
-import { queueDepth } from '../../../delivery/queue/events.ts';
-import { outcomesBySite } from '../../../delivery/queue/site-outcomes.ts';
+import { queueDepth } from '../../../delivery/index.ts';
+import { outcomesBySite } from '../../../delivery/index.ts';
 import type { CheckDefinition } from '../types.ts';
 import { grade, result } from '../types.ts';
 

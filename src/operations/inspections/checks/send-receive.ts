@@ -1,6 +1,6 @@
 import nodemailer from 'nodemailer';
 import { randomBytes } from 'node:crypto';
-import { findSendingDomain } from '../../../domains/service.ts';
+import { findSendingDomain } from '../../../domains/index.ts';
 import { PROBE_PREFIX } from '../../probe/mailbox.ts';
 import type { CheckDefinition } from '../types.ts';
 import { result } from '../types.ts';

@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
-import { FANOUT_BIN, ROOT } from '../../testing/cli.ts';
-import type { Actor } from '../../audit/log.ts';
-import { createAccount } from '../../accounts/service.ts';
-import { createDomain, dnsRecords } from '../../domains/service.ts';
-import type { SendingDomainView } from '../../domains/service.ts';
-import { recordOptionsFromConfig } from '../../domains/config.ts';
-import type { FanoutConfig } from '../../config/schema.ts';
-import type { Store } from '../../store/store.ts';
-import { createTenant } from '../../tenants/service.ts';
-import { createUser } from '../../users/service.ts';
+import { FANOUT_BIN, ROOT } from './cli.ts';
+import type { Actor } from '../audit/index.ts';
+import { createAccount } from '../accounts/index.ts';
+import { createDomain, dnsRecords } from '../domains/index.ts';
+import type { SendingDomainView } from '../domains/index.ts';
+import { recordOptionsFromConfig } from '../domains/index.ts';
+import type { FanoutConfig } from '../config/schema.ts';
+import type { Store } from '../store/store.ts';
+import { createTenant } from '../tenants/index.ts';
+import { createUser } from '../users/index.ts';
 import type { TestDnsServer } from './dns-server.ts';
 
 export const TEST_ACTOR: Actor = { operator: 'test', clientIp: '127.0.0.1', role: 'system' };

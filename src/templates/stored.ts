@@ -1,11 +1,11 @@
-import type { Actor } from '../audit/log.ts';
-import { recordOperation } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
+import { recordOperation } from '../audit/index.ts';
 import { invalid, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { requireName } from '../core/validate.ts';
 import type { Executor, Store } from '../store/store.ts';
-import { compileTemplate, previewTemplate, RenderBudget } from '../templates/render.ts';
-import type { RenderedMessage, RenderLimits } from '../templates/render.ts';
+import { compileTemplate, previewTemplate, RenderBudget } from './render.ts';
+import type { RenderedMessage, RenderLimits } from './render.ts';
 import type { TemplateTable } from './tables.ts';
 
 export interface TemplateInput {

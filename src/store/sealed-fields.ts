@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { Store } from '../store/store.ts';
-import { SecretBox } from './secret-box.ts';
+import type { Store } from './store.ts';
+import { SecretBox } from '../core/secret-box.ts';
 
 /** A column that holds secrets, sealed with the store's SecretBox. */
 export interface SealedField {

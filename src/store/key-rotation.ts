@@ -1,6 +1,6 @@
-import type { Store } from '../store/store.ts';
+import type { Store } from './store.ts';
 import { resealWithCurrentKey, sealedStatus } from './sealed-fields.ts';
-import { generateSecretKey, keyId, SecretKeyError } from './secret-box.ts';
+import { generateSecretKey, keyId, SecretKeyError } from '../core/secret-box.ts';
 
 export interface RotationReport {
   /** The key that seals from now on. */

@@ -1,4 +1,4 @@
-import type { Actor } from '../audit/log.ts';
+import type { Actor } from '../audit/index.ts';
 import type { Store } from '../store/store.ts';
 
 export const operator: Actor = { operator: 'li.operator', clientIp: '10.1.1.1', role: 'operator' };

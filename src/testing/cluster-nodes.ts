@@ -4,10 +4,10 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import nodemailer from 'nodemailer';
-import { startServe } from '../../testing/cli.ts';
-import type { SmtpSink } from '../../testing/smtp-sink.ts';
-import { sampleMessage } from '../../delivery/submission/smtp-client.ts';
-import type { SenderFixture } from '../../delivery/queue/fixtures.ts';
+import { startServe } from './cli.ts';
+import type { SmtpSink } from './smtp-sink.ts';
+import { sampleMessage } from './smtp-dialog.ts';
+import type { SenderFixture } from './senders.ts';
 
 /** A real `fanout serve` process (SMTP submission + sender) of a multi-node test. */
 export interface ClusterNode {

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { classifyMessage } from '../classify.ts';
+import { classifyMessage } from '../bounces/index.ts';
 
 const run = promisify(execFile);
 const SCRIPT = path.join(import.meta.dirname, 'sisimai.pl');

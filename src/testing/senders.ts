@@ -1,9 +1,9 @@
-import type { Actor } from '../../audit/log.ts';
-import { createAccount } from '../../accounts/service.ts';
-import type { SendingAccount } from '../../accounts/service.ts';
-import { createDomain } from '../../domains/service.ts';
-import { createTenant } from '../../tenants/service.ts';
-import type { Store } from '../../store/store.ts';
+import type { Actor } from '../audit/index.ts';
+import { createAccount } from '../accounts/index.ts';
+import type { SendingAccount } from '../accounts/index.ts';
+import { createDomain } from '../domains/index.ts';
+import { createTenant } from '../tenants/index.ts';
+import type { Store } from '../store/store.ts';
 
 /** Test and benchmark data made through the real services (tenant, domain with DKIM key, account). */
 export const TEST_ADMIN: Actor = { operator: 'test-admin', clientIp: '127.0.0.1', role: 'administrator' };

@@ -1,13 +1,13 @@
-import type { Store } from '../../store/store.ts';
-import type { SmtpSink } from '../../testing/smtp-sink.ts';
-import { DkimSigner } from '../dkim/index.ts';
-import { Egress } from '../outbound/egress.ts';
-import { RouteResolver } from '../outbound/routing.ts';
-import type { RetryPolicy } from '../outbound/retry.ts';
-import type { SiteLimits } from '../outbound/shaping.ts';
-import { Sender } from './sender.ts';
-import type { SenderDeps } from './sender.ts';
-import { SigningKeys } from './keys.ts';
+import type { Store } from '../store/store.ts';
+import type { SmtpSink } from './smtp-sink.ts';
+import { DkimSigner } from '../delivery/index.ts';
+import { Egress } from '../delivery/index.ts';
+import { RouteResolver } from '../delivery/index.ts';
+import type { RetryPolicy } from '../delivery/index.ts';
+import type { SiteLimits } from '../delivery/index.ts';
+import { Sender } from '../delivery/index.ts';
+import type { SenderDeps } from '../delivery/index.ts';
+import { SigningKeys } from '../delivery/index.ts';
 
 export interface Harness {
   sender: Sender;

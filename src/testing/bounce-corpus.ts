@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { classifyMessage } from './classify.ts';
+import { classifyMessage } from '../bounces/index.ts';
 
 export const CORPUS_DIR = process.env.FANOUT_BOUNCE_CORPUS ?? path.resolve(import.meta.dirname, '../../testdata/bounces');
 /** Real bounces of the same collection that are not in the corpus: measured, never read for rules. */

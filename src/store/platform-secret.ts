@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Store } from '../store/store.ts';
+import type { Store } from './store.ts';
 import { PLATFORM_SECRET, seal, unseal } from './sealed-fields.ts';
 
 const KEY = 'platform_secret';

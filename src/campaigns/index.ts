@@ -1,0 +1,2 @@
+/** The campaigns capability's surface: what the other capabilities may use. */
+export { CampaignRunner } from './runner.ts';
