@@ -17,6 +17,7 @@ import { queuedMailFromDomain } from '../delivery/queue/domain-usage.ts';
 import { registerDomainUsageCheck } from '../domains/service.ts';
 import { secureDataDir } from './data-dir.ts';
 import { startOperations } from '../operations/index.ts';
+import { startAnalytics } from '../analytics/index.ts';
 import { createLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 
@@ -68,6 +69,7 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
   let http: FastifyInstance | null = null;
   const nodeId = process.env.FANOUT_NODE_ID ?? os.hostname();
   components.push(await startOperations(store, config, { nodeId, roles: [...roles], log: logger }));
+  components.push(startAnalytics(store, config, { nodeId, log: logger }));
   try {
     // One certificate for the submission's STARTTLS and the bounce listener's: configured, or
     // the self-signed pair kept in the data folder.

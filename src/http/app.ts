@@ -14,6 +14,7 @@ import { linkErrorPage } from '../tracking/pages.ts';
 import { authenticationHook } from './auth.ts';
 import { parseJsonBody } from './json-body.ts';
 import { errorHandler, sendProblem, toProblem } from './problems.ts';
+import { registerListExports } from './exports.ts';
 
 export interface HttpDeps {
   store: Store;
@@ -98,6 +99,7 @@ export async function buildHttpApp(deps: HttpDeps, modules: RouteModule[], optio
   });
   app.decorateRequest('principal', null);
   app.addHook('onRequest', authenticationHook(deps.store));
+  registerListExports(app);
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

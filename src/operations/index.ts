@@ -15,6 +15,7 @@ export { registerOperationsCommands } from './cli.ts';
 export { ticketEventsAfter, TICKET_EVENTS } from './tickets/events.ts';
 export type { TicketEvent, TicketEventType } from './tickets/events.ts';
 export { registerInstalledHooks } from './reports/environment.ts';
+export { runClusterJob } from './schedule.ts';
 
 export interface OperationsComponent {
   name: string;

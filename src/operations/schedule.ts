@@ -30,3 +30,18 @@ export function lastDailySlot(now: number, hhmm: string, timeZone: string): numb
   const today = wallInstant(localDate(now, timeZone), minutes, timeZone);
   return today <= now ? today : wallInstant(localDate(now - 86_400_000, timeZone), minutes, timeZone);
 }
+
+/**
+ * Runs `run` on one node of the cluster when the job is due: the lease protocol above, for
+ * other capabilities' periodic work (statistics compaction, webhook dispatch). Returns whether
+ * this node ran it; a failure is the caller's to log, and the lease is freed either way.
+ */
+export async function runClusterJob(db: Executor, job: { name: string; owner: string; leaseMs: number; now: number; isDue: (lastRunAt: number) => boolean }, run: () => Promise<unknown>): Promise<boolean> {
+  if (!(await claimJob(db, job.name, job.owner, job.now, job.leaseMs, job.isDue))) return false;
+  try {
+    await run();
+  } finally {
+    await finishJob(db, job.name, job.owner, job.now).catch(() => {});
+  }
+  return true;
+}

@@ -11,6 +11,7 @@ import type { DeliveryTables } from '../delivery/tables.ts';
 import type { SubscriberTables } from '../subscribers/tables.ts';
 import type { BounceTables } from '../bounces/tables.ts';
 import type { OperationsTables } from '../operations/tables.ts';
+import type { AnalyticsTables } from '../analytics/tables.ts';
 
 /** Key/value settings kept in the store (generated secrets, schema facts). */
 export interface SettingsTable {
@@ -23,6 +24,6 @@ export interface CoreTables {
 }
 
 /** Every table of every capability; each capability declares its own in `<capability>/tables.ts`. */
-export interface Database extends CoreTables, AuditTables, TenantTables, AccountTables, DomainTables, UserTables, MessageApiTables, DeliveryTables, SubscriberTables, TrackingTables, CampaignTables, BounceTables, OperationsTables {}
+export interface Database extends CoreTables, AuditTables, TenantTables, AccountTables, DomainTables, UserTables, MessageApiTables, DeliveryTables, SubscriberTables, TrackingTables, CampaignTables, BounceTables, OperationsTables, AnalyticsTables {}
 
 export type { Generated };

@@ -6,6 +6,7 @@ import { AppError } from '../../core/errors.ts';
 import { isHardBounce } from '../../bounces/reason.ts';
 import { isReason } from '../../bounces/types.ts';
 import type { Store, Tx } from '../../store/store.ts';
+import { addToRollups, messageOrigins, rollupOutcome } from '../../analytics/index.ts';
 import type { DeliveryEventTable, Lane } from '../tables.ts';
 import { loadBodies } from './bodies.ts';
 
@@ -169,6 +170,7 @@ export class DeliveryQueue {
         }));
         for (let i = 0; i < events.length; i += 1000) await trx.insertInto('delivery_events').values(events.slice(i, i + 1000)).execute();
       }
+      await countCompletions(trx, done);
       await suppressHardFailures(trx, done);
     });
   }
@@ -303,6 +305,18 @@ class SqliteStatements {
     this.event = db.prepare(`insert into delivery_events (at, tenant_id, account_id, message_id, recipient_id, recipient, lane, attempt, source_ip,
       mx_host, site, reply_code, enhanced_status, text, outcome, reason) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   }
+}
+
+/** The statistics' counters move in the transaction that writes the events. */
+async function countCompletions(trx: Tx, done: Completion[]): Promise<void> {
+  const origins = await messageOrigins(trx, done.map((c) => c.row.messageId));
+  await addToRollups(trx, done.map((c) => {
+    const origin = origins.get(c.row.messageId);
+    return {
+      at: c.at, tenantId: c.row.tenantId, accountId: c.row.accountId, clientIp: origin?.clientIp, sourceIp: c.sourceIp, senderDomain: origin?.senderDomain ?? '',
+      recipientDomain: c.row.domain, outcome: rollupOutcome(c.outcome, c.reason), reason: c.outcome === 'delivered' ? null : c.reason,
+    };
+  }));
 }
 
 /**

@@ -233,7 +233,7 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
       outcome = await commits.submit({
         tenantId: account.tenantId, accountId: account.id, lane: prepared.lane ?? s.lane, mailFrom,
         recipients: session.rcptTo.map((r) => ({ email: r.address })), raw: prepared.raw, messageId,
-        headerMessageId: prepared.headerMessageId, source: 'smtp',
+        headerMessageId: prepared.headerMessageId, source: 'smtp', clientIp: session.remoteAddress,
       });
     } catch (err) {
       if (err instanceof AppError && err.kind === 'validation') throw new Reply(554, `5.6.0 ${err.message}`);

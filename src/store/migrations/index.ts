@@ -6,12 +6,14 @@ import * as messagesApi from './0010_messages_api.ts';
 import * as securityHardening from './0020_security_hardening.ts';
 import * as delivery from './0100_delivery.ts';
 import * as sharedBodyParts from './0150_shared_body_parts.ts';
+import * as messageClientIp from './0160_message_client_ip.ts';
 import * as bounces from './0200_bounces.ts';
 import * as subscribers from './0300_subscribers.ts';
 import * as subscriptionForms from './0360_subscription_forms.ts';
 import * as importLifecycle from './0370_subscriber_import_lifecycle.ts';
 import * as campaigns from './0310_campaigns.ts';
 import * as tracking from './0350_tracking.ts';
+import * as analytics from '../../analytics/migrations/0400_analytics.ts';
 import * as operations from '../../operations/migrations/0500_operations.ts';
 
 export interface StoreMigration {
@@ -31,11 +33,13 @@ export const migrations: StoreMigration[] = [
   { name: '0020_security_hardening', up: securityHardening.up },
   { name: '0100_delivery', up: delivery.up },
   { name: '0150_shared_body_parts', up: sharedBodyParts.up },
+  { name: '0160_message_client_ip', up: (db) => messageClientIp.up(db) },
   { name: '0200_bounces', up: bounces.up },
   { name: '0300_subscribers', up: subscribers.up },
   { name: '0310_campaigns', up: (db) => campaigns.up(db) },
   { name: '0350_tracking', up: tracking.up },
   { name: '0360_subscription_forms', up: (db) => subscriptionForms.up(db) },
   { name: '0370_subscriber_import_lifecycle', up: (db) => importLifecycle.up(db) },
+  { name: '0400_analytics', up: (db) => analytics.up(db) },
   { name: '0500_operations', up: operations.up },
 ];
