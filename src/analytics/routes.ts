@@ -1,6 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import { invalid } from '../core/errors.ts';
+import fs from 'node:fs';
+import { invalid, notFound } from '../core/errors.ts';
+import { actorOf } from '../http/auth.ts';
+import { exportFile, getExport, startExport } from './exports.ts';
+import { messageTimeline } from './timeline.ts';
 import type { RouteModule } from '../http/app.ts';
 import { requireRole, tenantScope } from '../http/auth.ts';
 import { closed } from '../http/schemas.ts';
@@ -23,6 +27,22 @@ type Q = Static<typeof Query>;
 
 const READERS = ['administrator', 'auditor', 'support', 'operator', 'account'] as const;
 
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, closed);
+const ExportBody = Type.Object({
+  format: Type.Union([Type.Literal('csv'), Type.Literal('xlsx')]),
+  tenantId: Type.Optional(Type.String({ maxLength: 64 })),
+  accountId: Type.Optional(Type.String({ maxLength: 64 })),
+  recipient: Type.Optional(Type.String({ maxLength: 254 })),
+  messageId: Type.Optional(Type.String({ maxLength: 64 })),
+  outcome: Type.Optional(Type.Union(['delivered', 'deferred', 'failed', 'expired', 'cancelled'].map((o) => Type.Literal(o)))),
+  reason: Type.Optional(Type.String({ maxLength: 64, pattern: '^[a-z_]+$' })),
+  clientIp: Type.Optional(Type.String({ maxLength: 64 })),
+  sourceIp: Type.Optional(Type.String({ maxLength: 64 })),
+  recipientDomain: Type.Optional(Type.String({ maxLength: 253 })),
+  from: Type.Optional(Type.String({ format: 'date-time' })),
+  to: Type.Optional(Type.String({ format: 'date-time' })),
+}, closed);
+
 export const analyticsRoutes: RouteModule = (app, { store, config }) => {
   const parse = (req: { query: Q; principal: unknown }, p: ReturnType<typeof requireRole>, fallback: Dimension[]): StatsQuery => {
     const q = req.query;
@@ -44,4 +64,36 @@ export const analyticsRoutes: RouteModule = (app, { store, config }) => {
   app.get<{ Querystring: Q }>('/stats/failures', {
     schema: { tags: ['statistics'], summary: '投递失败统计: failures by the three headline reasons and by fine reason (format=json|csv|xlsx)', querystring: Query },
   }, async (req) => failureStatistics(store.db, parse(req, requireRole(req, READERS), ['date'])));
+
+  const scopeOf = (p: ReturnType<typeof requireRole>) => ({ tenantId: tenantScope(p), accountId: p.kind === 'apikey' ? p.accountId : null });
+  app.get<{ Params: Static<typeof IdParams> }>('/delivery/messages/:id/timeline', {
+    schema: { tags: ['delivery'], summary: 'One message from submission to the last event: every attempt with the remote reply, bounces, complaints, opens, clicks, unsubscribes', params: IdParams },
+  }, async (req) => messageTimeline(store.db, req.params.id, scopeOf(requireRole(req, READERS))));
+
+  app.post<{ Body: Static<typeof ExportBody> }>('/delivery/exports', {
+    schema: { tags: ['delivery'], summary: 'Export the delivery log (any size) as a background job: poll its progress, then download the file', body: ExportBody },
+  }, async (req, reply) => {
+    const p = requireRole(req, READERS);
+    const b = req.body;
+    const from = b.from ? Date.parse(b.from) : undefined;
+    const to = b.to ? Date.parse(b.to) : undefined;
+    if (from !== undefined && to !== undefined && from >= to) throw invalid('from must be before to', [{ field: '/body/from', message: 'before to' }]);
+    const scope = scopeOf(p);
+    const job = await startExport(store, actorOf(req), config.dataDir, {
+      tenantId: scope.tenantId ?? b.tenantId ?? null, accountId: scope.accountId ?? b.accountId, recipient: b.recipient?.toLowerCase(), messageId: b.messageId, outcome: b.outcome,
+      reason: b.reason, clientIp: b.clientIp, sourceIp: b.sourceIp, recipientDomain: b.recipientDomain?.toLowerCase(), from, to,
+    }, b.format);
+    return reply.code(202).send(job);
+  });
+  app.get<{ Params: Static<typeof IdParams> }>('/delivery/exports/:id', { schema: { tags: ['delivery'], summary: 'An export job: status, rows written, progress', params: IdParams } },
+    async (req) => getExport(store, req.params.id, scopeOf(requireRole(req, READERS))));
+  app.get<{ Params: Static<typeof IdParams> }>('/delivery/exports/:id/download', { schema: { tags: ['delivery'], summary: 'The finished export file, streamed', params: IdParams } }, async (req, reply) => {
+    const job = await getExport(store, req.params.id, scopeOf(requireRole(req, READERS)));
+    if (job.status !== 'done') throw notFound('finished export');
+    const file = exportFile(config.dataDir, job.id, job.format);
+    reply.header('content-type', job.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    reply.header('content-disposition', `attachment; filename="delivery-log-${job.id}.${job.format}"`);
+    reply.header('content-length', String(fs.statSync(file).size));
+    return reply.send(fs.createReadStream(file));
+  });
 };

@@ -25,7 +25,30 @@ export interface StatsDailyTable extends RollupDimensions {
   day: string;
 }
 
+/** A background export of the delivery log. */
+export interface AnalyticsExportTable {
+  id: string;
+  /** The scope of whoever asked: their tenant (and account for API keys), or null for platform roles. */
+  tenant_id: string | null;
+  account_id: string | null;
+  operator: string;
+  /** The delivery-log filters, JSON. */
+  filters: string;
+  /** csv | xlsx */
+  format: string;
+  /** running | done | failed */
+  status: string;
+  rows: number;
+  /** 0..1: the share of the time range written so far (the log is read newest first). */
+  progress: number;
+  bytes: number;
+  error: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
 export interface AnalyticsTables {
   stats_hourly: StatsHourlyTable;
   stats_daily: StatsDailyTable;
+  analytics_exports: AnalyticsExportTable;
 }

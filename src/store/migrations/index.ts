@@ -14,6 +14,7 @@ import * as importLifecycle from './0370_subscriber_import_lifecycle.ts';
 import * as campaigns from './0310_campaigns.ts';
 import * as tracking from './0350_tracking.ts';
 import * as analytics from '../../analytics/migrations/0400_analytics.ts';
+import * as analyticsExports from '../../analytics/migrations/0410_exports.ts';
 import * as operations from '../../operations/migrations/0500_operations.ts';
 
 export interface StoreMigration {
@@ -41,5 +42,6 @@ export const migrations: StoreMigration[] = [
   { name: '0360_subscription_forms', up: (db) => subscriptionForms.up(db) },
   { name: '0370_subscriber_import_lifecycle', up: (db) => importLifecycle.up(db) },
   { name: '0400_analytics', up: (db) => analytics.up(db) },
+  { name: '0410_analytics_exports', up: (db) => analyticsExports.up(db) },
   { name: '0500_operations', up: operations.up },
 ];
