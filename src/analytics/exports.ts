@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
-import ExcelJS from 'exceljs';
 import { stringify } from 'csv-stringify';
 import type { Actor } from '../audit/log.ts';
 import { recordOperation } from '../audit/log.ts';
@@ -65,7 +64,9 @@ function csvWriter(file: string): RowWriter {
   };
 }
 
-function xlsxWriter(file: string): RowWriter {
+async function xlsxWriter(file: string): Promise<RowWriter> {
+  // Loaded on first use: ExcelJS is large and most processes never write a spreadsheet.
+  const { default: ExcelJS } = await import('exceljs');
   // The streaming writer commits each row to the zip as it goes; shared strings off keeps it from growing a table in memory.
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useSharedStrings: false, useStyles: false });
   const ws = wb.addWorksheet('delivery-log');
@@ -89,7 +90,7 @@ async function runExport(store: Store, dataDir: string, id: string, filters: Exp
   const file = exportFile(dataDir, id, format);
   try {
     fs.mkdirSync(exportDir(dataDir), { recursive: true, mode: 0o700 });
-    const writer = format === 'csv' ? csvWriter(file) : xlsxWriter(file);
+    const writer = format === 'csv' ? csvWriter(file) : await xlsxWriter(file);
     const first = await store.db.selectFrom('delivery_events').select((eb) => eb.fn.min('at').as('at')).executeTakeFirst();
     const to = filters.to ?? Date.now();
     const from = filters.from ?? Number(first?.at ?? to);

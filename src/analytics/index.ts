@@ -8,3 +8,5 @@ export type { RollupEvent, RollupOutcome } from './rollups.ts';
 export { analyticsRoutes } from './routes.ts';
 export { startAnalytics } from './component.ts';
 export { compactRollups } from './compaction.ts';
+export { firstHourlyDay, HOURLY_RETENTION_DAYS, DAILY_RETENTION_DAYS } from './compaction.ts';
+export { startOfDay, localDate } from './periods.ts';

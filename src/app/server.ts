@@ -18,6 +18,7 @@ import { registerDomainUsageCheck } from '../domains/service.ts';
 import { secureDataDir } from './data-dir.ts';
 import { startOperations } from '../operations/index.ts';
 import { startAnalytics } from '../analytics/index.ts';
+import { startWebhooks } from '../webhooks/index.ts';
 import { createLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 
@@ -70,6 +71,7 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
   const nodeId = process.env.FANOUT_NODE_ID ?? os.hostname();
   components.push(await startOperations(store, config, { nodeId, roles: [...roles], log: logger }));
   components.push(startAnalytics(store, config, { nodeId, log: logger }));
+  if (config.webhooks.dispatch) components.push(startWebhooks(store, config, { nodeId, log: logger }));
   try {
     // One certificate for the submission's STARTTLS and the bounce listener's: configured, or
     // the self-signed pair kept in the data folder.

@@ -5,6 +5,7 @@
  */
 import type { Executor } from '../store/store.ts';
 import { addToRollups, messageOrigins } from '../analytics/index.ts';
+import { emitWebhookEvents } from '../webhooks/index.ts';
 import { headlineReason } from './headline.ts';
 import { suppress } from './suppressions.ts';
 import type { SuppressionReason } from './suppressions.ts';
@@ -88,5 +89,9 @@ async function countBounce(trx: Executor, ev: BounceEventInput, at: number, reci
   await addToRollups(trx, [{
     at, tenantId: ev.tenantId, accountId: message.account_id, clientIp: origin?.clientIp, sourceIp: attempt?.source_ip ?? null, senderDomain: origin?.senderDomain ?? '',
     recipientDomain: recipient.slice(recipient.lastIndexOf('@') + 1), outcome: ev.kind === 'bounce' ? 'bounced' : 'complained', reason: ev.reason,
+  }]);
+  await emitWebhookEvents(trx, [{
+    tenantId: ev.tenantId, at, type: ev.kind === 'bounce' ? 'message.bounced' : 'message.complained',
+    data: { messageId: ev.messageId, recipientId: ev.recipientId, recipient, accountId: message.account_id, reason: ev.reason, hard: ev.hard, status: ev.status, replyCode: ev.replyCode, diagnostic: ev.diagnostic.slice(0, 500) },
   }]);
 }

@@ -3,6 +3,8 @@ import type { Static } from '@sinclair/typebox';
 import { DeliveryConfigSchema } from '../delivery/config.ts';
 import { ImportConfigSchema } from '../subscribers/config.ts';
 import { OperationsConfigSchema } from '../operations/config.ts';
+import { WebhooksConfigSchema } from '../webhooks/config.ts';
+import { MetricsConfigSchema } from '../metrics/config.ts';
 
 /**
  * The whole configuration with every default, in one place. Objects are closed
@@ -115,6 +117,8 @@ export const ConfigSchema = Type.Object({
   /** Subscriber import limits and workers (src/subscribers/config.ts). */
   imports: ImportConfigSchema,
   operations: OperationsConfigSchema,
+  webhooks: WebhooksConfigSchema,
+  metrics: MetricsConfigSchema,
 }, { ...closed, default: {} });
 
 export type FanoutConfig = Static<typeof ConfigSchema>;

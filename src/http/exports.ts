@@ -1,4 +1,3 @@
-import ExcelJS from 'exceljs';
 import { stringify } from 'csv-stringify/sync';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalid } from '../core/errors.ts';
@@ -46,6 +45,8 @@ export function toCsv(columns: string[], rows: Record<string, string | number>[]
 }
 
 export async function toXlsx(columns: string[], rows: Record<string, string | number>[], sheet: string): Promise<Buffer> {
+  // Loaded on first use: ExcelJS is large and most processes never write a spreadsheet.
+  const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.Workbook();
   const ws = wb.addWorksheet(sheet.slice(0, 31));
   ws.addRow(columns);

@@ -3,7 +3,9 @@ import { operationLogRoutes } from '../audit/routes.ts';
 import { messageRoutes } from '../messages/routes.ts';
 import { campaignRoutes } from '../campaigns/routes.ts';
 import { deliveryRoutes } from '../delivery/routes.ts';
-import { analyticsRoutes } from '../analytics/routes.ts';
+import { analyticsRoutes } from '../analytics/index.ts';
+import { webhookRoutes } from '../webhooks/index.ts';
+import { metricsRoutes } from '../metrics/index.ts';
 import { domainRoutes } from '../domains/routes.ts';
 import { tenantRoutes } from '../tenants/routes.ts';
 import { authRoutes, userRoutes } from '../users/routes.ts';
@@ -27,10 +29,11 @@ export const routeModules: RouteModule[] = [
   campaignRoutes,
   deliveryRoutes,
   analyticsRoutes,
+  webhookRoutes,
   suppressionRoutes,
   subscriberRoutes,
   operationsRoutes,
 ];
 
 /** Routes outside /api/v1 that recipients reach from their mail. */
-export const publicRouteModules: RouteModule[] = [publicTrackingRoutes, subscriberPublicRoutes, operationsPublicRoutes, consoleRoutes];
+export const publicRouteModules: RouteModule[] = [publicTrackingRoutes, subscriberPublicRoutes, operationsPublicRoutes, metricsRoutes, consoleRoutes];

@@ -12,6 +12,7 @@ import type { SubscriberTables } from '../subscribers/tables.ts';
 import type { BounceTables } from '../bounces/tables.ts';
 import type { OperationsTables } from '../operations/tables.ts';
 import type { AnalyticsTables } from '../analytics/tables.ts';
+import type { WebhookTables } from '../webhooks/tables.ts';
 
 /** Key/value settings kept in the store (generated secrets, schema facts). */
 export interface SettingsTable {
@@ -24,6 +25,6 @@ export interface CoreTables {
 }
 
 /** Every table of every capability; each capability declares its own in `<capability>/tables.ts`. */
-export interface Database extends CoreTables, AuditTables, TenantTables, AccountTables, DomainTables, UserTables, MessageApiTables, DeliveryTables, SubscriberTables, TrackingTables, CampaignTables, BounceTables, OperationsTables, AnalyticsTables {}
+export interface Database extends CoreTables, AuditTables, TenantTables, AccountTables, DomainTables, UserTables, MessageApiTables, DeliveryTables, SubscriberTables, TrackingTables, CampaignTables, BounceTables, OperationsTables, AnalyticsTables, WebhookTables {}
 
 export type { Generated };

@@ -7,6 +7,8 @@ import { isHardBounce } from '../../bounces/reason.ts';
 import { isReason } from '../../bounces/types.ts';
 import type { Store, Tx } from '../../store/store.ts';
 import { addToRollups, messageOrigins, rollupOutcome } from '../../analytics/index.ts';
+import { emitWebhookEvents } from '../../webhooks/index.ts';
+import { deliveryLatency } from '../../metrics/index.ts';
 import type { DeliveryEventTable, Lane } from '../tables.ts';
 import { loadBodies } from './bodies.ts';
 
@@ -171,8 +173,11 @@ export class DeliveryQueue {
         for (let i = 0; i < events.length; i += 1000) await trx.insertInto('delivery_events').values(events.slice(i, i + 1000)).execute();
       }
       await countCompletions(trx, done);
+      await publishCompletions(trx, done);
       await suppressHardFailures(trx, done);
     });
+    // After the commit: a retried transaction is observed once.
+    for (const c of done) if (c.outcome === 'delivered') deliveryLatency.observe({ lane: c.row.lane }, Math.max(0, (c.at - c.row.firstQueuedAt) / 1000));
   }
 
   /** The same writes as `#updateRows`, one prepared statement run per row. */
@@ -305,6 +310,20 @@ class SqliteStatements {
     this.event = db.prepare(`insert into delivery_events (at, tenant_id, account_id, message_id, recipient_id, recipient, lane, attempt, source_ip,
       mx_host, site, reply_code, enhanced_status, text, outcome, reason) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   }
+}
+
+const WEBHOOK_TYPE = { delivered: 'message.delivered', deferred: 'message.deferred', failed: 'message.failed', expired: 'message.failed' } as const;
+
+/** Webhook events for business systems, into the outbox in the same transaction. */
+async function publishCompletions(trx: Tx, done: Completion[]): Promise<void> {
+  await emitWebhookEvents(trx, done.filter((c) => c.outcome !== 'cancelled').map((c) => ({
+    tenantId: c.row.tenantId, at: c.at, type: WEBHOOK_TYPE[c.outcome as keyof typeof WEBHOOK_TYPE],
+    data: {
+      messageId: c.row.messageId, recipientId: c.row.id, recipient: c.row.recipient, accountId: c.row.accountId, lane: c.row.lane, outcome: c.outcome,
+      attempt: c.row.attempts + (c.attempted ? 1 : 0), mxHost: c.mxHost, sourceIp: c.sourceIp, replyCode: c.replyCode, enhancedStatus: c.enhancedStatus, text: c.text?.slice(0, 500) ?? null, reason: c.reason,
+      ...(c.outcome === 'deferred' && c.nextAttemptAt ? { nextAttemptAt: new Date(c.nextAttemptAt).toISOString() } : {}),
+    },
+  })));
 }
 
 /** The statistics' counters move in the transaction that writes the events. */

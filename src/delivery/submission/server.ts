@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { smtpRejects, smtpSessions } from '../../metrics/index.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { accountsForClientIp, authenticateSmtp, getAccount } from '../../accounts/service.ts';
@@ -250,6 +251,7 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
   }
 
   const server = new SmtpServer<SessionState>({
+    observe: { session: () => smtpSessions.inc({ listener: 'submission' }), refusal: (code: number) => smtpRejects.inc({ listener: 'submission', class: code >= 500 ? '5xx' : '4xx' }) },
     name: options.hostname,
     banner: 'Fanout submission',
     maxMessageBytes: options.maxMessageBytes,

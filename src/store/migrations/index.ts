@@ -16,6 +16,7 @@ import * as tracking from './0350_tracking.ts';
 import * as analytics from '../../analytics/migrations/0400_analytics.ts';
 import * as analyticsExports from '../../analytics/migrations/0410_exports.ts';
 import * as operations from '../../operations/migrations/0500_operations.ts';
+import * as webhooks from '../../webhooks/migrations/0600_webhooks.ts';
 
 export interface StoreMigration {
   name: string;
@@ -25,7 +26,7 @@ export interface StoreMigration {
 /**
  * Every schema version, in order. Capabilities own number ranges so parallel work never
  * collides: 0001-0099 foundation, 0100-0199 delivery, 0200-0299 bounces, 0300-0399 campaigns,
- * 0400-0499 analytics, 0500-0599 operations.
+ * 0400-0499 analytics, 0500-0599 operations, 0600-0699 webhooks.
  */
 export const migrations: StoreMigration[] = [
   { name: '0001_foundation', up: foundation.up },
@@ -44,4 +45,5 @@ export const migrations: StoreMigration[] = [
   { name: '0400_analytics', up: (db) => analytics.up(db) },
   { name: '0410_analytics_exports', up: (db) => analyticsExports.up(db) },
   { name: '0500_operations', up: operations.up },
+  { name: '0600_webhooks', up: webhooks.up },
 ];
