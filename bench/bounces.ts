@@ -27,6 +27,8 @@ const agreement = measureAgreement();
 const pct = (n: number, total = agreement.total) => ((100 * n) / total).toFixed(2);
 const heldOut = measureAgreement(CORPUS_DIR, 'held-out');
 const unseen = measureAgreement(UNSEEN_DIR);
+const dev = measureAgreement(UNSEEN_DIR, 'dev');
+const blind = measureAgreement(UNSEEN_DIR, 'blind');
 console.log(JSON.stringify({
   benchmark: 'bounces',
   corpus_messages: messages.length,
@@ -40,4 +42,8 @@ console.log(JSON.stringify({
   held_out_half_hard_bounce_pct: Number(pct(heldOut.hardAgree, heldOut.total)),
   unseen_reason_pct: Number(pct(unseen.reasonAgree, unseen.total)),
   unseen_hard_bounce_pct: Number(pct(unseen.hardAgree, unseen.total)),
+  unseen_dev_reason_pct: Number(pct(dev.reasonAgree, dev.total)),
+  unseen_dev_hard_bounce_pct: Number(pct(dev.hardAgree, dev.total)),
+  unseen_blind_reason_pct: Number(pct(blind.reasonAgree, blind.total)),
+  unseen_blind_hard_bounce_pct: Number(pct(blind.hardAgree, blind.total)),
 }));

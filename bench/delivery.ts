@@ -73,9 +73,10 @@ async function ceiling(p: Pattern): Promise<{ perSecond: number; seconds: number
 async function prepareFanout(): Promise<{ dataDir: string; account: Account }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-bench-'));
   const { Store } = await import('../src/store/store.ts');
+  const { migrations } = await import('../src/app/capabilities.ts');
   const { makeSender } = await import('../src/delivery/queue/fixtures.ts');
   const store = Store.open({ dataDir });
-  await store.migrate();
+  await store.migrate(migrations);
   const f = await makeSender(store, { name: 'bench-statements', domain: DOMAIN, accountType: 'transactional', allowIps: ['127.0.0.1/32'], maxConnections: 1000, messagesPerMinute: 10_000_000 });
   await store.close();
   return { dataDir, account: { name: f.account.name, password: f.password } };

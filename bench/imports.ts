@@ -8,6 +8,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import ExcelJS from 'exceljs';
 import { Store } from '../src/store/store.ts';
+import { migrations } from '../src/app/capabilities.ts';
 import { createList } from '../src/subscribers/lists.ts';
 import { importSubscribers } from '../src/subscribers/import/import.ts';
 import { makeTenant, operator } from '../src/subscribers/testing.ts';
@@ -45,7 +46,7 @@ async function measure(format: 'csv' | 'xlsx', file: string, rows: number): Prom
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-bench-import-'));
   const store = Store.open({ dataDir, databaseUrl: process.env.FANOUT_DATABASE_URL ?? null });
   try {
-    await store.migrate();
+    await store.migrate(migrations);
     const tenant = `tn_bench_${format}_${Date.now()}`;
     await makeTenant(store, tenant);
     const list = await createList(store, operator, { tenantId: tenant, name: `bench ${format}` });

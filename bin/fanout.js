@@ -15,4 +15,4 @@ if (major < 24) {
   const result = spawnSync(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(result.status ?? 1);
 }
-await import('../src/cli/main.ts');
+await import('../src/app/cli.ts');

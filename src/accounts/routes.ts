@@ -3,7 +3,8 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { notFound } from '../core/errors.ts';
 import type { RouteModule } from '../http/app.ts';
-import { actorOf, assertTenantAccess, requireRole, tenantScope } from '../http/auth.ts';
+import { assertInScope, principalOf, scopeOf } from '../http/access.ts';
+import { actorOf } from '../http/auth.ts';
 import { Cidrs, closed, IdParams, Name, Password } from '../http/schemas.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './apikeys.ts';
 import { createAccount, deleteAccount, getAccount, listAccounts, listQuotaAlerts, setAccountPassword, updateAccount } from './service.ts';
@@ -42,57 +43,51 @@ const READERS = ['administrator', 'auditor', 'support', 'operator', 'account'] a
 export const accountRoutes: RouteModule = (app, { store }) => {
   /** Loads an account the caller may see; other tenants' accounts are 404. */
   const visibleAccount = async (req: FastifyRequest, id: string) => {
-    const p = requireRole(req, READERS);
+    const p = principalOf(req);
     const account = await getAccount(store.db, id);
-    assertTenantAccess(p, account.tenantId, 'account');
+    assertInScope(req, account.tenantId, 'account');
     // An API key sees only its own account.
     if (p.kind === 'apikey' && p.accountId !== account.id) throw notFound('account');
     return { p, account };
   };
 
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/accounts', { schema: { tags: ['accounts'], summary: 'List sending accounts', querystring: ListQuery } }, async (req) => {
-    const p = requireRole(req, READERS);
-    const scope = tenantScope(p);
+  app.get<{ Querystring: Static<typeof ListQuery> }>('/accounts', { config: { access: { roles: READERS, tenant: 'caller' } }, schema: { tags: ['accounts'], summary: 'List sending accounts', querystring: ListQuery } }, async (req) => {
+    const p = principalOf(req);
+    const scope = scopeOf(req);
     if (scope && req.query.tenantId && req.query.tenantId !== scope) return { items: [] };
     const items = await listAccounts(store.db, { tenantId: scope ?? req.query.tenantId ?? null });
     return { items: p.kind === 'apikey' ? items.filter((a) => a.id === p.accountId) : items };
   });
-  app.post<{ Params: Static<typeof TenantParams>; Body: Static<typeof CreateBody> }>('/tenants/:tenantId/accounts', { schema: { tags: ['accounts'], summary: 'Create a sending account (SMTP credentials, quota)', params: TenantParams, body: CreateBody } }, async (req, reply) => {
-    requireRole(req, ['administrator']);
+  app.post<{ Params: Static<typeof TenantParams>; Body: Static<typeof CreateBody> }>('/tenants/:tenantId/accounts', { config: { access: { roles: ['administrator'] } }, schema: { tags: ['accounts'], summary: 'Create a sending account (SMTP credentials, quota)', params: TenantParams, body: CreateBody } }, async (req, reply) => {
     return reply.code(201).send(await createAccount(store, actorOf(req), { ...req.body, tenantId: req.params.tenantId }));
   });
-  app.get<{ Params: Static<typeof IdParams> }>('/accounts/:id', { schema: { tags: ['accounts'], params: IdParams } }, async (req) => (await visibleAccount(req, req.params.id)).account);
-  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof PatchBody> }>('/accounts/:id', { schema: { tags: ['accounts'], summary: 'Change quota, sending type, status, limits', params: IdParams, body: PatchBody } }, async (req) => {
-    requireRole(req, ['administrator']);
+  app.get<{ Params: Static<typeof IdParams> }>('/accounts/:id', { config: { access: { roles: READERS, tenant: 'caller' } }, schema: { tags: ['accounts'], params: IdParams } }, async (req) => (await visibleAccount(req, req.params.id)).account);
+  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof PatchBody> }>('/accounts/:id', { config: { access: { roles: ['administrator'] } }, schema: { tags: ['accounts'], summary: 'Change quota, sending type, status, limits', params: IdParams, body: PatchBody } }, async (req) => {
     return updateAccount(store, actorOf(req), req.params.id, req.body);
   });
-  app.delete<{ Params: Static<typeof IdParams> }>('/accounts/:id', { schema: { tags: ['accounts'], params: IdParams } }, async (req, reply) => {
-    requireRole(req, ['administrator']);
+  app.delete<{ Params: Static<typeof IdParams> }>('/accounts/:id', { config: { access: { roles: ['administrator'] } }, schema: { tags: ['accounts'], params: IdParams } }, async (req, reply) => {
     await deleteAccount(store, actorOf(req), req.params.id);
     return reply.code(204).send();
   });
-  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof PasswordBody> }>('/accounts/:id/password', { schema: { tags: ['accounts'], summary: 'Change the SMTP password', params: IdParams, body: PasswordBody } }, async (req, reply) => {
+  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof PasswordBody> }>('/accounts/:id/password', { config: { access: { roles: ['administrator', 'operator'], tenant: 'caller' } }, schema: { tags: ['accounts'], summary: 'Change the SMTP password', params: IdParams, body: PasswordBody } }, async (req, reply) => {
     await visibleAccount(req, req.params.id);
-    requireRole(req, ['administrator', 'operator']);
     await setAccountPassword(store, actorOf(req), req.params.id, req.body.password);
     return reply.code(204).send();
   });
-  app.get<{ Params: Static<typeof IdParams> }>('/accounts/:id/quota-alerts', { schema: { tags: ['accounts'], params: IdParams } }, async (req) => {
+  app.get<{ Params: Static<typeof IdParams> }>('/accounts/:id/quota-alerts', { config: { access: { roles: READERS, tenant: 'caller' } }, schema: { tags: ['accounts'], params: IdParams } }, async (req) => {
     const { account } = await visibleAccount(req, req.params.id);
     return { items: await listQuotaAlerts(store.db, { accountId: account.id }) };
   });
-  app.get<{ Params: Static<typeof IdParams> }>('/accounts/:id/api-keys', { schema: { tags: ['api keys'], params: IdParams } }, async (req) => {
+  app.get<{ Params: Static<typeof IdParams> }>('/accounts/:id/api-keys', { config: { access: { roles: READERS, tenant: 'caller' } }, schema: { tags: ['api keys'], params: IdParams } }, async (req) => {
     const { account } = await visibleAccount(req, req.params.id);
     return { items: await listApiKeys(store.db, { accountId: account.id }) };
   });
-  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof KeyBody> }>('/accounts/:id/api-keys', { schema: { tags: ['api keys'], summary: 'Create an API key; the key is shown in this response only', params: IdParams, body: KeyBody } }, async (req, reply) => {
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof KeyBody> }>('/accounts/:id/api-keys', { config: { access: { roles: ['administrator', 'operator'], tenant: 'caller' } }, schema: { tags: ['api keys'], summary: 'Create an API key; the key is shown in this response only', params: IdParams, body: KeyBody } }, async (req, reply) => {
     const { account } = await visibleAccount(req, req.params.id);
-    requireRole(req, ['administrator', 'operator']);
     const created = await createApiKey(store, actorOf(req), { tenantId: account.tenantId, accountId: account.id, name: req.body.name });
     return reply.code(201).send({ ...created.apiKey, key: created.key });
   });
-  app.delete<{ Params: Static<typeof IdParams> }>('/api-keys/:id', { schema: { tags: ['api keys'], params: IdParams } }, async (req) => {
-    const p = requireRole(req, ['administrator', 'operator']);
-    return revokeApiKey(store, actorOf(req), req.params.id, { tenantId: tenantScope(p) });
+  app.delete<{ Params: Static<typeof IdParams> }>('/api-keys/:id', { config: { access: { roles: ['administrator', 'operator'], tenant: 'caller' } }, schema: { tags: ['api keys'], params: IdParams } }, async (req) => {
+    return revokeApiKey(store, actorOf(req), req.params.id, { tenantId: scopeOf(req) });
   });
 };

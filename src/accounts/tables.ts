@@ -59,3 +59,8 @@ export interface AccountTables {
   api_keys: ApiKeyTable;
   quota_alerts: QuotaAlertTable;
 }
+
+/** Adds these tables to the store's typed Database (src/store/schema.ts). */
+declare module '../store/schema.ts' {
+  interface Database extends AccountTables {}
+}

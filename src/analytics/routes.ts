@@ -6,7 +6,8 @@ import { actorOf } from '../http/auth.ts';
 import { exportFile, getExport, startExport } from './exports.ts';
 import { messageTimeline } from './timeline.ts';
 import type { RouteModule } from '../http/app.ts';
-import { requireRole, tenantScope } from '../http/auth.ts';
+import { principalOf, scopeOf } from '../http/access.ts';
+import type { FastifyRequest } from 'fastify';
 import { closed } from '../http/schemas.ts';
 import { DAILY_RETENTION_DAYS } from './compaction.ts';
 import { addDays, checkTimeZone, localDate, rangeFromQuery } from './periods.ts';
@@ -44,8 +45,10 @@ const ExportBody = Type.Object({
 }, closed);
 
 export const analyticsRoutes: RouteModule = (app, { store, config }) => {
-  const parse = (req: { query: Q; principal: unknown }, p: ReturnType<typeof requireRole>, fallback: Dimension[]): StatsQuery => {
+  const access = { roles: READERS, tenant: 'caller' as const };
+  const parse = (req: FastifyRequest<{ Querystring: Q }>, fallback: Dimension[]): StatsQuery => {
     const q = req.query;
+    const p = principalOf(req);
     const timeZone = checkTimeZone(q.timezone ?? config.timezone);
     const now = Date.now();
     const range = rangeFromQuery(q, now, timeZone);
@@ -55,40 +58,42 @@ export const analyticsRoutes: RouteModule = (app, { store, config }) => {
     // Operators and API keys see their own tenant (and an API key its own account) whatever they ask for.
     return {
       range, timeZone, groupBy: parseGroupBy(q.groupBy, fallback), platformTimeZone: config.timezone, now,
-      tenantId: tenantScope(p) ?? q.tenantId ?? null, accountId: p.kind === 'apikey' ? p.accountId : q.accountId ?? null,
+      tenantId: scopeOf(req) ?? q.tenantId ?? null, accountId: p.kind === 'apikey' ? p.accountId : q.accountId ?? null,
     };
   };
-  app.get<{ Querystring: Q }>('/stats/sends', {
+  app.get<{ Querystring: Q }>('/stats/sends', { config: { access },
     schema: { tags: ['statistics'], summary: '群发统计: submitted, delivered, deferred, failed, bounced, complained and suppressed per period and dimensions (format=json|csv|xlsx)', querystring: Query },
-  }, async (req) => sendStatistics(store.db, parse(req, requireRole(req, READERS), ['date'])));
-  app.get<{ Querystring: Q }>('/stats/failures', {
+  }, async (req) => sendStatistics(store.db, parse(req, ['date'])));
+  app.get<{ Querystring: Q }>('/stats/failures', { config: { access },
     schema: { tags: ['statistics'], summary: '投递失败统计: failures by the three headline reasons and by fine reason (format=json|csv|xlsx)', querystring: Query },
-  }, async (req) => failureStatistics(store.db, parse(req, requireRole(req, READERS), ['date'])));
+  }, async (req) => failureStatistics(store.db, parse(req, ['date'])));
 
-  const scopeOf = (p: ReturnType<typeof requireRole>) => ({ tenantId: tenantScope(p), accountId: p.kind === 'apikey' ? p.accountId : null });
-  app.get<{ Params: Static<typeof IdParams> }>('/delivery/messages/:id/timeline', {
+  const scope = (req: FastifyRequest) => {
+    const p = principalOf(req);
+    return { tenantId: scopeOf(req), accountId: p.kind === 'apikey' ? p.accountId : null };
+  };
+  app.get<{ Params: Static<typeof IdParams> }>('/delivery/messages/:id/timeline', { config: { access },
     schema: { tags: ['delivery'], summary: 'One message from submission to the last event: every attempt with the remote reply, bounces, complaints, opens, clicks, unsubscribes', params: IdParams },
-  }, async (req) => messageTimeline(store.db, req.params.id, scopeOf(requireRole(req, READERS))));
+  }, async (req) => messageTimeline(store.db, req.params.id, scope(req)));
 
-  app.post<{ Body: Static<typeof ExportBody> }>('/delivery/exports', {
+  app.post<{ Body: Static<typeof ExportBody> }>('/delivery/exports', { config: { access },
     schema: { tags: ['delivery'], summary: 'Export the delivery log (any size) as a background job: poll its progress, then download the file', body: ExportBody },
   }, async (req, reply) => {
-    const p = requireRole(req, READERS);
     const b = req.body;
     const from = b.from ? Date.parse(b.from) : undefined;
     const to = b.to ? Date.parse(b.to) : undefined;
     if (from !== undefined && to !== undefined && from >= to) throw invalid('from must be before to', [{ field: '/body/from', message: 'before to' }]);
-    const scope = scopeOf(p);
+    const s = scope(req);
     const job = await startExport(store, actorOf(req), config.dataDir, {
-      tenantId: scope.tenantId ?? b.tenantId ?? null, accountId: scope.accountId ?? b.accountId, recipient: b.recipient?.toLowerCase(), messageId: b.messageId, outcome: b.outcome,
+      tenantId: s.tenantId ?? b.tenantId ?? null, accountId: s.accountId ?? b.accountId, recipient: b.recipient?.toLowerCase(), messageId: b.messageId, outcome: b.outcome,
       reason: b.reason, clientIp: b.clientIp, sourceIp: b.sourceIp, recipientDomain: b.recipientDomain?.toLowerCase(), from, to,
     }, b.format);
     return reply.code(202).send(job);
   });
-  app.get<{ Params: Static<typeof IdParams> }>('/delivery/exports/:id', { schema: { tags: ['delivery'], summary: 'An export job: status, rows written, progress', params: IdParams } },
-    async (req) => getExport(store, req.params.id, scopeOf(requireRole(req, READERS))));
-  app.get<{ Params: Static<typeof IdParams> }>('/delivery/exports/:id/download', { schema: { tags: ['delivery'], summary: 'The finished export file, streamed', params: IdParams } }, async (req, reply) => {
-    const job = await getExport(store, req.params.id, scopeOf(requireRole(req, READERS)));
+  app.get<{ Params: Static<typeof IdParams> }>('/delivery/exports/:id', { config: { access }, schema: { tags: ['delivery'], summary: 'An export job: status, rows written, progress', params: IdParams } },
+    async (req) => getExport(store, req.params.id, scope(req)));
+  app.get<{ Params: Static<typeof IdParams> }>('/delivery/exports/:id/download', { config: { access }, schema: { tags: ['delivery'], summary: 'The finished export file, streamed', params: IdParams } }, async (req, reply) => {
+    const job = await getExport(store, req.params.id, scope(req));
     if (job.status !== 'done') throw notFound('finished export');
     const file = exportFile(config.dataDir, job.id, job.format);
     reply.header('content-type', job.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');

@@ -52,3 +52,8 @@ export interface AnalyticsTables {
   stats_daily: StatsDailyTable;
   analytics_exports: AnalyticsExportTable;
 }
+
+/** Adds these tables to the store's typed Database (src/store/schema.ts). */
+declare module '../store/schema.ts' {
+  interface Database extends AnalyticsTables {}
+}

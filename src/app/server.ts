@@ -4,7 +4,7 @@ import type { FanoutConfig } from '../config/schema.ts';
 import { setQuotaTimezone } from '../accounts/quota.ts';
 import { getPlatformSecret } from '../core/secrets.ts';
 import { buildHttpApp } from '../http/app.ts';
-import { publicRouteModules, routeModules } from '../http/routes.ts';
+import { apiRoutes, migrations, publicRoutes } from './capabilities.ts';
 import { Store } from '../store/store.ts';
 import { bootstrapAdministrator } from '../users/service.ts';
 import { classifySmtpReply } from '../bounces/smtp-reply.ts';
@@ -52,7 +52,7 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
   setQuotaTimezone(config.timezone);
   secureDataDir(config.dataDir);
   const store = Store.open({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, secretKey: config.security.encryptionKey, secretKeyFile: config.security.encryptionKeyFile });
-  const applied = await store.migrate();
+  const applied = await store.migrate(migrations);
   if (applied.length) logger.info({ applied }, 'store migrated');
   const secret = await getPlatformSecret(store);
 
@@ -100,7 +100,7 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
       components.push({ name: 'bounce listener', stop: () => bounce.close() });
     }
     if (roles.has('http')) {
-      http = await buildHttpApp({ store, config, logger }, routeModules, {}, publicRouteModules);
+      http = await buildHttpApp({ store, config, logger }, apiRoutes, {}, publicRoutes);
       await http.listen({ host: config.http.host, port: config.http.port });
       const app = http;
       components.push({ name: 'http', stop: () => app.close() });

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import type { RouteModule } from '../http/app.ts';
-import { requireRole, tenantScope } from '../http/auth.ts';
+import { scopeOf } from '../http/access.ts';
 import { closed } from '../http/schemas.ts';
 import { verifyOperationLog } from './log.ts';
 import { listOperations } from './queries.ts';
@@ -19,18 +19,16 @@ const Query = Type.Object({
 }, closed);
 
 export const operationLogRoutes: RouteModule = (app, { store }) => {
-  app.get<{ Querystring: Static<typeof Query> }>('/operation-log', { schema: { tags: ['operation log'], summary: '操作日志: every administrative action, newest first', querystring: Query } }, async (req) => {
-    const p = requireRole(req, ['administrator', 'auditor', 'operator', 'support']);
+  app.get<{ Querystring: Static<typeof Query> }>('/operation-log', { config: { access: { roles: ['administrator', 'auditor', 'operator', 'support'], tenant: 'caller' } }, schema: { tags: ['operation log'], summary: '操作日志: every administrative action, newest first', querystring: Query } }, async (req) => {
     const q = req.query;
-    const scope = tenantScope(p);
+    const scope = scopeOf(req);
     const prefix = q.operation?.endsWith('.') ? q.operation : undefined;
     return listOperations(store.db, {
       operation: prefix ? undefined : q.operation, operationPrefix: prefix, operator: q.operator, objectType: q.objectType, objectId: q.objectId,
       tenantId: scope ?? q.tenantId, from: q.from ? Date.parse(q.from) : undefined, to: q.to ? Date.parse(q.to) : undefined, before: q.before, limit: q.limit,
     });
   });
-  app.get('/operation-log/verify', { schema: { tags: ['operation log'], summary: 'Check the hash chain; reports the first broken entry' } }, async (req) => {
-    requireRole(req, ['administrator', 'auditor']);
+  app.get('/operation-log/verify', { config: { access: { roles: ['administrator', 'auditor'] } }, schema: { tags: ['operation log'], summary: 'Check the hash chain; reports the first broken entry' } }, async () => {
     return verifyOperationLog(store.db);
   });
 };

@@ -19,3 +19,8 @@ export interface OperationLogTable {
 export interface AuditTables {
   operation_log: OperationLogTable;
 }
+
+/** Adds these tables to the store's typed Database (src/store/schema.ts). */
+declare module '../store/schema.ts' {
+  interface Database extends AuditTables {}
+}

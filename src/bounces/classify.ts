@@ -14,6 +14,8 @@ import type { DsnRecipient, DsnReport } from './extract/dsn.ts';
 import { readSesNotification } from './extract/ses.ts';
 import { commandIn, recipientsInText, remoteHostIn, reportText, transcriptReply } from './extract/text.ts';
 import type { BounceReport, ClassifiedRecipient, Finding, MessageKind } from './types.ts';
+import { detectLhost, readByLhost } from './lhost/index.ts';
+import type { BounceMail, Lhost } from './lhost/index.ts';
 
 const DSN_TYPES = new Set(['message/delivery-status', 'message/global-delivery-status']);
 const MAX_BLOCK = 4000;
@@ -133,7 +135,39 @@ export function extractFindings(root: MimePart, depth = 0): Extraction {
   result.malformed = [...malformedIn(root), ...(result.malformed ?? [])];
   const agent = detectGateway(root.headers.raw + '\n' + report);
   if (agent) for (const f of result.findings) f.agent ??= agent;
+  if (result.kind === 'bounce' || result.kind === 'delivery') {
+    const mail = bounceMail(root, report);
+    const lhost = detectLhost(mail);
+    if (lhost) for (const f of result.findings) readWith(lhost, f, mail);
+  }
   return result;
+}
+
+function bounceMail(root: MimePart, report: string): BounceMail {
+  return {
+    subject: header(root.headers, 'subject') ?? '',
+    from: header(root.headers, 'from') ?? '',
+    received: headerAll(root.headers, 'received'),
+    header: (name) => header(root.headers, name) ?? '',
+    report,
+  };
+}
+
+/** Lets the reader of the MTA that wrote the report add what it knows about its own layout and sentences. */
+function readWith(lhost: Lhost, f: Finding, mail: BounceMail): void {
+  if (f.preset) return;
+  const own = lhost.diagnostic?.(mail.report, f.recipient);
+  if (own) {
+    f.diagnostic = own.slice(0, MAX_BLOCK);
+    f.status ||= findStatus(own);
+    f.replyCode ||= findReplyCode(own);
+  }
+  const verdict = readByLhost(lhost, { recipient: f.recipient, status: normaliseStatus(f.status), replyCode: f.replyCode, command: f.command, diagnostic: f.diagnostic }, mail);
+  f.lhost = lhost.name;
+  if (verdict.command) f.command = verdict.command;
+  if (verdict.status) f.status = verdict.status;
+  if (verdict.diagnostic) f.diagnostic = verdict.diagnostic;
+  if (verdict.reason) f.lhostReason = verdict.reason;
 }
 
 type Extraction = { kind: MessageKind; findings: Finding[]; original: MimePart | null; malformed?: string[] };

@@ -12,6 +12,7 @@ import { recordBounceEvent } from './events.ts';
 import type { BounceEventInput, SoftBouncePolicy } from './events.ts';
 import type { BounceReport, ClassifiedRecipient } from './types.ts';
 import { decodeVerp, looksLikeVerp } from './verp.ts';
+import { sentMessageByHeaderId, sentRecipient, sentRecipientOf } from '../delivery/index.ts';
 import { applyUnsubscribe } from '../tracking/unsubscribe.ts';
 import { UNSUBSCRIBE_MAILBOX, unsubscribeRefFromMail } from './unsubscribe-mail.ts';
 import type { VerpRef } from './verp.ts';
@@ -89,9 +90,9 @@ interface Link {
 
 /** The delivery row for a VERP reference, if the delivery tables know it. */
 async function rowForRef(trx: Tx, ref: VerpRef): Promise<{ tenantId: string; recipient: string } | null> {
-  const row = await trx.selectFrom('delivery_recipients').select(['tenant_id', 'recipient', 'message_id']).where('id', '=', ref.recipientId).executeTakeFirst();
-  if (!row || row.message_id !== ref.messageId) return null;
-  return { tenantId: row.tenant_id, recipient: row.recipient.toLowerCase() };
+  const row = await sentRecipient(trx, ref.recipientId);
+  if (!row || row.messageId !== ref.messageId) return null;
+  return { tenantId: row.tenantId, recipient: row.recipient.toLowerCase() };
 }
 
 interface LinkContext {
@@ -127,12 +128,11 @@ async function linkRecipient(trx: Tx, r: ClassifiedRecipient, ctx: LinkContext):
   }
   // 3. The original's Message-ID, of a message this tenant sent, to this very recipient.
   if (original?.messageId && ctx.mailboxTenants.size > 0) {
-    const msg = await trx.selectFrom('delivery_messages').select(['id', 'tenant_id']).where('header_message_id', '=', original.messageId)
-      .where('tenant_id', 'in', [...ctx.mailboxTenants]).executeTakeFirst();
+    const msg = await sentMessageByHeaderId(trx, original.messageId, [...ctx.mailboxTenants]);
     if (!msg) return unlinked('no message with the returned Message-ID was sent for the receiving tenant');
-    const rcpt = await trx.selectFrom('delivery_recipients').select('id').where('message_id', '=', msg.id).where('recipient', '=', r.recipient).executeTakeFirst();
-    if (!rcpt) return unlinked('the message with the returned Message-ID was not sent to this recipient');
-    return { tenantId: msg.tenant_id, messageId: msg.id, recipientId: rcpt.id, by: 'message-id', address: r.recipient };
+    const recipientId = await sentRecipientOf(trx, msg.id, r.recipient);
+    if (!recipientId) return unlinked('the message with the returned Message-ID was not sent to this recipient');
+    return { tenantId: msg.tenantId, messageId: msg.id, recipientId, by: 'message-id', address: r.recipient };
   }
   // Unlinked: kept under the tenant whose domain received it, so people can see it, and not acted on.
   return unlinked('no VERP address or returned original ties it to a message Fanout sent');

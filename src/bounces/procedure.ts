@@ -126,6 +126,17 @@ function fallback(e: Evidence): Reason | '' {
   return '';
 }
 
+/**
+ * The first reason of the first pass that claims a failure the MTA's reader already named
+ * (`own`) by vague words: each reason claims what was named after it, so only the reasons before
+ * it in the order can take it; '' when none does.
+ */
+export function firstPassClaim(e: Evidence, own: Reason): Reason | '' {
+  if (e.diagnosticType !== '' && e.diagnosticType !== 'smtp') return '';
+  const name = statusName(e.status);
+  return PROCEDURE.firstPass.find((reason) => reason === own || claims(reason, e, name)) ?? '';
+}
+
 /** The reason for one failure, or '' when nothing was said at all (the caller decides onhold/undefined). */
 export function decideByProcedure(e: Evidence): Reason | '' {
   if (e.status.startsWith('2.')) return 'delivered';

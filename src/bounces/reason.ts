@@ -1,7 +1,7 @@
-import { GATEWAY_SIGNATURES, PROVIDER_RULES, PROVIDER_STAGES, STATUS_REASONS, TEXT_RULES, WEAK_STATUS_REASONS } from './rules.ts';
+import { GATEWAY_SIGNATURES, PROCEDURE, PROVIDER_RULES, PROVIDER_STAGES, STATUS_REASONS, TEXT_RULES, WEAK_STATUS_REASONS } from './rules.ts';
 import type { TextRule } from './rules.ts';
 import type { Finding, Reason } from './types.ts';
-import { decideByProcedure } from './procedure.ts';
+import { decideByProcedure, firstPassClaim } from './procedure.ts';
 import type { Evidence } from './procedure.ts';
 
 interface CompiledRule {
@@ -163,6 +163,8 @@ const DELIVERED_ACTIONS = new Set(['delivered', 'relayed', 'expanded']);
  * (a failure we cannot name) or "undefined" (nothing to go on).
  */
 export function decideReason(f: Finding): Reason {
+  const byLhost = f.preset ? undefined : decideByLhost(f);
+  if (byLhost) return byLhost;
   const decided = decideByRules(f);
   if (decided !== 'onhold' && decided !== 'undefined') return decided;
   // The phrase rules named nothing: the reference analyser's order of status code, reply code
@@ -179,6 +181,31 @@ export function decideReason(f: Finding): Reason {
   // 5.0.0, no Diagnostic-Code, and no words beside the address in the report).
   const said = f.diagnostic.replace(/<?[^\s<>@]+@[^\s<>@]+>?/g, '');
   return decided === 'onhold' && f.diagnosticReported === false && !/[a-z]/i.test(said) ? 'undefined' : decided;
+}
+
+const RETRY: ReadonlySet<Reason> = new Set(PROCEDURE.retry);
+
+/**
+ * The reason the MTA's own reader gave (lhost/), decided as the reference analyser does: a
+ * definite reason stands; a vague one (RETRY) gives way to a provider's codes for the remote
+ * host, then to the first reason whose status or phrases claim the failure, and otherwise stands.
+ */
+function decideByLhost(f: Finding): Reason | undefined {
+  const own = f.lhostReason;
+  if (!own) return undefined;
+  const status = normaliseStatus(f.status);
+  if (status.startsWith('2.') || DELIVERED_ACTIONS.has(f.action)) return 'delivered';
+  if (!RETRY.has(own)) return own;
+  // "Undecided" from the reader leaves the whole procedure to decide.
+  if (own === 'onhold' || own === 'undefined') return undefined;
+  const hosts = `${f.remoteHost || f.reportingHost || ''} ${f.recipient.slice(f.recipient.indexOf('@') + 1)}`;
+  const diag = normaliseText(f.diagnostic);
+  const provider = matchProviderIn(hosts, diag);
+  if (provider) return provider.reason;
+  const claimed = firstPassClaim({ status, replyCode: f.replyCode, diagnostic: diag, diagnosticType: f.diagnosticType, action: f.action, command: f.command }, own);
+  // A name lookup that failed only for now (a 4xx) is the DNS trouble the reader said, not a missing domain.
+  if (claimed === 'hostunknown' && own === 'networkerror' && (status.startsWith('4') || f.replyCode.startsWith('4'))) return own;
+  return claimed || own;
 }
 
 /** The phrase rules in their precedence, with the stage adjustments; 'onhold' or 'undefined' when they name nothing. */

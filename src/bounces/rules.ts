@@ -1,3 +1,4 @@
+import { VOCABULARY } from './vocabulary.ts';
 import type { Reason } from './types.ts';
 
 /**
@@ -127,7 +128,7 @@ export const TEXT_RULES: TextRule[] = [
     patterns: [
       'authentication checks? failed', 'authentication information',
       '\\bspf\\b.{0,40}(?:fail|check|record|policy|validation|alignment)', '(?:fail|failed|failure).{0,20}\\bspf\\b', 'sender policy framework',
-      '\\bdmarc\\b', '\\bdkim\\b.{0,40}(?:fail|invalid|required|signature|verification)', 'unauthenticated (?:e-?mail|mail)',
+      '\\bdmarc\\b', '\\bdkim\\b(?!-signature).{0,40}(?:fail|invalid|required|signature|verification)', 'unauthenticated (?:e-?mail|mail)',
       'not authorized to send (?:on behalf|from|mail for)', 'authentication (?:results )?(?:check )?failed for sender', 'sender is not authorized by',
     ],
   },
@@ -161,13 +162,15 @@ export const TEXT_RULES: TextRule[] = [
     patterns: [
       'refused to talk to me',
       'smtp server of your isp', 'my name was rejected', 'invalid ip for sending',
+      'too many unwanted messages have been sent from', 'not currently accepting mail from your ip',
       'blocked using', 'blocked by (?:an? )?(?:rbl|dnsbl|blacklist|blocklist)', 'listed (?:in|on|at|by) ', 'blacklist', 'black list', 'block ?list',
       'spamhaus', 'spamcop', 'sorbs', 'barracudacentral', 'abuseat', '\\bdnsbl', '\\brbl\\b', '\\bcbl\\b', 'client host (?:\\S+ )?(?:blocked|rejected)',
       '(?:ip|host|client|network) (?:address )?(?:\\S+ )?(?:is |has been |was )?(?:blocked|banned|blacklisted|black-listed|not allowed)',
       'your (?:ip|host|network|server|domain) (?:address )?(?:\\S+ )?(?:is|has been|was)', 'access denied.{0,20}(?:ip|client|host)',
-      // Not Postfix's own TCP failure ("connect to host[ip]:25: Connection refused"): nothing
+      // A host refusing us ("Connection refused by [ip]"), not a bare TCP failure ("connect to
+      // host[ip]:25: Connection refused", "message expired, connection refused"): nothing
       // listened, which the status (4.4.1, no answer from host) names.
-      '(?<!\\]:\\d{1,5}: )connection (?:refused|rejected|not accepted)',
+      'connection refused by', '(?<!\\]:\\d{1,5}: )connection (?:rejected|not accepted)',
       'not allowed to (?:connect|send mail from)', 'banned sending ip', 'sending ip', 'too many (?:invalid|bad) (?:recipients|rcpt)',
       'rejected due to (?:.{0,40})?(?:ip|host)', 'please contact your internet service provider',
       'dynamic (?:ip|address|pool)|dial-?up|residential ip', 'is not accepting (?:mail|e-?mail) from', 'poor ip', 'refused by dns', 'ip blocked',
@@ -236,8 +239,8 @@ export const TEXT_RULES: TextRule[] = [
     reason: 'hostunknown',
     patterns: [
       'host \\S+ not found', '(?<![@\\w.-])[a-z0-9-]+(?:\\.[a-z0-9-]+)*\\.[a-z]{2,} (?:does not exist|doesn\'t exist)',
-      'host (?:or domain name )?(?:not found|unknown)', 'unknown (?:host|domain)', 'domain (?:name )?(?:does not exist|doesn\'t exist|not found|is not valid|unknown)', 'no such (?:domain|host)',
-      'name or service not known', 'unrouteable address', 'unroutable address', 'host not found', 'no (?:valid )?mx (?:record|host)s?', 'mx (?:record )?lookup', 'unresolvable',
+      'host (?:or domain name )?(?:not found(?!,? try again)|unknown)', 'unknown (?:host|domain)', 'domain (?:name )?(?:does not exist|doesn\'t exist|not found|is not valid|unknown)', 'no such (?:domain|host)',
+      'name or service not known', 'unrouteable address', 'unroutable address', 'host not found(?!,? try again)', 'no (?:valid )?mx (?:record|host)s?', 'mx (?:record )?lookup', 'unresolvable',
       'invalid domain', 'mx records point to non-existent hosts', 'recipient address rejected: domain not found', '\\bnxdomain\\b', 'domain (?:name )?not (?:found|resolv)',
       'couldn\'?t find any host named', 'non-existent (?:domain|host)', 'hostname (?:not found|unknown)', 'unable to resolve (?:domain|host)', 'dns (?:lookup )?(?:says|returned) no',
       'no route for', 'recipient domain (?:does not|doesn\'t) exist',
@@ -307,7 +310,7 @@ export const TEXT_RULES: TextRule[] = [
       'network (?:is )?unreachable', 'could not connect', 'unable to connect', 'connection (?:reset|closed|lost|died|dropped)', 'no route to host',
       'host (?:is )?unreachable', 'lost connection', 'dns (?:error|failure|lookup (?:failed|error)|problem|timeout)', 'temporary failure in name resolution', 'name server timeout',
       'malformed (?:or unexpected )?name server reply', 'servfail', 'read timeout', 'no answer from', 'no response from',
-      'network error', 'host is down', 'failed to connect', 'name service error',
+      'network error', 'host is down', 'failed to connect', 'name service error', 'host not found,? try again',
     ],
   },
 
@@ -317,6 +320,8 @@ export const TEXT_RULES: TextRule[] = [
       'malformed address', UNSUPPORTED, 'command parameter', 'syntax error', `command (?:not recognized|unrecognized|${UNSUPPORTED})`, 'unrecognized command', 'bad sequence of commands', 'invalid command', 'line length exceeded'],
   },
 
+  // Last: the reference analyser's sentences that no rule above has (vocabulary.ts).
+  ...VOCABULARY,
 ];
 
 /**
@@ -378,18 +383,30 @@ export interface ProviderRule {
   rules: TextRule[];
 }
 
+/** Orange's reply-code label: OFR, LPN, LPNAAA or OUK, a number, then "_" and three digits. */
+const ORANGE = '\\b(?:ofr|lpn|lpnaaa|ouk)\\d*[_-]';
+
 export const PROVIDER_RULES: ProviderRule[] = [
   {
     // Orange / Wanadoo / La Poste end their replies with a code such as "OFR_506", "OFR006_102"
     // or "LPN007_416"; the last three digits carry the meaning whatever the sentence says.
     provider: 'orange',
-    host: 'orange\\.fr|wanadoo\\.fr|laposte\\.net|\\b(?:ofr|lpn)\\d*_\\d{3}\\b',
+    host: `orange\\.fr|wanadoo\\.fr|laposte\\.net|${ORANGE}\\d{3}\\b`,
     rules: [
-      { reason: 'userunknown', patterns: ['\\b(?:ofr|lpn)\\d*_(?:104|416)\\b', 'destinataire inconnu', 'adresse destinataire invalide'] },
-      { reason: 'mailboxfull', patterns: ['\\b(?:ofr|lpn)\\d*_417\\b', 'boite (?:aux lettres )?pleine'] },
-      { reason: 'blocked', patterns: ['\\b(?:ofr|lpn)\\d*_(?:102|105|106|107|108|109|112|999)\\b', 'adresse ip source bloquee'] },
-      { reason: 'spamdetected', patterns: ['\\b(?:ofr|lpn)\\d*_(?:506|103|114|115)\\b'] },
-      { reason: 'policyviolation', patterns: ['\\b(?:ofr|lpn)\\d*_(?:630|110|111)\\b'] },
+      // The code table Orange publishes (the last three digits); 105-109, 201, 423, 424 and 513
+      // ("please try later", "mail rejected") name nothing and leave the reply to the procedure.
+      { reason: 'blocked', patterns: [`${ORANGE}(?:101|102|103|510|999)\\b`, 'adresse ip source bloquee'] },
+      { reason: 'toomanyconn', patterns: [`${ORANGE}104\\b`] },
+      { reason: 'securityerror', patterns: [`${ORANGE}(?:305|402)\\b`] },
+      { reason: 'authfailure', patterns: [`${ORANGE}(?:401|517)\\b`] },
+      { reason: 'rejected', patterns: [`${ORANGE}(?:403|405|415|421)\\b`] },
+      { reason: 'userunknown', patterns: [`${ORANGE}416\\b`, 'destinataire inconnu', 'adresse destinataire invalide'] },
+      { reason: 'mailboxfull', patterns: [`${ORANGE}417\\b`, 'boite (?:aux lettres )?pleine'] },
+      { reason: 'suspend', patterns: [`${ORANGE}(?:420|426)\\b`] },
+      { reason: 'systemerror', patterns: [`${ORANGE}505\\b`] },
+      { reason: 'spamdetected', patterns: [`${ORANGE}506\\b`] },
+      { reason: 'mesgtoobig', patterns: [`${ORANGE}514\\b`] },
+      { reason: 'policyviolation', patterns: [`${ORANGE}630\\b`] },
     ],
   },
   {

@@ -64,3 +64,8 @@ export interface BounceTables {
   inbound_messages: InboundMessageTable;
   bounce_events: BounceEventTable;
 }
+
+/** Adds these tables to the store's typed Database (src/store/schema.ts). */
+declare module '../store/schema.ts' {
+  interface Database extends BounceTables {}
+}

@@ -40,6 +40,10 @@ export interface Finding {
   diagnosticType: string;
   /** The filtering gateway that wrote the report, when its signature is known (see GATEWAY_SIGNATURES). */
   agent?: string;
+  /** The MTA family that wrote the report, when a reader in lhost/ recognised it. */
+  lhost?: string;
+  /** The reason that MTA's own sentences or codes give (lhost/), before the general procedure. */
+  lhostReason?: Reason;
   /** Set by extractors whose format alone decides the reason (ARF → feedback, RFC 3834 → vacation). */
   preset?: Reason;
 }

@@ -131,4 +131,32 @@ describeEachEngine('campaigns', (get) => {
     // Another tenant's operator cannot touch the campaign.
     await assert.rejects(pauseCampaign(store, w.scoped, 'tn_someone_else', later.id), /not found/);
   });
+
+  test('cancelling mid-send: each queued recipient is cancelled by delivery with a row in the delivery log; one on the wire is left to finish', async () => {
+    const { store } = get();
+    const w = await world(store, 'Mid', 5);
+    const runner = new CampaignRunner(store, { nodeId: 'n', publicUrl: 'https://m.example', batchSize: 1 });
+    const c = await createCampaign(store, w.scoped, w.tenant.id, { name: 'Midway', accountId: w.account.id, listId: w.list.id, templateId: w.template.id, from: `o@${w.domain}` });
+    await submitCampaign(store, w.scoped, w.tenant.id, c.id);
+    await approveCampaign(store, approver, null, c.id);
+    await runner.step(); // freeze 5 recipients
+    for (let i = 0; i < 3; i++) await runner.step(); // three written, two still to come
+    assert.equal((await getCampaign(store.db, w.tenant.id, c.id)).status, 'running');
+    const mine = (await store.db.selectFrom('campaign_recipients').select('message_id').where('campaign_id', '=', c.id).where('message_id', 'is not', null).execute()).map((r) => r.message_id!);
+    const queued = await store.db.selectFrom('delivery_recipients').select(['id', 'recipient']).where('message_id', 'in', mine).orderBy('id').execute();
+    assert.equal(queued.length, 3);
+    // A sender holds the first one right now.
+    await store.db.updateTable('delivery_recipients').set({ lease_owner: 'sender-1', lease_expires_at: Date.now() + 60_000 }).where('id', '=', queued[0]!.id).execute();
+
+    const cancelled = await cancelCampaign(store, w.scoped, w.tenant.id, c.id);
+    assert.equal(cancelled.status, 'cancelled');
+    const states = await store.db.selectFrom('delivery_recipients').select(['id', 'state']).where('message_id', 'in', mine).orderBy('id').execute();
+    assert.deepEqual(states.map((r) => r.state), ['queued', 'cancelled', 'cancelled']);
+    const events = await store.db.selectFrom('delivery_events').select(['recipient', 'outcome', 'reason', 'tenant_id', 'lane']).where('message_id', 'in', mine).orderBy('recipient').execute();
+    assert.deepEqual(events, queued.slice(1).map((q) => ({ recipient: q.recipient, outcome: 'cancelled', reason: 'cancelled', tenant_id: w.tenant.id, lane: 'bulk' })).sort((a, b) => a.recipient.localeCompare(b.recipient)));
+    assert.equal(await runner.step(), false, 'a cancelled campaign writes nothing more');
+    // A second cancel is refused and logs nothing more.
+    await assert.rejects(cancelCampaign(store, w.scoped, w.tenant.id, c.id), /cancelled campaign cannot be cancelled/);
+    assert.equal((await store.db.selectFrom('delivery_events').select('id').where('message_id', 'in', mine).execute()).length, 2);
+  });
 });

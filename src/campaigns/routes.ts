@@ -1,11 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
 import { getAccount } from '../accounts/service.ts';
 import { invalid, notFound } from '../core/errors.ts';
 import type { RouteModule } from '../http/app.ts';
-import { actorOf, requireRole, tenantScope } from '../http/auth.ts';
-import type { Principal } from '../http/auth.ts';
+import { scopeOf } from '../http/access.ts';
+import { actorOf } from '../http/auth.ts';
 import { closed, HeaderText, IdParams, Vars } from '../http/schemas.ts';
 import { TEMPLATE_MAX_CHARS, TEMPLATE_MAX_MARKUP } from '../templates/liquid.ts';
 import { sendMessages } from '../messages/service.ts';
@@ -52,8 +51,7 @@ const READERS = ['administrator', 'auditor', 'support', 'operator'] as const;
 const WRITERS = ['administrator', 'operator'] as const;
 
 /** The tenant a write goes to: the operator's own, or the one an administrator names. */
-function writeTenant(p: Principal, given: string | undefined): string {
-  const scope = tenantScope(p);
+function writeTenant(scope: string | null, given: string | undefined): string {
   if (scope) {
     if (given && given !== scope) throw notFound('tenant');
     return scope;
@@ -63,32 +61,26 @@ function writeTenant(p: Principal, given: string | undefined): string {
 }
 
 export const campaignRoutes: RouteModule = (app, { store, config }) => {
-  const reader = (req: FastifyRequest) => tenantScope(requireRole(req, READERS));
-
-  app.get<{ Querystring: Static<typeof TenantQuery> }>('/templates', { schema: { tags: ['templates'], querystring: TenantQuery } }, async (req) => ({ items: await listTemplates(store.db, reader(req) ?? req.query.tenantId ?? null) }));
-  app.post<{ Body: Static<typeof TemplateBody> }>('/templates', { schema: { tags: ['templates'], summary: 'Save a Liquid/MJML template (refused when it does not compile)', body: TemplateBody } }, async (req, reply) => {
-    const p = requireRole(req, WRITERS);
+  app.get<{ Querystring: Static<typeof TenantQuery> }>('/templates', { config: { access: { roles: READERS, tenant: 'caller' } }, schema: { tags: ['templates'], querystring: TenantQuery } }, async (req) => ({ items: await listTemplates(store.db, scopeOf(req) ?? req.query.tenantId ?? null) }));
+  app.post<{ Body: Static<typeof TemplateBody> }>('/templates', { config: { access: { roles: WRITERS, tenant: 'caller' } }, schema: { tags: ['templates'], summary: 'Save a Liquid/MJML template (refused when it does not compile)', body: TemplateBody } }, async (req, reply) => {
     const { tenantId, ...input } = req.body;
-    return reply.code(201).send(await createTemplate(store, actorOf(req), writeTenant(p, tenantId), input));
+    return reply.code(201).send(await createTemplate(store, actorOf(req), writeTenant(scopeOf(req), tenantId), input));
   });
-  app.get<{ Params: Static<typeof IdParams> }>('/templates/:id', { schema: { tags: ['templates'], params: IdParams } }, async (req) => getTemplate(store.db, reader(req), req.params.id));
-  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof TemplateBody> }>('/templates/:id', { schema: { tags: ['templates'], params: IdParams, body: TemplateBody } }, async (req) => {
-    const p = requireRole(req, WRITERS);
-    const t = await getTemplateRow(store.db, tenantScope(p), req.params.id);
+  app.get<{ Params: Static<typeof IdParams> }>('/templates/:id', { config: { access: { roles: READERS, tenant: 'caller' } }, schema: { tags: ['templates'], params: IdParams } }, async (req) => getTemplate(store.db, scopeOf(req), req.params.id));
+  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof TemplateBody> }>('/templates/:id', { config: { access: { roles: WRITERS, tenant: 'caller' } }, schema: { tags: ['templates'], params: IdParams, body: TemplateBody } }, async (req) => {
+    const t = await getTemplateRow(store.db, scopeOf(req), req.params.id);
     const { tenantId: _ignored, ...input } = req.body;
     return updateTemplate(store, actorOf(req), t.tenant_id, t.id, input);
   });
-  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof PreviewBody> }>('/templates/:id/preview', { schema: { tags: ['templates'], summary: 'Render with sample data; a missing variable is a 400 naming it', params: IdParams, body: PreviewBody } }, async (req) =>
-    previewStoredTemplate(store.db, reader(req), req.params.id, req.body.vars ?? {}, config.templates));
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof PreviewBody> }>('/templates/:id/preview', { config: { access: { roles: READERS, tenant: 'caller' } }, schema: { tags: ['templates'], summary: 'Render with sample data; a missing variable is a 400 naming it', params: IdParams, body: PreviewBody } }, async (req) =>
+    previewStoredTemplate(store.db, scopeOf(req), req.params.id, req.body.vars ?? {}, config.templates));
   // Renders what an author is still typing (the console's live preview); nothing is stored.
-  app.post<{ Body: Static<typeof DraftPreviewBody> }>('/templates/preview', { schema: { tags: ['templates'], summary: 'Render unsaved template content with sample data; a missing variable is a 400 naming it', body: DraftPreviewBody } }, async (req) => {
-    requireRole(req, WRITERS);
+  app.post<{ Body: Static<typeof DraftPreviewBody> }>('/templates/preview', { config: { access: { roles: WRITERS, tenant: 'none' } }, schema: { tags: ['templates'], summary: 'Render unsaved template content with sample data; a missing variable is a 400 naming it', body: DraftPreviewBody } }, async (req) => {
     const { vars, ...source } = req.body;
     return previewTemplate(source, vars ?? {}, new RenderBudget(config.templates));
   });
-  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof TestSendBody> }>('/templates/:id/test-send', { schema: { tags: ['templates'], summary: 'Send the template to one address', params: IdParams, body: TestSendBody } }, async (req, reply) => {
-    const p = requireRole(req, WRITERS);
-    const t = await getTemplateRow(store.db, tenantScope(p), req.params.id);
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof TestSendBody> }>('/templates/:id/test-send', { config: { access: { roles: WRITERS, tenant: 'caller' } }, schema: { tags: ['templates'], summary: 'Send the template to one address', params: IdParams, body: TestSendBody } }, async (req, reply) => {
+    const t = await getTemplateRow(store.db, scopeOf(req), req.params.id);
     const account = await getAccount(store.db, req.body.accountId);
     if (account.tenantId !== t.tenant_id) throw invalid('accountId is not a sending account of the template\'s tenant', [{ field: '/body/accountId', message: 'unknown account' }]);
     const { response } = await sendMessages(store, { tenantId: t.tenant_id, accountId: account.id, actor: actorOf(req), maxMessageBytes: config.smtp.maxMessageBytes, suppression: suppressionCheck, renderLimits: config.templates, requestMessageBytes: config.templates.requestMessageBytes }, {
@@ -98,17 +90,15 @@ export const campaignRoutes: RouteModule = (app, { store, config }) => {
     return reply.code(202).send(response);
   });
 
-  app.get<{ Querystring: Static<typeof TenantQuery> }>('/campaigns', { schema: { tags: ['campaigns'], querystring: TenantQuery } }, async (req) => ({ items: await listCampaigns(store.db, reader(req) ?? req.query.tenantId ?? null) }));
-  app.post<{ Body: Static<typeof CampaignBody> }>('/campaigns', { schema: { tags: ['campaigns'], summary: 'Create a campaign (draft) from a list and a template', body: CampaignBody } }, async (req, reply) => {
-    const p = requireRole(req, WRITERS);
+  app.get<{ Querystring: Static<typeof TenantQuery> }>('/campaigns', { config: { access: { roles: READERS, tenant: 'caller' } }, schema: { tags: ['campaigns'], querystring: TenantQuery } }, async (req) => ({ items: await listCampaigns(store.db, scopeOf(req) ?? req.query.tenantId ?? null) }));
+  app.post<{ Body: Static<typeof CampaignBody> }>('/campaigns', { config: { access: { roles: WRITERS, tenant: 'caller' } }, schema: { tags: ['campaigns'], summary: 'Create a campaign (draft) from a list and a template', body: CampaignBody } }, async (req, reply) => {
     const { tenantId, ...input } = req.body;
-    return reply.code(201).send(await createCampaign(store, actorOf(req), writeTenant(p, tenantId), input));
+    return reply.code(201).send(await createCampaign(store, actorOf(req), writeTenant(scopeOf(req), tenantId), input));
   });
-  app.get<{ Params: Static<typeof IdParams> }>('/campaigns/:id', { schema: { tags: ['campaigns'], summary: 'A campaign with live progress', params: IdParams } }, async (req) => getCampaign(store.db, reader(req), req.params.id));
+  app.get<{ Params: Static<typeof IdParams> }>('/campaigns/:id', { config: { access: { roles: READERS, tenant: 'caller' } }, schema: { tags: ['campaigns'], summary: 'A campaign with live progress', params: IdParams } }, async (req) => getCampaign(store.db, scopeOf(req), req.params.id));
   const action = (path: string, roles: readonly ('administrator' | 'operator' | 'auditor')[], fn: typeof submitCampaign, summary: string) =>
-    app.post<{ Params: Static<typeof IdParams> }>(`/campaigns/:id/${path}`, { schema: { tags: ['campaigns'], summary, params: IdParams } }, async (req) => {
-      const p = requireRole(req, roles);
-      return fn(store, actorOf(req), tenantScope(p), req.params.id);
+    app.post<{ Params: Static<typeof IdParams> }>(`/campaigns/:id/${path}`, { config: { access: { roles, tenant: 'caller' } }, schema: { tags: ['campaigns'], summary, params: IdParams } }, async (req) => {
+      return fn(store, actorOf(req), scopeOf(req), req.params.id);
     });
   action('submit', WRITERS, submitCampaign, 'Ask for approval');
   action('approve', ['administrator', 'auditor'], approveCampaign, 'Approve (four eyes: not by the author); it then starts at its scheduled time');

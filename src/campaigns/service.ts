@@ -4,6 +4,7 @@ import { recordOperation } from '../audit/log.ts';
 import { conflict, forbidden, invalid, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { requireName } from '../core/validate.ts';
+import { cancelQueuedMessages } from '../delivery/index.ts';
 import { findSendingDomain } from '../domains/service.ts';
 import { parseFrom } from '../messages/compose.ts';
 import type { Executor, Store, Tx } from '../store/store.ts';
@@ -148,7 +149,11 @@ export async function listCampaigns(db: Executor, tenantId: string | null): Prom
   return Promise.all((await q.execute()).map((c) => view(db, c)));
 }
 
-type Transition = { from: string[]; to: string; operation: string; verb: string; extra?: (c: CampaignTable, actor: Actor, now: number) => Partial<CampaignTable> };
+type Transition = {
+  from: string[]; to: string; operation: string; verb: string; extra?: (c: CampaignTable, actor: Actor, now: number) => Partial<CampaignTable>;
+  /** More work that commits with the state change. */
+  then?: (trx: Tx, now: number) => Promise<void>;
+};
 
 async function transition(store: Store, actor: Actor, tenantId: string | null, id: string, t: Transition, check?: (c: CampaignTable, trx: Tx) => Promise<void> | void): Promise<CampaignView> {
   return store.transaction(async (trx) => {
@@ -160,6 +165,7 @@ async function transition(store: Store, actor: Actor, tenantId: string | null, i
     // The status guard makes concurrent transitions (two approvers, a pause racing the runner) safe.
     const res = await trx.updateTable('campaigns').set(changes).where('id', '=', id).where('status', '=', c.status).executeTakeFirst();
     if (Number(res.numUpdatedRows) !== 1) throw conflict('the campaign changed meanwhile; reload and try again');
+    await t.then?.(trx, now);
     await recordOperation(trx, actor, { operation: t.operation, objectType: 'campaign', objectId: id, tenantId: c.tenant_id, description: `campaign ${c.name} ${t.verb}` });
     return view(trx, { ...c, ...changes });
   });
@@ -188,11 +194,18 @@ export const resumeCampaign = (store: Store, actor: Actor, tenantId: string | nu
 
 /** Cancelling also withdraws the campaign's mail still waiting in the queue. */
 export async function cancelCampaign(store: Store, actor: Actor, tenantId: string | null, id: string): Promise<CampaignView> {
-  const v = await transition(store, actor, tenantId, id, { from: ['draft', 'pending_approval', 'approved', 'running', 'paused'], to: 'cancelled', operation: 'campaign.cancel', verb: 'cancelled', extra: (_c, _a, now) => ({ finished_at: now }) });
-  const now = Date.now();
-  await store.db.updateTable('delivery_recipients').set({ state: 'cancelled', updated_at: now, lease_owner: null, lease_expires_at: null })
-    .where('state', '=', 'queued').where('lease_owner', 'is', null)
-    .where('message_id', 'in', (eb) => eb.selectFrom('campaign_recipients').select('message_id').where('campaign_id', '=', id).where('message_id', 'is not', null).$castTo<string>())
-    .execute();
-  return v;
+  return transition(store, actor, tenantId, id, {
+    from: ['draft', 'pending_approval', 'approved', 'running', 'paused'], to: 'cancelled', operation: 'campaign.cancel', verb: 'cancelled', extra: (_c, _a, now) => ({ finished_at: now }),
+    // Delivery owns its queue: it cancels the campaign's queued mail and logs each recipient, in this transaction.
+    then: async (trx, now) => {
+      let after = 0;
+      for (;;) {
+        const batch = await trx.selectFrom('campaign_recipients').select(['subscriber_id', 'message_id']).where('campaign_id', '=', id).where('message_id', 'is not', null)
+          .where('subscriber_id', '>', after).orderBy('subscriber_id').limit(1000).execute();
+        if (!batch.length) break;
+        await cancelQueuedMessages(trx, actor, batch.map((r) => r.message_id!), now);
+        after = batch.at(-1)!.subscriber_id;
+      }
+    },
+  });
 }

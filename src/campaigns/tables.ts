@@ -64,3 +64,8 @@ export interface CampaignTables {
   campaigns: CampaignTable;
   campaign_recipients: CampaignRecipientTable;
 }
+
+/** Adds these tables to the store's typed Database (src/store/schema.ts). */
+declare module '../store/schema.ts' {
+  interface Database extends CampaignTables {}
+}

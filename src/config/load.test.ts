@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, loadConfig, parseRoutes, printableConfig } from './load.ts';
+import { loadAppConfig as loadConfig } from '../app/capabilities.ts';
+import { ConfigError, parseRoutes, printableConfig } from './load.ts';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-config-'));
 

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { ConfigSchema } from './schema.ts';
+import type { TSchema } from '@sinclair/typebox';
+import { configSchema } from './schema.ts';
 import type { FanoutConfig } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -74,9 +75,12 @@ export interface LoadOptions {
   file?: string | null;
   /** Values that win over everything (command-line flags). */
   overrides?: Record<string, unknown>;
+  /** The capabilities' sections (the composition root collects them from their registrations). */
+  sections: Record<string, TSchema>;
 }
 
-export function loadConfig(options: LoadOptions = {}): FanoutConfig {
+export function loadConfig(options: LoadOptions): FanoutConfig {
+  const ConfigSchema = configSchema(options.sections);
   const env = options.env ?? process.env;
   const file = options.file ?? env.FANOUT_CONFIG ?? (fs.existsSync('fanout.config.json') ? 'fanout.config.json' : null);
   let fromFile: unknown = {};
@@ -106,7 +110,7 @@ export function loadConfig(options: LoadOptions = {}): FanoutConfig {
   const config = withDefaults as FanoutConfig;
   config.dataDir = path.resolve(config.dataDir);
   if (config.security.encryptionKeyFile) config.security.encryptionKeyFile = path.resolve(config.security.encryptionKeyFile);
-  for (const [domain, target] of Object.entries(config.delivery.routes)) parseRoutes(`${domain}=${target}`);
+  for (const [domain, target] of Object.entries(config.delivery?.routes ?? {})) parseRoutes(`${domain}=${target}`);
   return config;
 }
 

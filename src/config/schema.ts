@@ -1,13 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import type { Static } from '@sinclair/typebox';
-import { DeliveryConfigSchema } from '../delivery/config.ts';
-import { ImportConfigSchema } from '../subscribers/config.ts';
-import { OperationsConfigSchema } from '../operations/config.ts';
-import { WebhooksConfigSchema } from '../webhooks/config.ts';
-import { MetricsConfigSchema } from '../metrics/config.ts';
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
 
 /**
- * The whole configuration with every default, in one place. Objects are closed
+ * The configuration with every default. Objects are closed
  * (additionalProperties: false) so a misspelt key in the config file is an error, not a no-op.
  */
 const closed = { additionalProperties: false } as const;
@@ -38,17 +33,6 @@ export const SubmissionConfigSchema = Type.Object({
   authIpLockoutFailures: Type.Integer({ minimum: 1, default: 20 }),
   /** Early-talker check before the greeting; 0 greets at once (business systems connect here). */
   greetingDelayMs: Type.Integer({ minimum: 0, default: 0 }),
-}, { ...closed, default: {} });
-
-export const BounceListenerConfigSchema = Type.Object({
-  host: Type.String({ default: '0.0.0.0' }),
-  port: Type.Integer({ minimum: 0, maximum: 65535, default: 2526 }),
-  maxMessageBytes: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),
-  /** Soft bounces within the window that suppress an address. */
-  softBounceThreshold: Type.Integer({ minimum: 1, default: 3 }),
-  softBounceWindowDays: Type.Integer({ minimum: 1, default: 7 }),
-  /** Early-talker check on this internet-facing port: a client talking before the greeting is refused. */
-  greetingDelayMs: Type.Integer({ minimum: 0, default: 100 }),
 }, { ...closed, default: {} });
 
 export const SecurityConfigSchema = Type.Object({
@@ -89,17 +73,8 @@ export const TemplatesConfigSchema = Type.Object({
   requestMessageBytes: Type.Integer({ minimum: 1_000_000, default: 128 * 1024 * 1024 }),
 }, { ...closed, default: {} });
 
-/** What the DNS records a sending domain must publish point at. */
-export const DomainRecordsConfigSchema = Type.Object({
-  /** Host that receives bounces for return-path domains (their MX); default: delivery.heloName. */
-  bounceHost: Type.Union([Type.String(), Type.Null()], { default: null }),
-  /** An SPF include for a relay or provider in front of Fanout, e.g. spf.bank.example. */
-  spfInclude: Type.Union([Type.String(), Type.Null()], { default: null }),
-  /** Address for DMARC aggregate reports (rua=mailto:...). */
-  dmarcRua: Type.Union([Type.String(), Type.Null()], { default: null }),
-}, { ...closed, default: {} });
-
-export const ConfigSchema = Type.Object({
+/** The platform's own sections; capabilities add theirs (configSchema below). */
+export const CoreConfigSchema = Type.Object({
   dataDir: Type.String({ default: './data' }),
   databaseUrl: Type.Union([Type.String(), Type.Null()], { default: null }),
   /** Which parts run in this process: http, smtp (submission), bounce, sender. */
@@ -109,16 +84,24 @@ export const ConfigSchema = Type.Object({
   logLevel: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
   http: HttpConfigSchema,
   smtp: SubmissionConfigSchema,
-  bounce: BounceListenerConfigSchema,
   security: SecurityConfigSchema,
   templates: TemplatesConfigSchema,
-  delivery: DeliveryConfigSchema,
-  domains: DomainRecordsConfigSchema,
-  /** Subscriber import limits and workers (src/subscribers/config.ts). */
-  imports: ImportConfigSchema,
-  operations: OperationsConfigSchema,
-  webhooks: WebhooksConfigSchema,
-  metrics: MetricsConfigSchema,
 }, { ...closed, default: {} });
 
-export type FanoutConfig = Static<typeof ConfigSchema>;
+/**
+ * The sections capabilities own (delivery, bounce, imports, operations, ...): each capability's
+ * config.ts adds its section's type here by declaration merging, and its schema through its
+ * registration object, so this file lists no capability.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface CapabilityConfigSections {}
+
+export type FanoutConfig = Static<typeof CoreConfigSchema> & CapabilityConfigSections;
+
+/** The whole schema: the platform's sections and every registered capability's. */
+export function configSchema(sections: Record<string, TSchema>): TObject {
+  for (const key of Object.keys(sections)) {
+    if (key in CoreConfigSchema.properties) throw new Error(`configuration section "${key}" is the platform's; a capability cannot redefine it`);
+  }
+  return Type.Object({ ...CoreConfigSchema.properties, ...sections }, { ...closed, default: {} });
+}

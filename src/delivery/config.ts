@@ -73,3 +73,9 @@ export const DeliveryConfigSchema = Type.Object({
 
 export type DeliveryConfig = Static<typeof DeliveryConfigSchema>;
 export type SiteLimitsOverride = Static<typeof SiteLimitsOverrideSchema>;
+
+declare module '../config/schema.ts' {
+  interface CapabilityConfigSections {
+    delivery: DeliveryConfig;
+  }
+}

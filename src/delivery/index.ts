@@ -22,7 +22,8 @@ export { enqueueMessages } from './queue/enqueue.ts';
 export type { EnqueueItem, EnqueueResult } from './queue/enqueue.ts';
 export { queryDeliveryEvents, messageRecipients, queueDepth } from './queue/events.ts';
 export type { DeliveryEvent, EventPage, EventQuery } from './queue/events.ts';
-export { pauseBulk, resumeBulk, cancelBulk, listPauses } from './queue/control.ts';
+export { pauseBulk, resumeBulk, cancelBulk, cancelQueuedMessages, listPauses } from './queue/control.ts';
+export { sentMessageByHeaderId, sentRecipient, sentRecipientOf } from './queue/sent.ts';
 
 export interface DeliveryStartOptions {
   logger?: Logger;

@@ -107,3 +107,8 @@ export interface DeliveryTables {
   delivery_events: DeliveryEventTable;
   delivery_pauses: DeliveryPauseTable;
 }
+
+/** Adds these tables to the store's typed Database (src/store/schema.ts). */
+declare module '../store/schema.ts' {
+  interface Database extends DeliveryTables {}
+}

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { printTable, withContext } from '../cli/context.ts';
-import type { CliContext, GlobalOptions } from '../cli/context.ts';
+import { printTable } from '../cli/context.ts';
+import type { ContextOpener, GlobalOptions } from '../cli/context.ts';
 import { resolveTenant } from '../tenants/service.ts';
 import { recordOptionsFromConfig } from './config.ts';
 import {
@@ -13,7 +13,7 @@ export interface DomainCommandOptions {
   /** DNS for `domains verify`; tests inject a fake. */
   resolver?: DnsResolver;
   /** Opens the store and configuration for one command; tests pass their own. */
-  context?: <T>(globals: GlobalOptions, fn: (ctx: CliContext) => Promise<T>) => Promise<T>;
+  context: ContextOpener;
   /** Where lines go (console.log by default). */
   print?: (line: string) => void;
 }
@@ -44,9 +44,9 @@ function onOff(value: string): boolean {
   throw new InvalidArgumentError('expected on or off');
 }
 
-export function registerDomainCommands(program: Command, options: DomainCommandOptions = {}): void {
+export function registerDomainCommands(program: Command, options: DomainCommandOptions): void {
   const globals = () => program.opts<GlobalOptions>();
-  const run = options.context ?? withContext;
+  const run = options.context;
   const print = options.print ?? ((line: string) => console.log(line));
 
   const domains = program.command('domains').description('sending domains, DKIM keys and the DNS records to publish');

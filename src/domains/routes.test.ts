@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApp } from '../http/app.ts';
-import { routeModules } from '../http/routes.ts';
+import { apiRoutes as routeModules } from '../app/capabilities.ts';
 import { sessionFor, testConfig } from '../testing/http.ts';
 import type { Session } from '../testing/http.ts';
 import { describeEachEngine } from '../testing/stores.ts';

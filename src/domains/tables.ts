@@ -32,3 +32,8 @@ export interface DomainTables {
   sending_domains: SendingDomainTable;
   dkim_keys: DkimKeyTable;
 }
+
+/** Adds these tables to the store's typed Database (src/store/schema.ts). */
+declare module '../store/schema.ts' {
+  interface Database extends DomainTables {}
+}

@@ -11,6 +11,7 @@ import type { FanoutConfig } from '../config/schema.ts';
 import { newId } from '../core/ids.ts';
 import type { Store } from '../store/store.ts';
 import { linkErrorPage } from '../tracking/pages.ts';
+import { accessHook, checkRouteAccess } from './access.ts';
 import { authenticationHook } from './auth.ts';
 import { parseJsonBody } from './json-body.ts';
 import { errorHandler, sendProblem, toProblem } from './problems.ts';
@@ -104,7 +105,11 @@ export async function buildHttpApp(deps: HttpDeps, modules: RouteModule[], optio
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
+  app.decorateRequest('access', null);
   await app.register(async (api) => {
+    // Every API route declares who may call it (config.access); one hook enforces it.
+    api.addHook('onRoute', checkRouteAccess);
+    api.addHook('preValidation', accessHook);
     for (const mod of modules) await mod(api, deps);
   }, { prefix: '/api/v1' });
   // Recipient-facing pages and redirects (unsubscribe, tracking) live outside the API prefix.

@@ -2,7 +2,7 @@ import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateApiKey } from '../accounts/apikeys.ts';
 import type { Actor } from '../audit/log.ts';
-import { AppError, forbidden, notFound } from '../core/errors.ts';
+import { AppError } from '../core/errors.ts';
 import type { Store } from '../store/store.ts';
 import { sessionFromToken } from '../users/login.ts';
 import type { SessionPrincipal } from '../users/login.ts';
@@ -69,25 +69,9 @@ export function requirePrincipal(req: FastifyRequest, options: { passwordChange?
 
 export type Permission = Role | 'account';
 
-/** The caller, if their role is one of `roles`; otherwise 403. */
-export function requireRole(req: FastifyRequest, roles: readonly Permission[]): Principal {
-  const p = requirePrincipal(req);
-  if (!roles.includes(p.role)) throw forbidden(`this action needs one of the roles: ${roles.join(', ')}`);
-  return p;
-}
-
 /** The tenant a caller is confined to, or null for platform-wide roles. */
 export function tenantScope(p: Principal): string | null {
   return p.kind === 'apikey' ? p.tenantId : p.role === 'operator' ? p.tenantId : null;
-}
-
-/**
- * Checks that a resource of `tenantId` is visible to the caller. Another tenant's resource
- * answers 404, exactly like a missing one, so ids cannot be probed.
- */
-export function assertTenantAccess(p: Principal, tenantId: string, what: string): void {
-  const scope = tenantScope(p);
-  if (scope !== null && scope !== tenantId) throw notFound(what);
 }
 
 export function actorOf(req: FastifyRequest): Actor {

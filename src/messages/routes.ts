@@ -4,7 +4,8 @@ import { AppError, invalid, notFound } from '../core/errors.ts';
 import { getPlatformSecret } from '../core/secrets.ts';
 import { messageRecipients } from '../delivery/queue/events.ts';
 import type { RouteModule } from '../http/app.ts';
-import { actorOf, requireRole, tenantScope } from '../http/auth.ts';
+import { principalOf, scopeOf } from '../http/access.ts';
+import { actorOf } from '../http/auth.ts';
 import { closed, CONTENT_TYPE_PATTERN, HEADER_NAME_PATTERN, HeaderText, IdParams, Vars } from '../http/schemas.ts';
 import { TEMPLATE_MAX_CHARS, TEMPLATE_MAX_MARKUP } from '../templates/liquid.ts';
 import { getAccount } from '../accounts/service.ts';
@@ -75,14 +76,14 @@ const UploadBody = Type.Object({
 const Headers = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) });
 
 export const messageRoutes: RouteModule = (app, { store, config }) => {
-  app.post<{ Body: Static<typeof SendBody>; Headers: Static<typeof Headers> }>('/messages', {
+  app.post<{ Body: Static<typeof SendBody>; Headers: Static<typeof Headers> }>('/messages', { config: { access: { roles: ['account'], tenant: 'caller' } },
     schema: {
       tags: ['messages'], summary: 'Send one message or a batch (up to 1,000 recipients, each with its own variables)',
       description: 'subject, text, html and mjml are Liquid templates over each recipient\'s vars. Authenticate with the sending account\'s API key. With an Idempotency-Key header a retried request sends nothing twice.',
       body: SendBody, headers: Headers,
     },
   }, async (req, reply) => {
-    const p = requireRole(req, ['account']);
+    const p = principalOf(req);
     if (p.kind !== 'apikey') throw new AppError('forbidden', 'sending needs an account API key');
     const account = await getAccount(store.db, p.accountId);
     const secret = await getPlatformSecret(store);
@@ -97,16 +98,14 @@ export const messageRoutes: RouteModule = (app, { store, config }) => {
     return reply.code(replayed ? 200 : 202).send(response);
   });
 
-  app.get<{ Params: Static<typeof IdParams> }>('/messages/:id', { schema: { tags: ['messages'], summary: 'Delivery state of every recipient of a message', params: IdParams } }, async (req) => {
-    const p = requireRole(req, ['administrator', 'auditor', 'support', 'operator', 'account']);
-    const recipients = await messageRecipients(store.db, req.params.id, tenantScope(p));
+  app.get<{ Params: Static<typeof IdParams> }>('/messages/:id', { config: { access: { roles: ['administrator', 'auditor', 'support', 'operator', 'account'], tenant: 'caller' } }, schema: { tags: ['messages'], summary: 'Delivery state of every recipient of a message', params: IdParams } }, async (req) => {
+    const recipients = await messageRecipients(store.db, req.params.id, scopeOf(req));
     if (!recipients.length) throw notFound('message');
     return { id: req.params.id, recipients };
   });
 
-  app.post<{ Body: Static<typeof UploadBody> }>('/uploads', { schema: { tags: ['messages'], summary: 'Upload a file (e.g. a PDF statement) to attach by uploadId', body: UploadBody } }, async (req, reply) => {
-    const p = requireRole(req, ['account', 'operator', 'administrator']);
-    const tenantId = tenantScope(p);
+  app.post<{ Body: Static<typeof UploadBody> }>('/uploads', { config: { access: { roles: ['account', 'operator', 'administrator'], tenant: 'caller' } }, schema: { tags: ['messages'], summary: 'Upload a file (e.g. a PDF statement) to attach by uploadId', body: UploadBody } }, async (req, reply) => {
+    const tenantId = scopeOf(req);
     if (!tenantId) throw new AppError('validation', 'uploads belong to a tenant: use an account API key or an operator login');
     return reply.code(201).send(await createUpload(store, actorOf(req), tenantId, req.body, config.smtp.maxMessageBytes));
   });

@@ -22,3 +22,8 @@ export interface MessageApiTables {
   idempotency_keys: IdempotencyKeyTable;
   uploads: UploadTable;
 }
+
+/** Adds these tables to the store's typed Database (src/store/schema.ts). */
+declare module '../store/schema.ts' {
+  interface Database extends MessageApiTables {}
+}

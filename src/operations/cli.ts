@@ -1,7 +1,6 @@
 import os from 'node:os';
 import type { Command } from 'commander';
-import { withContext } from '../cli/context.ts';
-import type { GlobalOptions } from '../cli/context.ts';
+import type { ContextOpener, GlobalOptions } from '../cli/context.ts';
 import type { OpsDeps } from './context.ts';
 import type { InspectionReport } from './inspections/history.ts';
 import { runInspection } from './inspections/runner.ts';
@@ -21,7 +20,7 @@ export function printInspection(r: InspectionReport, out: (line: string) => void
   }
 }
 
-export function registerOperationsCommands(program: Command): void {
+export function registerOperationsCommands(program: Command, withContext: ContextOpener): void {
   const globals = () => program.opts<GlobalOptions>();
   program.command('inspect').description('run a health inspection, print it, exit 1 when a check is in error (for cron and monitoring)')
     .option('--light', 'only the light checks (services, database, queue)').option('--json', 'print the report as JSON')

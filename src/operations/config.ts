@@ -135,3 +135,9 @@ export const OperationsConfigSchema = Type.Object({
 
 export type OperationsConfig = Static<typeof OperationsConfigSchema>;
 export type Thresholds = Static<typeof ThresholdsSchema>;
+
+declare module '../config/schema.ts' {
+  interface CapabilityConfigSections {
+    operations: OperationsConfig;
+  }
+}

@@ -4,8 +4,8 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 import { forbidden, notFound } from '../core/errors.ts';
 import type { RouteModule } from '../http/app.ts';
-import { actorOf, requireRole, tenantScope } from '../http/auth.ts';
-import type { Principal } from '../http/auth.ts';
+import { scopeOf } from '../http/access.ts';
+import { actorOf } from '../http/auth.ts';
 import { closed, IdParams } from '../http/schemas.ts';
 import type { Store } from '../store/store.ts';
 import type { FanoutConfig } from '../config/schema.ts';
@@ -84,112 +84,90 @@ async function sendReport(reply: FastifyReply, doc: ReportDocument, format: 'htm
   return reply.type('text/html; charset=utf-8').send(renderHtml(doc));
 }
 
-/** Tenant-scoped callers (operators) see and open only their tenant's tickets. */
-function scopeOf(p: Principal): string | null {
-  return tenantScope(p);
-}
 
 export const operationsRoutes: RouteModule = (app, { store, config }) => {
   const deps = requestDeps(store, config);
   const tags = ['operations'];
 
-  app.post<{ Body: Static<typeof InspectionBody> }>('/inspections', { schema: { tags, summary: 'Run a health inspection now (巡检)', body: InspectionBody } }, async (req, reply) => {
-    requireRole(req, WORK);
+  app.post<{ Body: Static<typeof InspectionBody> }>('/inspections', { config: { access: { roles: WORK } }, schema: { tags, summary: 'Run a health inspection now (巡检)', body: InspectionBody } }, async (req, reply) => {
     const { report, signals } = await runInspection(deps, { kind: req.body?.kind ?? 'full', trigger: 'manual', actor: actorOf(req) });
     return reply.code(201).send({ ...report, signals });
   });
-  app.get<{ Querystring: Static<typeof InspectionList> }>('/inspections', { schema: { tags, summary: 'Inspection history, newest first', querystring: InspectionList } }, async (req) => {
-    requireRole(req, READ);
+  app.get<{ Querystring: Static<typeof InspectionList> }>('/inspections', { config: { access: { roles: READ } }, schema: { tags, summary: 'Inspection history, newest first', querystring: InspectionList } }, async (req) => {
     const q = req.query;
     return listInspections(store.db, { kind: q.kind, from: q.from ? Date.parse(q.from) : undefined, to: q.to ? Date.parse(q.to) : undefined, before: q.before, limit: q.limit });
   });
-  app.get<{ Querystring: Static<typeof SeriesQuery> }>('/inspections/series', { schema: { tags, summary: "One check's values over time (history chart)", querystring: SeriesQuery } }, async (req) => {
-    requireRole(req, READ);
+  app.get<{ Querystring: Static<typeof SeriesQuery> }>('/inspections/series', { config: { access: { roles: READ } }, schema: { tags, summary: "One check's values over time (history chart)", querystring: SeriesQuery } }, async (req) => {
     const q = req.query;
     return { key: q.key, subject: q.subject ?? null, points: await checkSeries(store.db, q.key, q.subject ?? null, Date.parse(q.from), q.to ? Date.parse(q.to) : Date.now() + 1) };
   });
-  app.get<{ Params: Static<typeof IdParams> }>('/inspections/:id', { schema: { tags, summary: 'One inspection with its checks and changes', params: IdParams } }, async (req) => {
-    requireRole(req, READ);
+  app.get<{ Params: Static<typeof IdParams> }>('/inspections/:id', { config: { access: { roles: READ } }, schema: { tags, summary: 'One inspection with its checks and changes', params: IdParams } }, async (req) => {
     const r = await inspectionView(store.db, req.params.id);
     if (!r) throw notFound('inspection');
     return r;
   });
-  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof ReportQuery> }>('/inspections/:id/report', { schema: { tags, summary: 'The inspection report (巡检报告), HTML or PDF, zh-CN or en', params: IdParams, querystring: ReportQuery } }, async (req, reply) => {
-    requireRole(req, READ);
+  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof ReportQuery> }>('/inspections/:id/report', { config: { access: { roles: READ } }, schema: { tags, summary: 'The inspection report (巡检报告), HTML or PDF, zh-CN or en', params: IdParams, querystring: ReportQuery } }, async (req, reply) => {
     const report = await inspectionView(store.db, req.params.id);
     if (!report) throw notFound('inspection');
     const nodes = await listNodes(store.db, Date.parse(report.finishedAt), staleAfterMs(deps));
     const doc = inspectionDocument(config, { report, nodes, os: await osDescription().catch(() => process.platform), engine: store.engine }, req.query.lang ?? 'zh-CN');
     return sendReport(reply, doc, req.query.format, config, `inspection-${report.id}`);
   });
-  app.get('/operations/nodes', { schema: { tags, summary: 'Nodes seen, with their roles and heartbeat' } }, async (req) => {
-    requireRole(req, READ);
+  app.get('/operations/nodes', { config: { access: { roles: READ } }, schema: { tags, summary: 'Nodes seen, with their roles and heartbeat' } }, async () => {
     return { items: await listNodes(store.db, Date.now(), staleAfterMs(deps)) };
   });
 
-  app.post<{ Body: Static<typeof TicketBody> }>('/tickets', { schema: { tags, summary: 'Open a fault ticket (P1–P4); answers its response and resolution deadlines', body: TicketBody } }, async (req, reply) => {
-    const p = requireRole(req, [...WORK, 'operator']);
-    const scope = scopeOf(p);
+  app.post<{ Body: Static<typeof TicketBody> }>('/tickets', { config: { access: { roles: [...WORK, 'operator'], tenant: 'caller' } }, schema: { tags, summary: 'Open a fault ticket (P1–P4); answers its response and resolution deadlines', body: TicketBody } }, async (req, reply) => {
+    const scope = scopeOf(req);
     if (scope !== null && req.body.tenantId && req.body.tenantId !== scope) throw forbidden('tickets of another tenant cannot be opened');
     const b = req.body;
     const view = await createTicket(deps, actorOf(req), { ...b, tenantId: scope ?? b.tenantId ?? null, occurredAt: b.occurredAt ? Date.parse(b.occurredAt) : undefined });
     return reply.code(201).send(view);
   });
-  app.get<{ Querystring: Static<typeof TicketList> }>('/tickets', { schema: { tags, summary: 'Tickets, newest first, with their SLA clocks', querystring: TicketList } }, async (req) => {
-    const p = requireRole(req, [...READ, 'operator']);
+  app.get<{ Querystring: Static<typeof TicketList> }>('/tickets', { config: { access: { roles: [...READ, 'operator'], tenant: 'caller' } }, schema: { tags, summary: 'Tickets, newest first, with their SLA clocks', querystring: TicketList } }, async (req) => {
     const q = req.query;
-    return listTickets(deps, { ...q, tenantId: scopeOf(p) ?? q.tenantId });
+    return listTickets(deps, { ...q, tenantId: scopeOf(req) ?? q.tenantId });
   });
-  app.get<{ Querystring: Static<typeof EventsQuery> }>('/tickets/events', { schema: { tags, summary: 'ticket.* events after a cursor, oldest first (for the webhook outbox and integrations)', querystring: EventsQuery } }, async (req) => {
-    const p = requireRole(req, [...READ, 'operator']);
-    const items = await ticketEventsAfter(store.db, req.query.after ?? 0, req.query.limit ?? 100, { ticketId: req.query.ticketId, tenantId: scopeOf(p) });
+  app.get<{ Querystring: Static<typeof EventsQuery> }>('/tickets/events', { config: { access: { roles: [...READ, 'operator'], tenant: 'caller' } }, schema: { tags, summary: 'ticket.* events after a cursor, oldest first (for the webhook outbox and integrations)', querystring: EventsQuery } }, async (req) => {
+    const items = await ticketEventsAfter(store.db, req.query.after ?? 0, req.query.limit ?? 100, { ticketId: req.query.ticketId, tenantId: scopeOf(req) });
     return { items, next: items.length ? items[items.length - 1]!.id : req.query.after ?? 0 };
   });
-  app.get<{ Params: Static<typeof IdParams> }>('/tickets/:id', { schema: { tags, summary: 'A ticket with its timeline and clocks', params: IdParams } }, async (req) => {
-    const p = requireRole(req, [...READ, 'operator']);
-    return { ...(await viewTicket(deps, req.params.id, scopeOf(p))), surveys: await surveysOfTicket(deps, req.params.id) };
+  app.get<{ Params: Static<typeof IdParams> }>('/tickets/:id', { config: { access: { roles: [...READ, 'operator'], tenant: 'caller' } }, schema: { tags, summary: 'A ticket with its timeline and clocks', params: IdParams } }, async (req) => {
+    return { ...(await viewTicket(deps, req.params.id, scopeOf(req))), surveys: await surveysOfTicket(deps, req.params.id) };
   });
-  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof StatusBody> }>('/tickets/:id/status', { schema: { tags, summary: 'Acknowledge, work, wait for the customer, resolve, close or reopen', params: IdParams, body: StatusBody } }, async (req) => {
-    requireRole(req, WORK);
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof StatusBody> }>('/tickets/:id/status', { config: { access: { roles: WORK } }, schema: { tags, summary: 'Acknowledge, work, wait for the customer, resolve, close or reopen', params: IdParams, body: StatusBody } }, async (req) => {
     const { after } = await changeStatus(deps, actorOf(req), req.params.id, req.body.status, req.body.note);
     if (req.body.status === 'resolved') await startSurvey(deps, after);
     return viewTicket(deps, req.params.id);
   });
-  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof AssignBody> }>('/tickets/:id/assign', { schema: { tags, summary: 'Assign to a support engineer or administrator (null unassigns)', params: IdParams, body: AssignBody } }, async (req) => {
-    requireRole(req, WORK);
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof AssignBody> }>('/tickets/:id/assign', { config: { access: { roles: WORK } }, schema: { tags, summary: 'Assign to a support engineer or administrator (null unassigns)', params: IdParams, body: AssignBody } }, async (req) => {
     await assignTicket(deps, actorOf(req), req.params.id, req.body.assigneeId);
     return viewTicket(deps, req.params.id);
   });
-  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof CommentBody> }>('/tickets/:id/comments', { schema: { tags, summary: 'Add a note to the timeline', params: IdParams, body: CommentBody } }, async (req, reply) => {
-    const p = requireRole(req, [...WORK, 'operator']);
-    await commentTicket(deps, actorOf(req), req.params.id, req.body.text, scopeOf(p));
-    return reply.code(201).send(await viewTicket(deps, req.params.id, scopeOf(p)));
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof CommentBody> }>('/tickets/:id/comments', { config: { access: { roles: [...WORK, 'operator'], tenant: 'caller' } }, schema: { tags, summary: 'Add a note to the timeline', params: IdParams, body: CommentBody } }, async (req, reply) => {
+    await commentTicket(deps, actorOf(req), req.params.id, req.body.text, scopeOf(req));
+    return reply.code(201).send(await viewTicket(deps, req.params.id, scopeOf(req)));
   });
-  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof ReportBody> }>('/tickets/:id/report', { schema: { tags, summary: 'Fill in the fault-handling report (故障处理报告)', params: IdParams, body: ReportBody } }, async (req) => {
-    requireRole(req, WORK);
+  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof ReportBody> }>('/tickets/:id/report', { config: { access: { roles: WORK } }, schema: { tags, summary: 'Fill in the fault-handling report (故障处理报告)', params: IdParams, body: ReportBody } }, async (req) => {
     await updateFaultReport(deps, actorOf(req), req.params.id, req.body, false);
     return viewTicket(deps, req.params.id);
   });
-  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof ReportBody> }>('/tickets/:id/report/submit', { schema: { tags, summary: 'Hand the fault report over (stops its 3-working-day clock)', params: IdParams, body: ReportBody } }, async (req) => {
-    requireRole(req, WORK);
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof ReportBody> }>('/tickets/:id/report/submit', { config: { access: { roles: WORK } }, schema: { tags, summary: 'Hand the fault report over (stops its 3-working-day clock)', params: IdParams, body: ReportBody } }, async (req) => {
     await updateFaultReport(deps, actorOf(req), req.params.id, req.body ?? {}, true);
     return viewTicket(deps, req.params.id);
   });
-  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof ReportQuery> }>('/tickets/:id/report', { schema: { tags, summary: 'The fault-handling report, HTML or PDF, zh-CN or en', params: IdParams, querystring: ReportQuery } }, async (req, reply) => {
-    const p = requireRole(req, [...READ, 'operator']);
-    const ticket = await viewTicket(deps, req.params.id, scopeOf(p));
+  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof ReportQuery> }>('/tickets/:id/report', { config: { access: { roles: [...READ, 'operator'], tenant: 'caller' } }, schema: { tags, summary: 'The fault-handling report, HTML or PDF, zh-CN or en', params: IdParams, querystring: ReportQuery } }, async (req, reply) => {
+    const ticket = await viewTicket(deps, req.params.id, scopeOf(req));
     const customerName = ticket.tenantId ? (await getTenant(store.db, ticket.tenantId)).name : config.operations.customer.name;
     const doc = faultDocument(config, { ticket, customerName, surveys: await surveysOfTicket(deps, ticket.id) }, req.query.lang ?? 'zh-CN');
     return sendReport(reply, doc, req.query.format, config, `fault-report-${ticket.id}`);
   });
-  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof SurveyBody> }>('/tickets/:id/survey', { schema: { tags, summary: "Record the customer's phone survey on their behalf", params: IdParams, body: SurveyBody } }, async (req, reply) => {
-    requireRole(req, WORK);
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof SurveyBody> }>('/tickets/:id/survey', { config: { access: { roles: WORK } }, schema: { tags, summary: "Record the customer's phone survey on their behalf", params: IdParams, body: SurveyBody } }, async (req, reply) => {
     return reply.code(201).send(await recordPhoneSurvey(deps, actorOf(req), req.params.id, req.body));
   });
-  app.get<{ Querystring: Static<typeof StatsQuery> }>('/surveys/stats', { schema: { tags, summary: 'Satisfaction averages per engineer or month', querystring: StatsQuery } }, async (req) => {
-    const p = requireRole(req, [...READ, 'operator']);
+  app.get<{ Querystring: Static<typeof StatsQuery> }>('/surveys/stats', { config: { access: { roles: [...READ, 'operator'], tenant: 'caller' } }, schema: { tags, summary: 'Satisfaction averages per engineer or month', querystring: StatsQuery } }, async (req) => {
     const q = req.query;
-    return surveyStats(deps, { from: q.from ? Date.parse(q.from) : undefined, to: q.to ? Date.parse(q.to) : undefined, groupBy: q.groupBy ?? 'engineer', tenantId: scopeOf(p) });
+    return surveyStats(deps, { from: q.from ? Date.parse(q.from) : undefined, to: q.to ? Date.parse(q.to) : undefined, groupBy: q.groupBy ?? 'engineer', tenantId: scopeOf(req) });
   });
 };
 

@@ -164,3 +164,8 @@ export interface OperationsTables {
   ops_ticket_events: OpsTicketEventTable;
   ops_surveys: OpsSurveyTable;
 }
+
+/** Adds these tables to the store's typed Database (src/store/schema.ts). */
+declare module '../store/schema.ts' {
+  interface Database extends OperationsTables {}
+}

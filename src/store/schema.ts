@@ -1,18 +1,4 @@
 import type { Generated } from 'kysely';
-import type { AuditTables } from '../audit/tables.ts';
-import type { TenantTables } from '../tenants/tables.ts';
-import type { AccountTables } from '../accounts/tables.ts';
-import type { DomainTables } from '../domains/tables.ts';
-import type { UserTables } from '../users/tables.ts';
-import type { MessageApiTables } from '../messages/tables.ts';
-import type { TrackingTables } from '../tracking/events-table.ts';
-import type { CampaignTables } from '../campaigns/tables.ts';
-import type { DeliveryTables } from '../delivery/tables.ts';
-import type { SubscriberTables } from '../subscribers/tables.ts';
-import type { BounceTables } from '../bounces/tables.ts';
-import type { OperationsTables } from '../operations/tables.ts';
-import type { AnalyticsTables } from '../analytics/tables.ts';
-import type { WebhookTables } from '../webhooks/tables.ts';
 
 /** Key/value settings kept in the store (generated secrets, schema facts). */
 export interface SettingsTable {
@@ -24,7 +10,12 @@ export interface CoreTables {
   settings: SettingsTable;
 }
 
-/** Every table of every capability; each capability declares its own in `<capability>/tables.ts`. */
-export interface Database extends CoreTables, AuditTables, TenantTables, AccountTables, DomainTables, UserTables, MessageApiTables, DeliveryTables, SubscriberTables, TrackingTables, CampaignTables, BounceTables, OperationsTables, AnalyticsTables, WebhookTables {}
+/**
+ * Every table the store holds. The store declares its own here; each capability adds its tables
+ * in its `tables.ts` by declaration merging (`declare module '../store/schema.ts' { interface
+ * Database extends XTables {} }`), so queries are typed everywhere while the store names no
+ * capability.
+ */
+export interface Database extends CoreTables {}
 
 export type { Generated };

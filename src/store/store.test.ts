@@ -4,13 +4,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
+import { migrations } from '../app/capabilities.ts';
 import { Store } from './store.ts';
 import { describeEachEngine } from '../testing/stores.ts';
 
 describeEachEngine('store', (get) => {
   test('migrations create the foundation tables and are idempotent', async () => {
     const { store } = get();
-    const again = await store.migrate();
+    const again = await store.migrate(migrations);
     assert.deepEqual(again, []);
     await store.db.insertInto('settings').values({ key: 'k', value: 'v' }).execute();
     const row = await store.db.selectFrom('settings').selectAll().where('key', '=', 'k').executeTakeFirstOrThrow();

@@ -6,7 +6,7 @@ import { SecretBox } from '../core/secret-box.ts';
 import { sealPlaintextSecrets } from '../core/sealed-fields.ts';
 import { openDialect } from './dialect.ts';
 import type { Engine, StoreLocation } from './dialect.ts';
-import { migrations } from './migrations/index.ts';
+import type { StoreMigration } from './migrations/index.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -47,10 +47,16 @@ export class Store {
   }
 
   /**
-   * Applies every pending migration, then seals any secret an earlier version stored in plain
-   * text; returns the names of the migrations applied now.
+   * Applies every pending migration of `migrations` (the store's own and every capability's, as
+   * the composition root collects them), then seals any secret an earlier version stored in
+   * plain text; returns the names of the migrations applied now.
    */
-  async migrate(): Promise<string[]> {
+  async migrate(migrations: readonly StoreMigration[]): Promise<string[]> {
+    const names = new Set<string>();
+    for (const m of migrations) {
+      if (names.has(m.name)) throw new Error(`two migrations are named ${m.name}`);
+      names.add(m.name);
+    }
     const engine = this.engine;
     const provider: MigrationProvider = {
       async getMigrations() {

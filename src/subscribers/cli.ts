@@ -3,8 +3,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { withContext } from '../cli/context.ts';
-import type { CliContext, GlobalOptions } from '../cli/context.ts';
+import type { CliContext, ContextOpener, GlobalOptions } from '../cli/context.ts';
 import { AppError, notFound } from '../core/errors.ts';
 import type { Executor } from '../store/store.ts';
 import { resolveTenant } from '../tenants/service.ts';
@@ -17,7 +16,7 @@ import type { MemberStatus } from './tables.ts';
 
 export interface SubscriberCommandOptions {
   /** Opens the store and configuration for one command; tests pass their own. */
-  context?: <T>(globals: GlobalOptions, fn: (ctx: CliContext) => Promise<T>) => Promise<T>;
+  context: ContextOpener;
   /** Where result lines go (console.log by default). */
   print?: (line: string) => void;
   /** Where the progress bar goes (stderr by default); `tty` redraws one line in place. */
@@ -57,9 +56,9 @@ export function progressLine(p: ImportProgress, totalBytes: number, elapsedMs: n
     + `added ${n(p.imported)}  updated ${n(p.updated)}  duplicates ${n(p.duplicates)}  errors ${n(p.errorCount)}`;
 }
 
-export function registerSubscriberCommands(program: Command, options: SubscriberCommandOptions = {}): void {
+export function registerSubscriberCommands(program: Command, options: SubscriberCommandOptions): void {
   const globals = () => program.opts<GlobalOptions>();
-  const run = options.context ?? withContext;
+  const run = options.context;
   const print = options.print ?? ((line: string) => console.log(line));
   const progress = options.progress ?? { write: (s: string) => process.stderr.write(s), tty: process.stderr.isTTY === true };
 

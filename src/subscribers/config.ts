@@ -48,3 +48,10 @@ export type ImportConfig = Static<typeof ImportConfigSchema>;
 /** The limits the parser enforces (the rest of ImportConfig is about running imports). */
 export type ImportLimits = Pick<ImportConfig, 'maxFileBytes' | 'maxRows' | 'maxColumns' | 'maxLineBytes' | 'maxRecordLines' | 'maxFieldBytes'
   | 'maxInflatedBytes' | 'maxSharedStrings' | 'maxSharedStringsBytes' | 'maxCells'>;
+
+declare module '../config/schema.ts' {
+  interface CapabilityConfigSections {
+    /** Subscriber import limits and workers. */
+    imports: ImportConfig;
+  }
+}

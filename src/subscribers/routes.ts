@@ -3,7 +3,8 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { HttpDeps, RouteModule } from '../http/app.ts';
-import { actorOf, assertTenantAccess, requireRole } from '../http/auth.ts';
+import { principalOf } from '../http/access.ts';
+import { actorOf } from '../http/auth.ts';
 import { closed, HeaderText } from '../http/schemas.ts';
 import { invalid } from '../core/errors.ts';
 import { getPlatformSecret } from '../core/secrets.ts';
@@ -78,23 +79,19 @@ function fileRoutes(app: FastifyInstance, { store, config }: HttpDeps): void {
   // for these types (in this plugin's scope only); imports.maxFileBytes is its limit.
   app.addContentTypeParser(FILE_TYPES, (_req, payload, done) => done(null, payload));
 
-  app.post<P<typeof ListParams> & { Body: Static<typeof ImportBody> }>('/tenants/:tenantId/lists/:listId/imports', {
+  app.post<P<typeof ListParams> & { Body: Static<typeof ImportBody> }>('/tenants/:tenantId/lists/:listId/imports', { config: { access: { roles: WRITERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['subscribers'], summary: 'Start an import: returns its id (status pending); upload the file with PUT /imports/{id}/file', params: ListParams, body: ImportBody },
   }, async (req, reply) => {
-    const p = requireRole(req, WRITERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
     const id = await createImport(store, actorOf(req), { tenantId: req.params.tenantId, listId: req.params.listId, format: req.body.format, fileName: req.body.fileName ?? null, status: req.body.status });
     return reply.code(201).send(await getImport(store, actorOf(req), req.params.tenantId, id));
   });
 
-  app.put<P<typeof ImportParams> & { Querystring: Static<typeof ImportFileQuery> }>('/tenants/:tenantId/imports/:importId/file', {
+  app.put<P<typeof ImportParams> & { Querystring: Static<typeof ImportFileQuery> }>('/tenants/:tenantId/imports/:importId/file', { config: { access: { roles: WRITERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: {
       tags: ['subscribers'], params: ImportParams, querystring: ImportFileQuery,
       summary: 'Upload the CSV or XLSX file of an import (or the same file again to resume a failed one); answers when it ends, and GET /imports/{id} shows the progress meanwhile',
     },
   }, async (req, reply) => {
-    const p = requireRole(req, WRITERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
     const actor = actorOf(req);
     const job = await getImport(store, actor, req.params.tenantId, req.params.importId);
     const body = req.body as NodeJS.ReadableStream | undefined;
@@ -115,19 +112,15 @@ function fileRoutes(app: FastifyInstance, { store, config }: HttpDeps): void {
     }
   });
 
-  app.post<P<typeof ImportParams>>('/tenants/:tenantId/imports/:importId/resume', {
+  app.post<P<typeof ImportParams>>('/tenants/:tenantId/imports/:importId/resume', { config: { access: { roles: WRITERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['subscribers'], summary: 'Resume a failed import after its last committed line, from its kept file (otherwise send the file again with PUT)', params: ImportParams },
   }, async (req, reply) => {
-    const p = requireRole(req, WRITERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
     return reply.code(202).send(await importer.resume(actorOf(req), req.params.tenantId, req.params.importId));
   });
 
-  app.post<P<typeof ImportParams>>('/tenants/:tenantId/imports/:importId/discard', {
+  app.post<P<typeof ImportParams>>('/tenants/:tenantId/imports/:importId/discard', { config: { access: { roles: WRITERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['subscribers'], summary: 'Discard an import that has not completed: never resumed, its kept file deleted (rows committed before stay)', params: ImportParams },
   }, async (req) => {
-    const p = requireRole(req, WRITERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
     return importer.discard(actorOf(req), req.params.tenantId, req.params.importId);
   });
 }
@@ -135,54 +128,41 @@ function fileRoutes(app: FastifyInstance, { store, config }: HttpDeps): void {
 export const subscriberRoutes: RouteModule = async (app, deps) => {
   const { store } = deps;
 
-  app.get<P<typeof TenantParams>>('/tenants/:tenantId/lists', {
+  app.get<P<typeof TenantParams>>('/tenants/:tenantId/lists', { config: { access: { roles: READERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['subscribers'], summary: 'The tenant\'s lists with member counts by status', params: TenantParams },
   }, async (req) => {
-    const p = requireRole(req, READERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
     return { items: await listLists(store, actorOf(req), req.params.tenantId) };
   });
-  app.post<P<typeof TenantParams> & { Body: Static<typeof ListBody> }>('/tenants/:tenantId/lists', {
+  app.post<P<typeof TenantParams> & { Body: Static<typeof ListBody> }>('/tenants/:tenantId/lists', { config: { access: { roles: WRITERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['subscribers'], summary: 'Create a list', params: TenantParams, body: ListBody },
   }, async (req, reply) => {
-    const p = requireRole(req, WRITERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
     return reply.code(201).send(await createList(store, actorOf(req), { tenantId: req.params.tenantId, ...req.body }));
   });
-  app.get<P<typeof ListParams>>('/tenants/:tenantId/lists/:listId', {
+  app.get<P<typeof ListParams>>('/tenants/:tenantId/lists/:listId', { config: { access: { roles: READERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['subscribers'], summary: 'One list with member counts by status', params: ListParams },
   }, async (req) => {
-    const p = requireRole(req, READERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
     return getList(store, actorOf(req), req.params.tenantId, req.params.listId);
   });
-  app.patch<P<typeof ListParams> & { Body: Static<typeof ListPatch> }>('/tenants/:tenantId/lists/:listId', {
+  app.patch<P<typeof ListParams> & { Body: Static<typeof ListPatch> }>('/tenants/:tenantId/lists/:listId', { config: { access: { roles: WRITERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['subscribers'], summary: 'Rename a list or change its double opt-in', params: ListParams, body: ListPatch },
   }, async (req) => {
-    const p = requireRole(req, WRITERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
     return updateList(store, actorOf(req), { tenantId: req.params.tenantId, listId: req.params.listId, ...req.body });
   });
-  app.delete<P<typeof ListParams>>('/tenants/:tenantId/lists/:listId', {
+  app.delete<P<typeof ListParams>>('/tenants/:tenantId/lists/:listId', { config: { access: { roles: WRITERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['subscribers'], summary: 'Delete a list and its memberships (the subscribers stay)', params: ListParams },
   }, async (req, reply) => {
-    const p = requireRole(req, WRITERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
     await deleteList(store, actorOf(req), { tenantId: req.params.tenantId, listId: req.params.listId });
     return reply.code(204).send();
   });
-  app.get<P<typeof ListParams> & { Querystring: Static<typeof MembersQuery> }>('/tenants/:tenantId/lists/:listId/members', {
+  app.get<P<typeof ListParams> & { Querystring: Static<typeof MembersQuery> }>('/tenants/:tenantId/lists/:listId/members', { config: { access: { roles: READERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['subscribers'], summary: 'A page of a list\'s members in id order; pass nextAfter as after for the next page', params: ListParams, querystring: MembersQuery },
   }, async (req) => {
-    const p = requireRole(req, READERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
     return listMembers(store, actorOf(req), { tenantId: req.params.tenantId, listId: req.params.listId, ...req.query });
   });
-  app.post<P<typeof ListParams> & { Body: Static<typeof SubscribeBody> }>('/tenants/:tenantId/lists/:listId/subscribe', {
+  app.post<P<typeof ListParams> & { Body: Static<typeof SubscribeBody> }>('/tenants/:tenantId/lists/:listId/subscribe', { config: { access: { roles: WRITERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['subscribers'], summary: 'Subscribe an address (unconfirmed on a double opt-in list unless status is given; then confirmUrl is the link to mail)', params: ListParams, body: SubscribeBody },
   }, async (req, reply) => {
-    const p = requireRole(req, WRITERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
+    const p = principalOf(req);
     const r = await subscribe(store, actorOf(req), { tenantId: req.params.tenantId, listId: req.params.listId, ...req.body, source: p.kind === 'apikey' ? 'api' : 'console' });
     // An unconfirmed subscriber gets the double opt-in link for the business system to mail.
     const confirmUrl = r.status === 'unconfirmed'
@@ -190,55 +170,43 @@ export const subscriberRoutes: RouteModule = async (app, deps) => {
       : null;
     return reply.code(r.added ? 201 : 200).send({ ...r, confirmUrl });
   });
-  app.post<P<typeof ListParams> & { Body: Static<typeof UnsubscribeBody> }>('/tenants/:tenantId/lists/:listId/unsubscribe', {
+  app.post<P<typeof ListParams> & { Body: Static<typeof UnsubscribeBody> }>('/tenants/:tenantId/lists/:listId/unsubscribe', { config: { access: { roles: WRITERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['subscribers'], summary: 'Unsubscribe an address from one list; effective for every later send at once', params: ListParams, body: UnsubscribeBody },
   }, async (req) => {
-    const p = requireRole(req, WRITERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
+    const p = principalOf(req);
     return { changed: await unsubscribe(store, actorOf(req), { tenantId: req.params.tenantId, listId: req.params.listId, ...req.body, source: p.kind === 'apikey' ? 'api' : 'console' }) };
   });
-  app.post<P<typeof TenantParams> & { Body: Static<typeof UnsubscribeBody> }>('/tenants/:tenantId/unsubscribe', {
+  app.post<P<typeof TenantParams> & { Body: Static<typeof UnsubscribeBody> }>('/tenants/:tenantId/unsubscribe', { config: { access: { roles: WRITERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['subscribers'], summary: 'Unsubscribe an address from every list of the tenant', params: TenantParams, body: UnsubscribeBody },
   }, async (req) => {
-    const p = requireRole(req, WRITERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
+    const p = principalOf(req);
     return { changed: await unsubscribe(store, actorOf(req), { tenantId: req.params.tenantId, listId: null, ...req.body, source: p.kind === 'apikey' ? 'api' : 'console' }) };
   });
-  app.get<P<typeof SubscriberParams>>('/tenants/:tenantId/subscribers/:ref', {
+  app.get<P<typeof SubscriberParams>>('/tenants/:tenantId/subscribers/:ref', { config: { access: { roles: READERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['subscribers'], summary: 'A subscriber (by id or address) with its status on every list', params: SubscriberParams },
   }, async (req) => {
-    const p = requireRole(req, READERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
     return getSubscriber(store, actorOf(req), req.params.tenantId, refOf(req.params.ref));
   });
-  app.patch<P<typeof SubscriberParams> & { Body: Static<typeof SubscriberPatch> }>('/tenants/:tenantId/subscribers/:ref', {
+  app.patch<P<typeof SubscriberParams> & { Body: Static<typeof SubscriberPatch> }>('/tenants/:tenantId/subscribers/:ref', { config: { access: { roles: WRITERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['subscribers'], summary: 'Change a subscriber\'s name or attributes (merged; null removes one)', params: SubscriberParams, body: SubscriberPatch },
   }, async (req) => {
-    const p = requireRole(req, WRITERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
     const actor = actorOf(req);
     const current = await getSubscriber(store, actor, req.params.tenantId, refOf(req.params.ref));
     return updateSubscriber(store, actor, { tenantId: req.params.tenantId, subscriberId: current.id, ...req.body });
   });
-  app.get<P<typeof TenantParams> & { Querystring: Static<typeof ImportsQuery> }>('/tenants/:tenantId/imports', {
+  app.get<P<typeof TenantParams> & { Querystring: Static<typeof ImportsQuery> }>('/tenants/:tenantId/imports', { config: { access: { roles: READERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['subscribers'], summary: 'The tenant\'s imports, newest first, with their progress', params: TenantParams, querystring: ImportsQuery },
   }, async (req) => {
-    const p = requireRole(req, READERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
     return { items: await listImports(store, actorOf(req), req.params.tenantId, req.query as { listId?: string; status?: 'pending' | 'running' | 'completed' | 'failed' | 'discarded'; limit?: number }) };
   });
-  app.get<P<typeof ImportParams>>('/tenants/:tenantId/imports/:importId', {
+  app.get<P<typeof ImportParams>>('/tenants/:tenantId/imports/:importId', { config: { access: { roles: READERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['subscribers'], summary: 'An import\'s progress or outcome, with per-line errors', params: ImportParams },
   }, async (req) => {
-    const p = requireRole(req, READERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
     return getImport(store, actorOf(req), req.params.tenantId, req.params.importId);
   });
-  app.get<P<typeof ListParams> & { Querystring: Static<typeof ExportQuery> }>('/tenants/:tenantId/lists/:listId/export', {
+  app.get<P<typeof ListParams> & { Querystring: Static<typeof ExportQuery> }>('/tenants/:tenantId/lists/:listId/export', { config: { access: { roles: READERS, tenant: { param: 'tenantId', what: 'tenant' } } },
     schema: { tags: ['subscribers'], summary: 'Download a list as CSV or XLSX (formula cells neutralised)', params: ListParams, querystring: ExportQuery },
   }, async (req, reply) => {
-    const p = requireRole(req, READERS);
-    assertTenantAccess(p, req.params.tenantId, 'tenant');
     const out = await exportSubscribers(store, actorOf(req), { tenantId: req.params.tenantId, listId: req.params.listId, format: req.query.format ?? 'csv', status: req.query.status });
     return reply.header('content-type', out.contentType)
       .header('content-disposition', `attachment; filename="export.${req.query.format ?? 'csv'}"; filename*=UTF-8''${encodeURIComponent(out.fileName)}`)

@@ -96,3 +96,8 @@ export interface SubscriberTables {
   list_members: ListMemberTable;
   subscriber_imports: SubscriberImportTable;
 }
+
+/** Adds these tables to the store's typed Database (src/store/schema.ts). */
+declare module '../store/schema.ts' {
+  interface Database extends SubscriberTables {}
+}

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import type { RouteModule } from '../http/app.ts';
-import { actorOf, assertTenantAccess, requireRole, tenantScope } from '../http/auth.ts';
+import { scopeOf } from '../http/access.ts';
+import { actorOf } from '../http/auth.ts';
 import { closed, IdParams, Name } from '../http/schemas.ts';
 import { createTenant, getTenant, listTenants, updateTenant } from './service.ts';
 
@@ -15,21 +16,16 @@ const PatchBody = Type.Object({
 const READERS = ['administrator', 'auditor', 'support', 'operator', 'account'] as const;
 
 export const tenantRoutes: RouteModule = (app, { store }) => {
-  app.get('/tenants', { schema: { tags: ['tenants'], summary: 'List tenants with purchased / used / remaining totals' } }, async (req) => {
-    const p = requireRole(req, READERS);
-    return { items: await listTenants(store.db, { tenantId: tenantScope(p) }) };
+  app.get('/tenants', { config: { access: { roles: READERS, tenant: 'caller' } }, schema: { tags: ['tenants'], summary: 'List tenants with purchased / used / remaining totals' } }, async (req) => {
+    return { items: await listTenants(store.db, { tenantId: scopeOf(req) }) };
   });
-  app.post<{ Body: Static<typeof CreateBody> }>('/tenants', { schema: { tags: ['tenants'], summary: 'Create a tenant', body: CreateBody } }, async (req, reply) => {
-    requireRole(req, ['administrator']);
+  app.post<{ Body: Static<typeof CreateBody> }>('/tenants', { config: { access: { roles: ['administrator'] } }, schema: { tags: ['tenants'], summary: 'Create a tenant', body: CreateBody } }, async (req, reply) => {
     return reply.code(201).send(await createTenant(store, actorOf(req), req.body));
   });
-  app.get<{ Params: Static<typeof IdParams> }>('/tenants/:id', { schema: { tags: ['tenants'], params: IdParams } }, async (req) => {
-    const p = requireRole(req, READERS);
-    assertTenantAccess(p, req.params.id, 'tenant');
+  app.get<{ Params: Static<typeof IdParams> }>('/tenants/:id', { config: { access: { roles: READERS, tenant: { param: 'id', what: 'tenant' } } }, schema: { tags: ['tenants'], params: IdParams } }, async (req) => {
     return getTenant(store.db, req.params.id);
   });
-  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof PatchBody> }>('/tenants/:id', { schema: { tags: ['tenants'], params: IdParams, body: PatchBody } }, async (req) => {
-    requireRole(req, ['administrator']);
+  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof PatchBody> }>('/tenants/:id', { config: { access: { roles: ['administrator'] } }, schema: { tags: ['tenants'], params: IdParams, body: PatchBody } }, async (req) => {
     return updateTenant(store, actorOf(req), req.params.id, req.body);
   });
 };

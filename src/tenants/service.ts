@@ -95,6 +95,12 @@ export async function getTenant(db: Executor, id: string): Promise<TenantView> {
   return view(row, (await totalsFor(db, [id])).get(id));
 }
 
+/** The tenant's type (bulk customer or transactional), or null for an unknown tenant. */
+export async function tenantAccountType(db: Executor, id: string): Promise<TenantTable['account_type'] | null> {
+  const row = await db.selectFrom('tenants').select('account_type').where('id', '=', id).executeTakeFirst();
+  return row?.account_type ?? null;
+}
+
 /** A tenant by id or by exact name, as the CLI's `--tenant T` accepts either. */
 export async function resolveTenant(db: Executor, idOrName: string): Promise<TenantTable> {
   const row = await db.selectFrom('tenants').selectAll().where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)])).executeTakeFirst();

@@ -11,3 +11,8 @@ export interface TenantTable {
 export interface TenantTables {
   tenants: TenantTable;
 }
+
+/** Adds these tables to the store's typed Database (src/store/schema.ts). */
+declare module '../store/schema.ts' {
+  interface Database extends TenantTables {}
+}

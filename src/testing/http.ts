@@ -1,17 +1,16 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { loadConfig } from '../config/load.ts';
 import type { FanoutConfig } from '../config/schema.ts';
 import { buildHttpApp } from '../http/app.ts';
-import { publicRouteModules, routeModules } from '../http/routes.ts';
+import { apiRoutes, loadAppConfig, publicRoutes } from '../app/capabilities.ts';
 import type { Store } from '../store/store.ts';
 import { createUser } from '../users/service.ts';
 
 export function testConfig(dataDir: string, overrides: Record<string, unknown> = {}): FanoutConfig {
-  return loadConfig({ env: {}, file: null, overrides: { dataDir, ...overrides } });
+  return loadAppConfig({ env: {}, file: null, overrides: { dataDir, ...overrides } });
 }
 
 export async function testApp(store: Store, dataDir: string, overrides: Record<string, unknown> = {}): Promise<FastifyInstance> {
-  return buildHttpApp({ store, config: testConfig(dataDir, overrides) }, routeModules, {}, publicRouteModules);
+  return buildHttpApp({ store, config: testConfig(dataDir, overrides) }, apiRoutes, {}, publicRoutes);
 }
 
 /** A logged-in console user driving the API in-process, with the cookie and CSRF token. */

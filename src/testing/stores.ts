@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { after, before, describe } from 'node:test';
+import { migrations } from '../app/capabilities.ts';
 import { Store } from '../store/store.ts';
 import type { Engine } from '../store/dialect.ts';
 
@@ -44,7 +45,7 @@ export async function createTestStore(engine: Engine): Promise<TestStore> {
     databaseUrl = databaseUrlFor(dbName);
   }
   const store = Store.open({ dataDir, databaseUrl });
-  await store.migrate();
+  await store.migrate(migrations);
   return {
     engine,
     store,

@@ -18,3 +18,8 @@ export interface TrackingEventTable {
 export interface TrackingTables {
   tracking_events: TrackingEventTable;
 }
+
+/** Adds these tables to the store's typed Database (src/store/schema.ts). */
+declare module '../store/schema.ts' {
+  interface Database extends TrackingTables {}
+}

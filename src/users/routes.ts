@@ -3,7 +3,8 @@ import type { Static } from '@sinclair/typebox';
 import { AppError } from '../core/errors.ts';
 import { verifyPassword } from '../core/passwords.ts';
 import type { RouteModule } from '../http/app.ts';
-import { actorOf, requirePrincipal, requireRole, secureCookie, SESSION_COOKIE, setSessionCookie, tenantScope } from '../http/auth.ts';
+import { principalOf, scopeOf } from '../http/access.ts';
+import { actorOf, secureCookie, SESSION_COOKIE, setSessionCookie } from '../http/auth.ts';
 import { closed, IdParams, Password } from '../http/schemas.ts';
 import { completeTotpLogin, login, logout } from './login.ts';
 import type { LoginPolicy } from './login.ts';
@@ -31,6 +32,7 @@ export const authRoutes: RouteModule = (app, { store, config }) => {
   };
 
   app.post<{ Body: Static<typeof LoginBody> }>('/auth/login', {
+    config: { access: { roles: 'public' } },
     schema: {
       tags: ['auth'], body: LoginBody, security: [],
       summary: 'Password login; sets the session cookie. With TOTP enrolled, POST /auth/totp next; with mustChangePassword, POST /auth/password before anything else.',
@@ -40,25 +42,25 @@ export const authRoutes: RouteModule = (app, { store, config }) => {
     setSessionCookie(reply, token, secureCookie(req, config.security.secureCookies, config.http.publicUrl), policy.sessionHours * 3600);
     return { user: session.user, csrfToken: session.csrfToken, totpRequired: session.pendingTotp, mustChangePassword: session.user.mustChangePassword };
   });
-  app.post<{ Body: Static<typeof CodeBody> }>('/auth/totp', { schema: { tags: ['auth'], summary: 'Second login step: the TOTP code', body: CodeBody } }, async (req) => {
+  app.post<{ Body: Static<typeof CodeBody> }>('/auth/totp', { config: { access: { roles: 'public' } }, schema: { tags: ['auth'], summary: 'Second login step: the TOTP code', body: CodeBody } }, async (req) => {
     const p = req.principal;
     if (!p || p.kind !== 'user') throw new AppError('unauthorized', 'log in with a password first');
     const session = await completeTotpLogin(store, p.session.sessionId, req.body.code, req.ip, policy);
     return { user: session.user, csrfToken: session.csrfToken, totpRequired: false, mustChangePassword: session.user.mustChangePassword };
   });
-  app.post('/auth/logout', { schema: { tags: ['auth'] } }, async (req, reply) => {
+  app.post('/auth/logout', { config: { access: { roles: 'public' } }, schema: { tags: ['auth'] } }, async (req, reply) => {
     const p = req.principal;
     if (p?.kind === 'user') await logout(store, actorOf(req), p.session.sessionId);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.code(204).send();
   });
-  app.get('/auth/me', { schema: { tags: ['auth'] } }, async (req) => {
-    const p = requirePrincipal(req, { passwordChange: true });
+  app.get('/auth/me', { config: { access: { roles: 'signed-in', tenant: 'none', passwordChange: true } }, schema: { tags: ['auth'] } }, async (req) => {
+    const p = principalOf(req);
     if (p.kind === 'apikey') return { kind: 'apikey', tenantId: p.tenantId, accountId: p.accountId };
     return { kind: 'user', user: p.session.user, csrfToken: p.session.csrfToken };
   });
-  app.post<{ Body: Static<typeof ChangePasswordBody> }>('/auth/password', { schema: { tags: ['auth'], summary: 'Change my password (ends every session: sign in again)', body: ChangePasswordBody } }, async (req, reply) => {
-    const p = requirePrincipal(req, { passwordChange: true });
+  app.post<{ Body: Static<typeof ChangePasswordBody> }>('/auth/password', { config: { access: { roles: 'signed-in', tenant: 'none', passwordChange: true } }, schema: { tags: ['auth'], summary: 'Change my password (ends every session: sign in again)', body: ChangePasswordBody } }, async (req, reply) => {
+    const p = principalOf(req);
     if (p.kind !== 'user') throw new AppError('forbidden', 'only console users have passwords');
     const row = await store.db.selectFrom('console_users').select('password_hash').where('id', '=', p.userId).executeTakeFirstOrThrow();
     if (!(await verifyPassword(row.password_hash, req.body.currentPassword))) throw new AppError('validation', 'the current password is wrong', { problems: [{ field: '/body/currentPassword', message: 'wrong' }] });
@@ -66,21 +68,21 @@ export const authRoutes: RouteModule = (app, { store, config }) => {
     await setUserPassword(store, actorOf(req), p.userId, req.body.newPassword);
     return reply.code(204).send();
   });
-  app.post<{ Body: Static<typeof ReauthBody> }>('/auth/totp/enrol', {
+  app.post<{ Body: Static<typeof ReauthBody> }>('/auth/totp/enrol', { config: { access: { roles: 'signed-in', tenant: 'none' } },
     schema: { tags: ['auth'], summary: 'Start TOTP enrolment: returns the secret and otpauth URI. Needs the password, and a current code when TOTP is already on; TOTP stays as it was until /auth/totp/confirm', body: ReauthBody },
   }, async (req) => {
-    const p = requirePrincipal(req);
+    const p = principalOf(req);
     if (p.kind !== 'user') throw new AppError('forbidden', 'only console users have TOTP');
     return beginTotpEnrolment(store, actorOf(req), p.userId, req.body);
   });
-  app.delete<{ Body: Static<typeof ReauthBody> }>('/auth/totp', { schema: { tags: ['auth'], summary: 'Switch my TOTP off: needs the password and a current code', body: ReauthBody } }, async (req, reply) => {
-    const p = requirePrincipal(req);
+  app.delete<{ Body: Static<typeof ReauthBody> }>('/auth/totp', { config: { access: { roles: 'signed-in', tenant: 'none' } }, schema: { tags: ['auth'], summary: 'Switch my TOTP off: needs the password and a current code', body: ReauthBody } }, async (req, reply) => {
+    const p = principalOf(req);
     if (p.kind !== 'user') throw new AppError('forbidden', 'only console users have TOTP');
     await disableOwnTotp(store, actorOf(req), p.userId, req.body);
     return reply.code(204).send();
   });
-  app.post<{ Body: Static<typeof CodeBody> }>('/auth/totp/confirm', { schema: { tags: ['auth'], summary: 'Confirm TOTP enrolment with a code', body: CodeBody } }, async (req, reply) => {
-    const p = requirePrincipal(req);
+  app.post<{ Body: Static<typeof CodeBody> }>('/auth/totp/confirm', { config: { access: { roles: 'signed-in', tenant: 'none' } }, schema: { tags: ['auth'], summary: 'Confirm TOTP enrolment with a code', body: CodeBody } }, async (req, reply) => {
+    const p = principalOf(req);
     if (p.kind !== 'user') throw new AppError('forbidden', 'only console users have TOTP');
     await confirmTotpEnrolment(store, actorOf(req), p.userId, req.body.code);
     return reply.code(204).send();
@@ -88,32 +90,26 @@ export const authRoutes: RouteModule = (app, { store, config }) => {
 };
 
 export const userRoutes: RouteModule = (app, { store }) => {
-  app.get('/users', { schema: { tags: ['users'] } }, async (req) => {
-    const p = requireRole(req, ['administrator', 'auditor', 'operator']);
-    return { items: await listUsers(store.db, { tenantId: tenantScope(p) }) };
+  app.get('/users', { config: { access: { roles: ['administrator', 'auditor', 'operator'], tenant: 'caller' } }, schema: { tags: ['users'] } }, async (req) => {
+    return { items: await listUsers(store.db, { tenantId: scopeOf(req) }) };
   });
-  app.post<{ Body: Static<typeof CreateUserBody> }>('/users', { schema: { tags: ['users'], body: CreateUserBody } }, async (req, reply) => {
-    requireRole(req, ['administrator']);
+  app.post<{ Body: Static<typeof CreateUserBody> }>('/users', { config: { access: { roles: ['administrator'] } }, schema: { tags: ['users'], body: CreateUserBody } }, async (req, reply) => {
     return reply.code(201).send(await createUser(store, actorOf(req), req.body));
   });
-  app.get<{ Params: Static<typeof IdParams> }>('/users/:id', { schema: { tags: ['users'], params: IdParams } }, async (req) => {
-    const p = requireRole(req, ['administrator', 'auditor', 'operator']);
+  app.get<{ Params: Static<typeof IdParams> }>('/users/:id', { config: { access: { roles: ['administrator', 'auditor', 'operator'], tenant: 'caller' } }, schema: { tags: ['users'], params: IdParams } }, async (req) => {
     const user = await getUser(store.db, req.params.id);
-    const scope = tenantScope(p);
+    const scope = scopeOf(req);
     if (scope && user.tenantId !== scope) throw new AppError('not_found', 'user not found');
     return user;
   });
-  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof PatchUserBody> }>('/users/:id', { schema: { tags: ['users'], params: IdParams, body: PatchUserBody } }, async (req) => {
-    requireRole(req, ['administrator']);
+  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof PatchUserBody> }>('/users/:id', { config: { access: { roles: ['administrator'] } }, schema: { tags: ['users'], params: IdParams, body: PatchUserBody } }, async (req) => {
     return updateUser(store, actorOf(req), req.params.id, req.body);
   });
-  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof SetPasswordBody> }>('/users/:id/password', { schema: { tags: ['users'], params: IdParams, body: SetPasswordBody } }, async (req, reply) => {
-    requireRole(req, ['administrator']);
+  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof SetPasswordBody> }>('/users/:id/password', { config: { access: { roles: ['administrator'] } }, schema: { tags: ['users'], params: IdParams, body: SetPasswordBody } }, async (req, reply) => {
     await setUserPassword(store, actorOf(req), req.params.id, req.body.password);
     return reply.code(204).send();
   });
-  app.delete<{ Params: Static<typeof IdParams> }>('/users/:id/totp', { schema: { tags: ['users'], summary: 'Reset a user\'s TOTP (lost phone)', params: IdParams } }, async (req, reply) => {
-    requireRole(req, ['administrator']);
+  app.delete<{ Params: Static<typeof IdParams> }>('/users/:id/totp', { config: { access: { roles: ['administrator'] } }, schema: { tags: ['users'], summary: 'Reset a user\'s TOTP (lost phone)', params: IdParams } }, async (req, reply) => {
     await disableTotp(store, actorOf(req), req.params.id);
     return reply.code(204).send();
   });

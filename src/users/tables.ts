@@ -50,3 +50,8 @@ export interface UserTables {
   sessions: SessionTable;
   login_throttle: LoginThrottleTable;
 }
+
+/** Adds these tables to the store's typed Database (src/store/schema.ts). */
+declare module '../store/schema.ts' {
+  interface Database extends UserTables {}
+}

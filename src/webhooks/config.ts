@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 
 /** The webhooks section of the configuration (`webhooks` in the config file). */
 export const WebhooksConfigSchema = Type.Object({
@@ -15,3 +16,11 @@ export const WebhooksConfigSchema = Type.Object({
   /** Dispatch on this node (one node of the cluster dispatches at a time, under a lease). */
   dispatch: Type.Boolean({ default: true }),
 }, { additionalProperties: false, default: {} });
+
+export type WebhooksConfig = Static<typeof WebhooksConfigSchema>;
+
+declare module '../config/schema.ts' {
+  interface CapabilityConfigSections {
+    webhooks: WebhooksConfig;
+  }
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTransport } from 'nodemailer';
-import { ConsoleHarness, PASSWORD, until } from './harness.ts';
+import { ConsoleHarness, freshCode, PASSWORD, until } from './harness.ts';
 import type { Tab } from './harness.ts';
 
 /** Chinese words that are data entered by these tests, not interface text. */
@@ -51,12 +51,18 @@ describe('web console in Chromium', () => {
     await h.login(admin, 'alice', { lang: 'zh-CN' });
     await page.goto(h.url('/profile'));
     await page.getByRole('button', { name: '开启双因素登录' }).click();
+    // Enrolment asks for the password again; a wrong one is refused at its field.
+    await page.locator('input[name=password]').fill('not the password');
+    await page.getByRole('button', { name: '继续' }).click();
+    await page.locator('.field-invalid').filter({ has: page.locator('input[name=password]') }).locator('.field-error').waitFor();
+    assert.equal(await page.getByRole('img', { name: '身份验证器二维码' }).count(), 0);
+    await page.locator('input[name=password]').fill(PASSWORD);
+    await page.getByRole('button', { name: '继续' }).click();
     await page.getByRole('img', { name: '身份验证器二维码' }).waitFor();
     await h.shot(page, 'profile-enrol', 'zh-CN');
     const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
     assert.match(secret, /^[A-Z2-7]{16,}$/);
-    const { generateSync } = await import('otplib');
-    await page.locator('input[name=code]').fill(generateSync({ secret }));
+    await page.locator('input[name=code]').fill(await freshCode(secret));
     await page.getByRole('button', { name: '确认' }).click();
     await page.getByText('双因素登录已开启。').first().waitFor();
     state.totpSecret = secret;
@@ -71,12 +77,52 @@ describe('web console in Chromium', () => {
     await totp.fill('000000');
     await page.locator('button[type=submit]').click();
     await page.getByRole('alert').filter({ hasText: '验证码无效' }).waitFor();
-    await totp.fill(generateSync({ secret }));
+    await totp.fill(await freshCode(secret));
     await page.locator('button[type=submit]').click();
     await page.getByTestId('dashboard-tiles').waitFor();
     const me = await page.evaluate(async () => (await fetch('/api/v1/auth/me')).json()) as { user: { username: string; totpEnabled: boolean } };
     assert.equal(me.user.username, 'alice');
     assert.equal(me.user.totpEnabled, true);
+  });
+
+  test('the first administrator must change the one-time password before anything else, then works with the new one', async () => {
+    const tab = await h.tab('en');
+    const { page } = tab;
+    await page.goto(h.url('/login?next=%2Ftenants', 'en'));
+    await page.locator('input[name=username]').fill(h.firstAdmin.username);
+    await page.locator('input[name=password]').fill(h.firstAdmin.password);
+    await page.locator('button[type=submit]').click();
+    await page.getByRole('heading', { level: 1, name: 'Choose your own password' }).waitFor();
+    // No screen and no navigation while the one-time password stands; the API refuses the session.
+    assert.equal(await page.getByRole('navigation').count(), 0);
+    assert.equal((await h.apiAs(page, 'GET', '/tenants')).status, 403);
+    await h.shot(page, 'password-change', 'en');
+
+    await page.getByLabel('Current password').fill(h.firstAdmin.password);
+    await page.getByLabel('New password', { exact: true }).fill(h.firstAdmin.password);
+    await page.getByLabel('Repeat the new password').fill(h.firstAdmin.password);
+    await page.getByRole('button', { name: 'Set password and continue' }).click();
+    // The API's answer (the new password must differ) is shown at the field it names.
+    await page.locator('.field-invalid').filter({ has: page.locator('input[name=newPassword]') }).locator('.field-error').waitFor();
+    await page.getByLabel('New password', { exact: true }).fill('first-admin-own-1');
+    await page.getByLabel('Repeat the new password').fill('first-admin-own-2');
+    await page.getByRole('button', { name: 'Set password and continue' }).click();
+    await page.getByText('The two new passwords differ.').waitFor();
+    await page.getByLabel('Repeat the new password').fill('first-admin-own-1');
+    await page.getByRole('button', { name: 'Set password and continue' }).click();
+    // Signed in again with the new password, on the screen first asked for.
+    await page.getByRole('heading', { level: 1, name: 'Tenants and accounts' }).waitFor();
+    const me = await page.evaluate(async () => (await fetch('/api/v1/auth/me')).json()) as { user: { username: string; mustChangePassword: boolean } };
+    assert.deepEqual([me.user.username, me.user.mustChangePassword], [h.firstAdmin.username, false]);
+    assert.equal((await h.apiAs(page, 'GET', '/tenants')).status, 200);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('input[name=password]').waitFor();
+    await page.locator('input[name=username]').fill(h.firstAdmin.username);
+    await page.locator('input[name=password]').fill(h.firstAdmin.password);
+    await page.locator('button[type=submit]').click();
+    await page.getByRole('alert').filter({ hasText: 'Wrong user name or password' }).waitFor();
+    assert.deepEqual(tab.errors, []);
+    await tab.context.close();
   });
 
   test('tenant, domain and SMTP account made in the console; the new password works for SMTP AUTH and the old one does not', async () => {
@@ -402,6 +448,10 @@ describe('web console in Chromium', () => {
         await tab.page.goto(h.url('/profile'));
         tab.page.once('dialog', (d) => void d.accept());
         await tab.page.getByRole('button', { name: 'Enrol a new device' }).click();
+        // With TOTP on, moving it to a new device needs the password and a current code.
+        await tab.page.locator('input[name=password]').fill(PASSWORD);
+        await tab.page.getByLabel('Current authenticator code').fill(await freshCode(state.totpSecret!));
+        await tab.page.getByRole('button', { name: 'Continue' }).click();
         await tab.page.getByRole('img', { name: 'QR code for the authenticator app' }).waitFor();
         await h.shot(tab.page, 'profile-enrol', lang);
       }

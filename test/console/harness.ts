@@ -6,12 +6,12 @@ import net from 'node:net';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { generateSync } from 'otplib';
-import { loadConfig } from '../../src/config/load.ts';
+import { loadAppConfig, migrations } from '../../src/app/capabilities.ts';
 import { startServer } from '../../src/app/server.ts';
 import type { RunningServer } from '../../src/app/server.ts';
 import { createLogger } from '../../src/app/logger.ts';
 import { Store } from '../../src/store/store.ts';
-import { createUser } from '../../src/users/service.ts';
+import { bootstrapAdministrator, createUser } from '../../src/users/service.ts';
 import { CONSOLE_DIST } from '../../src/console/index.ts';
 import { SmtpSink } from '../../src/testing/smtp-sink.ts';
 
@@ -41,6 +41,8 @@ export class ConsoleHarness {
   baseUrl = '';
   smtpPort = 0;
   dataDir = '';
+  /** The first administrator, made as `fanout serve` makes it on an empty store: a one-time password to change at first sign-in. */
+  firstAdmin!: { username: string; password: string };
 
   static async start(users: { username: string; role: 'administrator' | 'operator' | 'auditor' | 'support'; tenantId?: string }[]): Promise<ConsoleHarness> {
     const h = new ConsoleHarness();
@@ -51,13 +53,14 @@ export class ConsoleHarness {
     h.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fanout-console-'));
     // Users first, so the server's first start finds them and prints no one-time password.
     const store = Store.open({ dataDir: h.dataDir, databaseUrl: null });
-    await store.migrate();
+    await store.migrate(migrations);
+    h.firstAdmin = (await bootstrapAdministrator(store, { operator: 'system', clientIp: '127.0.0.1', role: 'system' }))!;
     for (const u of users) await createUser(store, { operator: 'test', clientIp: '127.0.0.1', role: 'system' }, { ...u, password: PASSWORD });
     await store.close();
 
     h.sink = await SmtpSink.start({ rules: { 'nobody': 'unknown-550' } });
     h.smtpPort = await freePort();
-    const config = loadConfig({
+    const config = loadAppConfig({
       env: {}, file: null, overrides: {
         dataDir: h.dataDir, logLevel: 'silent',
         http: { host: '127.0.0.1', port: 0 }, smtp: { host: '127.0.0.1', port: h.smtpPort, authFailureDelayMs: 0 }, bounce: { host: '127.0.0.1', port: 0 },
@@ -100,7 +103,7 @@ export class ConsoleHarness {
     await page.locator('input[name=password]').fill(options.password ?? PASSWORD);
     await page.locator('button[type=submit]').click();
     if (options.totpSecret) {
-      await page.locator('input[name=totp]').fill(generateSync({ secret: options.totpSecret }));
+      await page.locator('input[name=totp]').fill(await freshCode(options.totpSecret));
       await page.locator('button[type=submit]').click();
     }
     await page.getByTestId('dashboard-tiles').waitFor();
@@ -132,6 +135,24 @@ export class ConsoleHarness {
     await this.sink?.close().catch(() => {});
     if (this.dataDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
+}
+
+const usedSteps = new Map<string, number>();
+
+/**
+ * A current code of `secret` from a 30-second step no earlier call has used: the API accepts each
+ * step's code once (sign-in, confirmation, re-authentication), so a second sign-in within the
+ * same step waits for the next one.
+ */
+export async function freshCode(secret: string): Promise<string> {
+  const last = usedSteps.get(secret) ?? -1;
+  let step = Math.floor(Date.now() / 30_000);
+  if (step <= last) {
+    await new Promise((r) => setTimeout(r, (last + 1) * 30_000 - Date.now() + 200));
+    step = Math.floor(Date.now() / 30_000);
+  }
+  usedSteps.set(secret, step);
+  return generateSync({ secret, epoch: step * 30 });
 }
 
 export async function until(check: () => Promise<boolean> | boolean, what: string, ms = 20_000): Promise<void> {

@@ -11,7 +11,7 @@ import { addressPositions, isRobot } from './addresses.ts';
 /** Lines that start the returned original message in single-part bounces. */
 const ORIGINAL_MARKERS: RegExp[] = [
   /^[ \t>]*-{2,}\s*(?:original message|below this line is a copy of the message|this is a copy of (?:the|your) message|the header of the original message|message headers follow|original message (?:header|follows)|unsent message|returned message|undelivered message|copy of (?:the )?message)[^\n]*$/im,
-  /^[ \t]*(?:-+ ?)?(?:original message follows|the original message (?:was|is)|returned mail follows|unsent message below|message text follows|below is a copy of the (?:original )?message|included is a copy|a copy of the original message below|message headers follow|headers of your message follow|original message headers|---- ?start of (?:returned|original) message|original mail as follows:?)[^\n]*$/im,
+  /^[ \t]*(?:-+ ?)?(?:original message follows|the original message (?:was|is)(?! received at)|returned mail follows|unsent message below|message text follows|below is a copy of the (?:original )?message|included is a copy|a copy of the original message below|message headers follow|headers of your message follow|original message headers|---- ?start of (?:returned|original) message|original mail as follows:?)[^\n]*$/im,
   /^[ \t]*content-type:\s*message\/(?:rfc822|global)/im,
   /^[ \t]*-{3,} ?(?:the following|this) is (?:a|the) (?:original|returned)[^\n]*$/im,
 ];

@@ -1,7 +1,9 @@
 import type { Actor } from '../../audit/log.ts';
 import { recordOperation } from '../../audit/log.ts';
 import { forbidden, invalid, notFound } from '../../core/errors.ts';
-import type { Store } from '../../store/store.ts';
+import type { UpdateQueryBuilder, UpdateResult } from 'kysely';
+import type { Database } from '../../store/schema.ts';
+import type { Executor, Store } from '../../store/store.ts';
 
 export type PauseScope = 'account' | 'site';
 
@@ -68,23 +70,50 @@ export async function cancelBulk(store: Store, actor: Actor, scopeIn: unknown, t
   const target = requireTarget(targetIn);
   const tenantId = await authorise(store, actor, scope, target);
   return store.transaction(async (trx) => {
-    const rows = await trx.updateTable('delivery_recipients')
-      .set({ state: 'cancelled', updated_at: now, last_text: `cancelled by ${actor.operator}` })
-      .where('state', '=', 'queued').where('lane', '=', 'bulk').where(scope === 'account' ? 'account_id' : 'site', '=', target)
-      .where((w) => w.or([w('lease_owner', 'is', null), w('lease_expires_at', '<', now)]))
-      .returning(['id', 'message_id', 'tenant_id', 'account_id', 'recipient', 'attempts', 'site'])
-      .execute();
-    for (let i = 0; i < rows.length; i += 1000) {
-      await trx.insertInto('delivery_events').values(rows.slice(i, i + 1000).map((r) => ({
-        at: now, tenant_id: r.tenant_id, account_id: r.account_id, message_id: r.message_id, recipient_id: r.id, recipient: r.recipient,
-        lane: 'bulk', attempt: r.attempts, source_ip: null, mx_host: null, site: r.site, reply_code: null, enhanced_status: null,
-        text: `cancelled by ${actor.operator}`, outcome: 'cancelled', reason: 'cancelled',
-      }))).execute();
-    }
+    const cancelled = await cancelQueued(trx, actor, (q) => q.where('lane', '=', 'bulk').where(scope === 'account' ? 'account_id' : 'site', '=', target), now);
     await recordOperation(trx, actor, {
       operation: 'delivery.cancel', objectType: scope, objectId: target, tenantId,
-      description: `cancelled ${rows.length} queued bulk recipients for ${scope} ${target}`, details: { cancelled: rows.length },
+      description: `cancelled ${cancelled} queued bulk recipients for ${scope} ${target}`, details: { cancelled },
     }, now);
-    return rows.length;
+    return cancelled;
   });
+}
+
+type RecipientUpdate = UpdateQueryBuilder<Database, 'delivery_recipients', 'delivery_recipients', UpdateResult>;
+
+/**
+ * The one way queued recipients are cancelled: the rows `narrow` selects that are queued and
+ * not leased by a sender right now (a leased one is on the wire; its attempt finishes normally)
+ * become `cancelled`, each with a `cancelled` row in the delivery log. Runs in the caller's
+ * transaction, so the cancel and what caused it commit together.
+ */
+async function cancelQueued(trx: Executor, actor: Actor, narrow: (q: RecipientUpdate) => RecipientUpdate, now: number): Promise<number> {
+  const update: RecipientUpdate = trx.updateTable('delivery_recipients')
+    .set({ state: 'cancelled', updated_at: now, last_text: `cancelled by ${actor.operator}`, lease_owner: null, lease_expires_at: null })
+    .where('state', '=', 'queued')
+    .where((w) => w.or([w('lease_owner', 'is', null), w('lease_expires_at', '<', now)]));
+  const rows = await narrow(update)
+    .returning(['id', 'message_id', 'tenant_id', 'account_id', 'recipient', 'attempts', 'site', 'lane'])
+    .execute();
+  for (let i = 0; i < rows.length; i += 1000) {
+    await trx.insertInto('delivery_events').values(rows.slice(i, i + 1000).map((r) => ({
+      at: now, tenant_id: r.tenant_id, account_id: r.account_id, message_id: r.message_id, recipient_id: r.id, recipient: r.recipient,
+      lane: r.lane, attempt: r.attempts, source_ip: null, mx_host: null, site: r.site, reply_code: null, enhanced_status: null,
+      text: `cancelled by ${actor.operator}`, outcome: 'cancelled', reason: 'cancelled',
+    }))).execute();
+  }
+  return rows.length;
+}
+
+/**
+ * Cancels the queued recipients of these messages (a campaign's, when it is cancelled), in the
+ * caller's transaction: each gets a `cancelled` event in the delivery log. Returns how many.
+ */
+export async function cancelQueuedMessages(trx: Executor, actor: Actor, messageIds: readonly string[], now = Date.now()): Promise<number> {
+  let cancelled = 0;
+  for (let i = 0; i < messageIds.length; i += 500) {
+    const ids = messageIds.slice(i, i + 500);
+    cancelled += await cancelQueued(trx, actor, (q) => q.where('message_id', 'in', ids), now);
+  }
+  return cancelled;
 }

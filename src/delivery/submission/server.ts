@@ -7,6 +7,7 @@ import type { SendingAccount } from '../../accounts/service.ts';
 import { canSendFrom, findSendingDomain } from '../../domains/service.ts';
 import type { SendingDomainInfo } from '../../domains/service.ts';
 import { newId } from '../../core/ids.ts';
+import { tenantAccountType } from '../../tenants/index.ts';
 import { AppError } from '../../core/errors.ts';
 import { prepareDummyPassword } from '../../core/passwords.ts';
 import type { Store } from '../../store/store.ts';
@@ -105,8 +106,7 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
   const sendingDomain = (domain: string) => domains.get(domain, () => findSendingDomain(store.db, domain));
   // A tenant's type (bulk customer or transactional) is the default lane of its SMTP mail.
   const defaultLane = (tenantId: string) => tenantLanes.get(tenantId, async () => {
-    const t = await store.db.selectFrom('tenants').select('account_type').where('id', '=', tenantId).executeTakeFirst();
-    return t?.account_type === 'bulk' ? 'bulk' : 'transactional';
+    return (await tenantAccountType(store.db, tenantId)) === 'bulk' ? 'bulk' : 'transactional';
   });
   // The account as of at most a second ago: a hold or a disabled account takes effect within
   // a second, and the store is not asked once per message. Quota is reserved atomically at

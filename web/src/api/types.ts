@@ -9,6 +9,8 @@ export interface User {
   locked: boolean;
   disabled: boolean;
   locale: string;
+  /** A one-time password (the first administrator): the session may do nothing else than change it. */
+  mustChangePassword?: boolean;
   createdAt: string;
 }
 

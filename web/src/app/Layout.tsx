@@ -4,6 +4,7 @@ import { Navigate, NavLink, Outlet, useLocation } from 'react-router';
 import { LANGUAGES } from '../i18n';
 import type { Language } from '../i18n';
 import { useSession } from './session';
+import { ForcedPasswordChange } from '../screens/PasswordChange';
 import type { Capability } from './permissions';
 
 interface NavItem {
@@ -44,6 +45,7 @@ export function Layout() {
   if (session.user === undefined) return <div className="boot">{t('common.loading')}</div>;
   if (session.user === null) return <Navigate to={session.signedOut ? '/login' : `/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
   const user = session.user;
+  if (user.mustChangePassword) return <ForcedPasswordChange />;
   return (
     <div className="shell">
       <aside className="sidebar">

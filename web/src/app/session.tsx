@@ -11,6 +11,8 @@ interface LoginAnswer {
   user: User;
   csrfToken: string;
   totpRequired: boolean;
+  /** A one-time password: nothing but POST /auth/password is allowed until it is changed. */
+  mustChangePassword?: boolean;
 }
 
 export interface SessionState {
@@ -25,6 +27,11 @@ export interface SessionState {
   tenantScope: string | null;
   login(username: string, password: string): Promise<LoginAnswer>;
   submitTotp(code: string): Promise<void>;
+  /**
+   * Changes my password. The API ends every session of the user when it does, this one too, so
+   * the console signs in again with the new password (the TOTP step follows when enrolled).
+   */
+  changePassword(currentPassword: string, newPassword: string): Promise<void>;
   logout(): Promise<void>;
   refresh(): Promise<void>;
   changeLanguage(lang: Language): Promise<void>;
@@ -96,6 +103,24 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       setTotpPending(false);
       setUser(answer.user);
       applyUserLocale(answer.user);
+    },
+    async changePassword(currentPassword, newPassword) {
+      const username = user?.username;
+      await api.post('/auth/password', { currentPassword, newPassword });
+      if (!username) return;
+      const answer = await request<LoginAnswer>('POST', '/auth/login', { username, password: newPassword }, { quiet401: true }).catch(() => null);
+      if (!answer) {
+        setCsrfToken(null);
+        setUser(null);
+        return;
+      }
+      setCsrfToken(answer.csrfToken);
+      if (answer.totpRequired) {
+        setTotpPending(true);
+        setUser(null);
+      } else {
+        setUser(answer.user);
+      }
     },
     async logout() {
       try {

@@ -14,17 +14,25 @@ export default function Profile() {
   const [pw, setPw] = useState({ currentPassword: '', newPassword: '' });
   const [pwDone, setPwDone] = useState(false);
   const changePw = useAction(async () => {
-    await api.post('/auth/password', pw);
+    await session.changePassword(pw.currentPassword, pw.newPassword);
     setPw({ currentPassword: '', newPassword: '' });
     setPwDone(true);
   });
+  // Enrolment moves the second factor: the API asks for the password again (and a current code
+  // when TOTP is already on), so a session left open cannot move it to another phone.
+  const [reauth, setReauth] = useState<{ password: string; code: string } | null>(null);
   const [enrolment, setEnrolment] = useState<{ secret: string; otpauthUri: string } | null>(null);
   const [code, setCode] = useState('');
   const [enrolled, setEnrolled] = useState(false);
-  const begin = useAction(async () => {
+  const start = () => {
     if (user.totpEnabled && !window.confirm(t('profile.confirmReenrol'))) return;
-    setEnrolment(await api.post('/auth/totp/enrol'));
     setEnrolled(false);
+    setReauth({ password: '', code: '' });
+  };
+  const begin = useAction(async () => {
+    if (!reauth) return;
+    setEnrolment(await api.post('/auth/totp/enrol', user.totpEnabled ? { password: reauth.password, code: reauth.code.trim() } : { password: reauth.password }));
+    setReauth(null);
   });
   const confirm = useAction(async () => {
     await api.post('/auth/totp/confirm', { code: code.trim() });
@@ -39,9 +47,25 @@ export default function Profile() {
         <Card title={t('profile.twoFactor')}>
           <p>{user.totpEnabled ? t('profile.totpOn') : t('profile.totpOff')}</p>
           {enrolled ? <Notice kind="success">{t('profile.enrolled')}</Notice> : null}
-          {!enrolment ? (
-            <button className="btn btn-primary" onClick={() => void begin.run()} disabled={begin.busy}>{user.totpEnabled ? t('profile.reenrol') : t('profile.enrol')}</button>
-          ) : (
+          {!enrolment && !reauth ? (
+            <button className="btn btn-primary" onClick={start}>{user.totpEnabled ? t('profile.reenrol') : t('profile.enrol')}</button>
+          ) : null}
+          {reauth ? (
+            <form className="form-stack" onSubmit={(e) => { e.preventDefault(); void begin.run(); }} aria-label={t('profile.reauth')}>
+              <p className="muted small">{t('profile.reauth')}</p>
+              <TextField label={t('profile.reauthPassword')} name="password" type="password" autoComplete="current-password" autoFocus required
+                value={reauth.password} onChange={(e) => setReauth({ ...reauth, password: e.target.value })} error={begin.error} />
+              {user.totpEnabled ? (
+                <TextField label={t('profile.reauthCode')} name="code" inputMode="numeric" autoComplete="one-time-code" maxLength={6} required
+                  value={reauth.code} onChange={(e) => setReauth({ ...reauth, code: e.target.value })} error={begin.error} />
+              ) : null}
+              <div className="form-actions">
+                <button className="btn btn-primary" disabled={begin.busy}>{t('profile.continue')}</button>
+                <button type="button" className="btn" onClick={() => { setReauth(null); begin.setError(null); }}>{t('profile.cancel')}</button>
+              </div>
+            </form>
+          ) : null}
+          {enrolment ? (
             <div className="enrol">
               <ol className="steps">
                 <li>{t('profile.step1')}</li>
@@ -55,7 +79,7 @@ export default function Profile() {
               </form>
               <ErrorBox error={confirm.error} />
             </div>
-          )}
+          ) : null}
           <ErrorBox error={begin.error} />
         </Card>
         <Card title={t('profile.password')}>

@@ -7,8 +7,8 @@ import { listOperations } from '../audit/queries.ts';
 import { createTenant, listTenants, resolveTenant } from '../tenants/service.ts';
 import { createUser, getUser, listUsers, setUserPassword, updateUser } from '../users/service.ts';
 import { disableTotp } from '../users/totp.ts';
-import { printTable, withContext } from './context.ts';
-import type { GlobalOptions } from './context.ts';
+import { printTable } from '../cli/context.ts';
+import type { ContextOpener, GlobalOptions } from '../cli/context.ts';
 
 function wholeNumber(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
@@ -21,7 +21,7 @@ function collect(value: string, previous: string[] = []): string[] {
 
 const json = (v: unknown) => console.log(JSON.stringify(v));
 
-export function registerFoundationCommands(program: Command): void {
+export function registerFoundationCommands(program: Command, withContext: ContextOpener): void {
   const globals = () => program.opts<GlobalOptions>();
 
   const tenants = program.command('tenants').description('tenants (client companies)');

@@ -1,16 +1,14 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig, printableConfig } from '../config/load.ts';
+import { setQuotaTimezone } from '../accounts/quota.ts';
+import { ConfigError, printableConfig } from '../config/load.ts';
 import { AppError } from '../core/errors.ts';
 import { SecretKeyError } from '../core/secret-box.ts';
-import type { Role } from '../app/server.ts';
-import { withContext } from './context.ts';
-import type { GlobalOptions } from './context.ts';
-import { registerFoundationCommands } from './foundation.ts';
-import { registerSecretCommands } from './secrets.ts';
-import { registerDomainCommands } from '../domains/cli.ts';
-import { registerBounceCommands } from '../bounces/cli.ts';
-import { registerSubscriberCommands } from '../subscribers/cli.ts';
-import { registerOperationsCommands } from '../operations/cli.ts';
+import type { Role } from './server.ts';
+import { contextOpener } from '../cli/context.ts';
+import type { GlobalOptions } from '../cli/context.ts';
+import { configSections, loadAppConfig, migrations, registerCapabilityCommands } from './capabilities.ts';
+import { registerFoundationCommands } from './foundation-commands.ts';
+import { registerSecretCommands } from './secret-commands.ts';
 
 const program = new Command('fanout')
   .description('Fanout: bulk and transactional email for banks and securities firms')
@@ -19,15 +17,16 @@ const program = new Command('fanout')
   .exitOverride();
 
 const globals = () => program.opts<GlobalOptions>();
+const withContext = contextOpener({ sections: configSections, migrations, prepare: (config) => setQuotaTimezone(config.timezone) });
 
 program.command('serve').description('run Fanout (HTTP API, SMTP submission, bounce listener, sender) in one process')
   .option('--roles <roles>', 'comma-separated subset of http,smtp,bounce,sender')
   .action(async (o: { roles?: string }) => {
     const overrides: Record<string, unknown> = {};
     if (o.roles) overrides.roles = o.roles.split(',').map((r) => r.trim()).filter(Boolean) as Role[];
-    const config = loadConfig({ file: globals().config ?? null, overrides });
+    const config = loadAppConfig({ file: globals().config ?? null, overrides });
     // Loaded on demand: the other commands start faster without the server's modules.
-    const { runServer } = await import('../app/server.ts');
+    const { runServer } = await import('./server.ts');
     await runServer(config);
   });
 
@@ -37,15 +36,12 @@ program.command('migrate').description('create or upgrade the store schema').act
 }));
 
 program.command('config').description('print the effective configuration (secrets masked)').action(() => {
-  console.log(JSON.stringify(printableConfig(loadConfig({ file: globals().config ?? null })), null, 2));
+  console.log(JSON.stringify(printableConfig(loadAppConfig({ file: globals().config ?? null })), null, 2));
 });
 
-registerFoundationCommands(program);
-registerSecretCommands(program);
-registerDomainCommands(program);
-registerBounceCommands(program);
-registerSubscriberCommands(program);
-registerOperationsCommands(program);
+registerFoundationCommands(program, withContext);
+registerSecretCommands(program, withContext);
+registerCapabilityCommands(program, withContext);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,11 +2,10 @@ import type { Command } from 'commander';
 import { rotateSecretKey } from '../core/key-rotation.ts';
 import { sealedStatus } from '../core/sealed-fields.ts';
 import { generateSecretKey } from '../core/secret-box.ts';
-import { withContext } from './context.ts';
-import type { GlobalOptions } from './context.ts';
+import type { ContextOpener, GlobalOptions } from '../cli/context.ts';
 
 /** `fanout secrets ...`: the key that seals DKIM keys, TOTP secrets and the platform secret. */
-export function registerSecretCommands(program: Command): void {
+export function registerSecretCommands(program: Command, withContext: ContextOpener): void {
   const globals = () => program.opts<GlobalOptions>();
   const secrets = program.command('secrets').description('the secret key that seals DKIM keys, TOTP secrets and the platform secret in the store');
 
