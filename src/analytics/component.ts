@@ -1,6 +1,6 @@
 import type { Logger } from '../app/logger.ts';
 import type { FanoutConfig } from '../config/schema.ts';
-import { runClusterJob } from '../operations/index.ts';
+import { runJobOnce } from '../cluster/index.ts';
 import type { Store } from '../store/store.ts';
 import { compactRollups } from './compaction.ts';
 import { localDate } from './periods.ts';
@@ -15,10 +15,13 @@ export function startAnalytics(store: Store, config: FanoutConfig, options: { no
   let running: Promise<void> | null = null;
   const tick = async () => {
     const now = Date.now();
-    await runClusterJob(store.db, { name: 'stats.compact', owner: options.nodeId, leaseMs: 30 * 60_000, now, isDue: (last) => localDate(last, config.timezone) !== localDate(now, config.timezone) }, async () => {
-      const r = await compactRollups(store, config.timezone, now);
-      options.log?.info({ days: r.days.length, prunedHours: r.prunedHours, prunedDays: r.prunedDays }, 'statistics compacted');
-    }).catch((err: unknown) => options.log?.error({ err }, 'statistics compaction failed'));
+    await runJobOnce(store.db, options.nodeId, {
+      name: 'stats.compact', leaseMs: 30 * 60_000, isDue: (last) => localDate(last, config.timezone) !== localDate(now, config.timezone),
+      run: async () => {
+        const r = await compactRollups(store, config.timezone, now);
+        options.log?.info({ days: r.days.length, prunedHours: r.prunedHours, prunedDays: r.prunedDays }, 'statistics compacted');
+      },
+    }, now, options.log);
   };
   const timer = setInterval(() => {
     running ??= tick().finally(() => {

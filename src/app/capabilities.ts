@@ -13,6 +13,7 @@ import { analytics } from '../analytics/capability.ts';
 import { audit } from '../audit/capability.ts';
 import { bounces } from '../bounces/capability.ts';
 import { campaigns } from '../campaigns/capability.ts';
+import { cluster } from '../cluster/capability.ts';
 import { webConsole } from '../console/capability.ts';
 import { delivery } from '../delivery/capability.ts';
 import { domains } from '../domains/capability.ts';
@@ -22,6 +23,9 @@ import { subscribers } from '../subscribers/capability.ts';
 import { tenants } from '../tenants/capability.ts';
 import { tracking } from '../tracking/capability.ts';
 import { users } from '../users/capability.ts';
+import { archive } from '../archive/capability.ts';
+import { retention } from '../retention/capability.ts';
+import { hooks } from '../hooks/capability.ts';
 import { webhooks } from '../webhooks/capability.ts';
 import { metrics } from '../metrics/capability.ts';
 
@@ -44,6 +48,10 @@ export const capabilities: Capability[] = [
   tracking,
   subscribers,
   operations,
+  cluster,
+  archive,
+  retention,
+  hooks,
   webhooks,
   metrics,
   webConsole,

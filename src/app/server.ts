@@ -17,6 +17,9 @@ import { queuedMailFromDomain } from '../delivery/queue/domain-usage.ts';
 import { registerDomainUsageCheck } from '../domains/service.ts';
 import { secureDataDir } from './data-dir.ts';
 import { startOperations } from '../operations/index.ts';
+import { startArchive } from '../archive/index.ts';
+import { startRetention } from '../retention/index.ts';
+import { classifyOverride, routeChooser, startHooks, submissionInspector } from '../hooks/index.ts';
 import { startAnalytics } from '../analytics/index.ts';
 import { startWebhooks } from '../webhooks/index.ts';
 import { createLogger } from './logger.ts';
@@ -70,6 +73,15 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
   let http: FastifyInstance | null = null;
   const nodeId = process.env.FANOUT_NODE_ID ?? os.hostname();
   components.push(await startOperations(store, config, { nodeId, roles: [...roles], log: logger }));
+  const archive = config.archive.enabled ? startArchive(store, config, { nodeId, log: logger }) : null;
+  if (archive) components.push(archive);
+  components.push(startRetention(store, config, { nodeId, log: logger }));
+  const hooks = await startHooks(config.hooks, logger).catch(async (err: unknown) => {
+    for (const c of components.reverse()) await c.stop().catch(() => {});
+    await store.close();
+    throw err;
+  });
+  if (hooks) components.push({ name: 'hooks', stop: () => hooks.close() });
   components.push(startAnalytics(store, config, { nodeId, log: logger }));
   if (config.webhooks.dispatch) components.push(startWebhooks(store, config, { nodeId, log: logger }));
   try {
@@ -83,6 +95,10 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
         logger, nodeId, tls, sender: roles.has('sender'), submission: roles.has('smtp'),
         returnPath: verpReturnPath(secret),
         classify: (reply) => classifySmtpReply(reply),
+        signed: archive ? (message, wire) => archive.capture.signed(message.id, message.body, wire) : undefined,
+        inspect: hooks ? submissionInspector(hooks) : undefined,
+        chooseRoute: hooks ? routeChooser(hooks) : undefined,
+        reclassify: hooks ? classifyOverride(hooks) : undefined,
       });
       components.push({ name: 'delivery', stop: () => delivery.stop() });
       if (delivery.submission) logger.info({ port: delivery.submission.port }, 'SMTP submission listening');
@@ -141,7 +157,14 @@ export async function runServer(config: FanoutConfig): Promise<void> {
   await new Promise<void>((resolve) => {
     const onSignal = (signal: string) => {
       logger.info({ signal }, 'shutting down');
-      server.stop().then(resolve, resolve);
+      // The stop is bounded (delivery.stopSeconds, then the store): past the bound and a
+      // margin the process exits anyway, before the service manager's TimeoutStopSec kills it.
+      const bound = setTimeout(() => {
+        logger.error({ boundSeconds: config.delivery.stopSeconds + 8 }, 'stop took too long: exiting now');
+        process.exit(1);
+      }, (config.delivery.stopSeconds + 8) * 1000);
+      bound.unref();
+      server.stop().then(resolve, resolve).finally(() => clearTimeout(bound));
     };
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));

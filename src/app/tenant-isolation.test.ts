@@ -37,6 +37,9 @@ interface TenantB {
   inspectionId: string;
   webhookId: string;
   exportId: string;
+  archiveId: string;
+  holdId: string;
+  deletionId: string;
   /** Every id and name of B's that must never show in an answer to A. */
   secrets: string[];
 }
@@ -58,6 +61,8 @@ function bodyFor(route: Route, b: TenantB): unknown {
     'POST /api/v1/tickets': { priority: 'P3', title: 'walk', tenantId: b.tenantId },
     'POST /api/v1/tickets/{id}/comments': { text: 'walk' },
     'POST /api/v1/uploads': { filename: 'walk.txt', content: Buffer.from('walk').toString('base64') },
+    'POST /api/v1/archive/holds': { tenantId: b.tenantId, kind: 'tenant', reason: 'walk' },
+    'POST /api/v1/archive/deletions': { archiveId: Number(b.archiveId), reason: 'walk' },
     'POST /api/v1/users': { username: 'walker', password: 'Walk-password-1!', role: 'operator', tenantId: b.tenantId },
     'POST /api/v1/webhooks': { url: 'https://walk.example/hooks', events: ['message.delivered'], tenantId: b.tenantId },
     'PATCH /api/v1/webhooks/{id}': { description: 'walk' },
@@ -69,7 +74,9 @@ function bodyFor(route: Route, b: TenantB): unknown {
 
 /** Tenant B's id for a path parameter; `{id}` is read by the collection it follows. */
 function paramValue(path: string, name: string, b: TenantB): string {
-  const byName: Record<string, string> = { tenantId: b.tenantId, listId: b.listId, ref: b.subscriberEmail, importId: b.importId, address: b.suppressed };
+  const byName: Record<string, string> = { tenantId: b.tenantId, listId: b.listId, ref: b.subscriberEmail, importId: b.importId, address: b.suppressed, file: `${b.archiveId}.eml` };
+  if (name === 'id' && path.startsWith('/api/v1/archive/holds/')) return b.holdId;
+  if (name === 'id' && path.startsWith('/api/v1/archive/deletions/')) return b.deletionId;
   if (name in byName) return byName[name]!;
   if (name === 'id' && path === '/api/v1/delivery/messages/{id}/timeline') return b.messageId;
   if (name === 'id' && path.startsWith('/api/v1/delivery/exports/')) return b.exportId;
@@ -132,10 +139,11 @@ function leak(res: LightMyRequestResponse, b: TenantB): string | null {
 }
 
 /**
- * Routes an auditor may call with a write method: their own session, the four-eyes decision on
- * a campaign (an auditor's duty), and a stored template's preview (renders, stores nothing).
+ * Routes an auditor may call with a write method: their own session and settings (language), the
+ * four-eyes decision on a campaign (an auditor's duty), and a stored template's preview (renders,
+ * stores nothing).
  */
-const AUDITOR_WRITES = new Set(['POST /api/v1/templates/{id}/preview', 'POST /api/v1/auth/login', 'POST /api/v1/auth/logout', 'POST /api/v1/auth/totp', 'DELETE /api/v1/auth/totp', 'POST /api/v1/auth/totp/enrol', 'POST /api/v1/auth/totp/confirm', 'POST /api/v1/auth/password', 'POST /api/v1/campaigns/{id}/approve', 'POST /api/v1/campaigns/{id}/reject',
+const AUDITOR_WRITES = new Set(['POST /api/v1/templates/{id}/preview', 'POST /api/v1/auth/login', 'POST /api/v1/auth/logout', 'POST /api/v1/auth/totp', 'DELETE /api/v1/auth/totp', 'POST /api/v1/auth/totp/enrol', 'POST /api/v1/auth/totp/confirm', 'POST /api/v1/auth/password', 'PATCH /api/v1/auth/me', 'POST /api/v1/campaigns/{id}/approve', 'POST /api/v1/campaigns/{id}/reject', 'POST /api/v1/archive/deletions/{id}/approve', 'POST /api/v1/archive/deletions/{id}/reject',
   // Auditors export the delivery log they may read: the job is a read, recorded in the operation log.
   'POST /api/v1/delivery/exports']);
 
@@ -171,11 +179,19 @@ describeEachEngine('tenant isolation on every route', (get) => {
     const inspection = ok(await admin.request('POST', '/api/v1/inspections', { kind: 'light' }));
     const webhook = ok(await admin.request('POST', '/api/v1/webhooks', { url: 'https://hooks.b.example/b-webhook', events: ['message.delivered'], tenantId: T }));
     const exported = ok(await app.inject({ method: 'POST', url: '/api/v1/delivery/exports', headers: { authorization: `Bearer ${key.key}` }, payload: { format: 'csv' } }));
+    const archived = await store.db.insertInto('archive_messages').values({
+      tenant_id: T, account_id: sender.account.id, lane: 'transactional', message_id: sent.messages[0].messageId, header_message_id: 'b-archived@b.example', mail_from: 'mail@b.example',
+      sender: 'mail@b.example', subject: 'b-message', tags: '', sent_at: Date.now(), archived_at: Date.now(), expires_at: Date.now() + 86_400_000, day: new Date().toISOString().slice(0, 10),
+      size: 1, sha256: '0'.repeat(64), body: Buffer.from('x'), search_text: 'b-message', removed_at: null, removed_reason: null,
+    }).returning('id').executeTakeFirstOrThrow();
+    await store.db.insertInto('archive_recipients').values({ archive_id: Number(archived.id), tenant_id: T, recipient: 'b-recipient@example.test', sent_at: Date.now() }).execute();
+    const hold = ok(await admin.request('POST', '/api/v1/archive/holds', { tenantId: T, kind: 'address', address: 'b-held@example.test', reason: 'walk' }));
+    const deletion = ok(await admin.request('POST', '/api/v1/archive/deletions', { archiveId: Number(archived.id), reason: 'walk' }));
     b = {
       tenantId: T, accountId: sender.account.id, apiKeyId: key.id, domainId: domain.id, userId: user.id, templateId: template.id, campaignId: campaign.id,
       listId: list.id, subscriberEmail: 'b-member@example.test', importId: imp.id, messageId: sent.messages[0].messageId, suppressed: 'b-suppressed@example.test',
-      ticketId: ticket.id, inspectionId: inspection.id, webhookId: webhook.id, exportId: exported.id,
-      secrets: [webhook.id, exported.id, 'hooks.b.example', T, sender.account.id, key.id, domain.id, user.id, template.id, campaign.id, list.id, imp.id, sent.messages[0].messageId, ticket.id, 'b-member@example.test', 'b-suppressed@example.test', 'b-recipient@example.test', 'b-template', 'b-campaign', 'b-list', 'b-ticket', 'walk-b'],
+      ticketId: ticket.id, inspectionId: inspection.id, archiveId: String(archived.id), holdId: hold.id, deletionId: deletion.id, webhookId: webhook.id, exportId: exported.id,
+      secrets: [webhook.id, exported.id, 'hooks.b.example', T, sender.account.id, key.id, domain.id, user.id, template.id, campaign.id, list.id, imp.id, sent.messages[0].messageId, ticket.id, 'b-member@example.test', 'b-suppressed@example.test', 'b-recipient@example.test', 'b-template', 'b-campaign', 'b-list', 'b-ticket', 'walk-b', 'b-archived@b.example', hold.id, deletion.id],
     };
     operatorA = await sessionFor(app, store, 'operator', a.tenantId);
     auditor = await sessionFor(app, store, 'auditor');

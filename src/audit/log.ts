@@ -76,11 +76,30 @@ export interface VerifyResult {
   firstBroken?: { id: number; at: number; reason: string };
 }
 
-/** Walks the whole chain in id order and reports the first entry that does not link. */
+/**
+ * Where the chain starts once retention has pruned its oldest entries (`settings`, JSON
+ * {id, prevHash}): the first entry kept and the hash it links to. The prune that set it is
+ * itself an entry (`retention.operation_log`) naming the same anchor, so the anchor cannot be
+ * moved without breaking the chain.
+ */
+export const OPERATION_LOG_ANCHOR_KEY = 'operation_log.anchor';
+
+/** Walks the whole chain in id order (from the anchor, after pruning) and reports the first entry that does not link. */
 export async function verifyOperationLog(db: Executor): Promise<VerifyResult> {
   let prev = GENESIS_HASH;
   let lastId = 0;
   let checked = 0;
+  const anchorRow = await db.selectFrom('settings').select('value').where('key', '=', OPERATION_LOG_ANCHOR_KEY).executeTakeFirst();
+  const anchor = anchorRow ? (JSON.parse(anchorRow.value) as { id: number; prevHash: string }) : null;
+  if (anchor) {
+    const first = await db.selectFrom('operation_log').select(['id', 'at']).orderBy('id').limit(1).executeTakeFirst();
+    if (!first || Number(first.id) !== anchor.id) return { ok: false, checked, firstBroken: { id: first ? Number(first.id) : 0, at: first ? Number(first.at) : 0, reason: 'the first entry is not the anchored one (entries after the pruned ones were removed)' } };
+    const recorded = await db.selectFrom('operation_log').select('details').where('operation', '=', 'retention.operation_log').where('object_id', '=', String(anchor.id)).execute();
+    if (!recorded.some((r) => (JSON.parse(r.details) as { anchorPrevHash?: string }).anchorPrevHash === anchor.prevHash)) {
+      return { ok: false, checked, firstBroken: { id: anchor.id, at: Number(first.at), reason: 'the anchor is not the one the pruning recorded in the log' } };
+    }
+    prev = anchor.prevHash;
+  }
   for (;;) {
     const rows = await db.selectFrom('operation_log').selectAll().where('id', '>', lastId).orderBy('id').limit(1000).execute();
     if (!rows.length) return { ok: true, checked };

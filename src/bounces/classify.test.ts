@@ -214,3 +214,39 @@ test('headline reasons for failure statistics', () => {
   assert.equal(headlineReason('expired'), 'other');
   assert.equal(headlineReason('no-such-reason'), 'other');
 });
+
+test('a report that names nobody fails the original\'s recipients, with nothing said about them: undefined', () => {
+  const raw = `From: MAILER-DAEMON@mx.sender.example
+To: news@sender.example
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+--b
+Content-Type: text/plain
+
+This is the mail system at host mx.sender.example.
+
+I'm sorry to have to inform you that your message could not
+be delivered to one or more recipients. It's attached below.
+
+	--- Delivery report unavailable ---
+
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.sender.example
+
+--b
+Content-Type: message/rfc822
+
+From: news@sender.example
+To: reader@customer.example
+Subject: Statement
+
+hello
+--b--
+`;
+  const r = classifyMessage(raw);
+  assert.deepEqual(r.recipients.map((x) => [x.recipient, x.reason, x.hardBounce]), [['reader@customer.example', 'undefined', false]]);
+});

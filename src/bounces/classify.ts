@@ -5,8 +5,8 @@
  */
 import { header, headerAll, parseHeaders, parseMessage, partText, walk } from './mime.ts';
 import type { MimePart } from './mime.ts';
-import { decideReason, detectGateway, findReplyCode, findStatus, isHardBounce, normaliseStatus, pseudoStatus } from './reason.ts';
-import { findFeedbackPart, readFeedback } from './extract/arf.ts';
+import { decideReason, detectGateway, findReplyCode, findStatus, isHardBounce, normaliseStatus, preferStatus, pseudoStatus } from './reason.ts';
+import { findFeedbackPart, readFeedback, readMicrosoftComplaint } from './extract/arf.ts';
 import { autoReplyRecipient, isAutoReply } from './extract/autoreply.ts';
 import { addressesIn } from './extract/addresses.ts';
 import { looksLikeDeliveryStatus, parseDeliveryStatus } from './extract/dsn.ts';
@@ -88,12 +88,12 @@ function fromDsn(r: DsnRecipient, blocks: Map<string, string>, report: string, r
   const inText = findStatus(r.diagnostic) || (r.diagnostic.trim() ? '' : findStatus(block));
   // A generic x.0.0 in the DSN says less than the code the remote server gave in its reply, and
   // so does 4.4.7 (Sendmail's "delivery time expired" for whatever kept it deferred).
-  const vague = reported.endsWith('.0.0') || reported === '4.4.7';
-  const status = reported && !(vague && inText && inText[0] === reported[0]) ? reported : inText || reported || findStatus(block);
+  const replyCode = findReplyCode(r.diagnostic) || findReplyCode(block);
+  const status = reported ? preferStatus(reported, inText) : inText || findStatus(block);
   return {
     recipient,
     status,
-    replyCode: findReplyCode(r.diagnostic) || findReplyCode(block),
+    replyCode,
     action: r.action,
     diagnostic,
     // Cut before joining: a report of thousands of recipients must not be copied once per recipient.
@@ -231,6 +231,9 @@ function extractFrom(root: MimePart, report: string, original: MimePart | null, 
     return { kind: 'complaint', original, findings: fb.recipients.map((r) => ({ ...blank(r.toLowerCase()), preset: 'feedback', diagnostic: fb.feedbackType })) };
   }
 
+  const jmrp = readMicrosoftComplaint(root, original);
+  if (jmrp) return { kind: 'complaint', original, findings: jmrp.recipients.map((r) => ({ ...blank(r.toLowerCase()), preset: 'feedback', diagnostic: jmrp.feedbackType })) };
+
   const ses = readSesNotification(report);
   if (ses) return { kind: ses.kind, findings: ses.findings, original };
 
@@ -276,10 +279,19 @@ function extractFrom(root: MimePart, report: string, original: MimePart | null, 
     if (inner.findings.length > 0) return inner;
   }
   if (named.length === 0 && original && report.trim()) {
-    // The report names nobody: the original's recipients are the ones it failed for.
-    named = addressesIn(headerAll(original.headers, 'to').join(', ')).map((address) => ({ address, block: '' }));
+    // The report names nobody: the original's recipients are the ones it failed for, and
+    // nothing in it was said about them in particular (its words stay the context).
+    const fromOriginal = addressesIn(headerAll(original.headers, 'to').join(', ')).map((address) => {
+      const f = fromText(address, '', report);
+      f.diagnosticReported = false;
+      return f;
+    });
+    if (fromOriginal.length > 0) return finishText(fromOriginal, report, original);
   }
-  const findings = named.map((t) => fromText(t.address, t.block || report, report));
+  return finishText(named.map((t) => fromText(t.address, t.block || report, report)), report, original);
+}
+
+function finishText(findings: Finding[], report: string, original: MimePart | null): Extraction {
   // One failed address and a session transcript elsewhere in the report: the remote server's
   // answer there is what the failure was about.
   const reply = findings.length === 1 ? transcriptReply(report) : '';

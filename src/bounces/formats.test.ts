@@ -140,3 +140,36 @@ test('a session transcript: the remote answer decides over the summary lines', (
   const r = classifyMessage(transcript);
   assert.deepEqual(r.recipients.map((x) => [x.recipient, x.reason]), [['lee@campus.example', 'norelaying']]);
 });
+
+// Microsoft's complaint reports (JMRP) are a multipart/mixed message with the original enclosed.
+const jmrp = `From: <staff@hotmail.com>
+To: abuse@sender.example
+Subject: complaint about message from 192.0.2.22
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="j"
+
+--j
+Content-Type: message/rfc822
+Content-Disposition: inline
+
+X-HmXmrOriginalRecipient: reader@customer.example
+From: News <news@sender.example>
+To: someone-else@customer.example
+Subject: Statement
+Message-ID: <m1@sender.example>
+
+hello
+--j--
+`;
+
+test('a Microsoft complaint (JMRP) names the recipient from X-HmXmrOriginalRecipient', () => {
+  const r = classifyMessage(jmrp);
+  assert.equal(r.kind, 'complaint');
+  assert.deepEqual(r.recipients.map((x) => [x.recipient, x.reason]), [['reader@customer.example', 'feedback']]);
+  assert.equal(r.original?.messageId, '<m1@sender.example>');
+});
+
+test('the same shape from anyone else is no complaint', () => {
+  const r = classifyMessage(jmrp.replace('<staff@hotmail.com>', '<someone@elsewhere.example>'));
+  assert.notEqual(r.kind, 'complaint');
+});

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decideByProcedure, statusName } from './procedure.ts';
+import { preferStatus } from './reason.ts';
 import type { Evidence } from './procedure.ts';
 import { PROCEDURE, STATUS_NAMES } from './rules.ts';
 import { REASONS } from './types.ts';
@@ -56,4 +57,19 @@ test('every status name and every reason in the procedure is a known reason', ()
   for (const list of [PROCEDURE.firstPass, PROCEDURE.secondPass, PROCEDURE.retry, PROCEDURE.userunknownUnless]) for (const r of list) assert.ok(known.has(r), r);
   assert.equal(statusName('5.1.1'), 'userunknown');
   assert.equal(statusName('5.0.0'), '');
+});
+
+test('the DSN Status field gives way to the reply\'s own code only when the field is the vaguer one', () => {
+  assert.equal(preferStatus('5.0.0', '5.1.1'), '5.1.1');
+  assert.equal(preferStatus('5.1.0', '5.7.1'), '5.7.1');
+  assert.equal(preferStatus('4.4.7', '4.7.1'), '4.7.1');
+  assert.equal(preferStatus('5.3.0', '5.2.2'), '5.2.2');
+  assert.equal(preferStatus('5.1.1', '5.7.1'), '5.7.1');
+  assert.equal(preferStatus('5.1.1', '5.1.0'), '5.1.1');
+  assert.equal(preferStatus('5.2.2', '5.0.0'), '5.2.2');
+  assert.equal(preferStatus('5.2.2', '5.7.1'), '5.2.2');
+  // A temporary field over a permanent quoted reply is another attempt's code: the field stands.
+  assert.equal(preferStatus('4.5.0', '5.5.0'), '4.5.0');
+  assert.equal(preferStatus('', '5.1.1'), '5.1.1');
+  assert.equal(preferStatus('5.1.1', ''), '5.1.1');
 });

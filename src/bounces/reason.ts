@@ -2,6 +2,7 @@ import { GATEWAY_SIGNATURES, PROCEDURE, PROVIDER_RULES, PROVIDER_STAGES, STATUS_
 import type { TextRule } from './rules.ts';
 import type { Finding, Reason } from './types.ts';
 import { decideByProcedure, firstPassClaim } from './procedure.ts';
+import { MICROSOFT_HOSTS, microsoftReply } from './microsoft-replies.ts';
 import type { Evidence } from './procedure.ts';
 
 interface CompiledRule {
@@ -123,16 +124,40 @@ export function normaliseStatus(status: string): string {
   return findStatus(status.trim());
 }
 
+/**
+ * Which of two enhanced status codes to believe: the DSN's Status field or the code inside the
+ * remote server's reply (`inMessage`), in the order the reference analyser weighs them. The
+ * field wins unless it is the vaguer one: a generic x.0.0 or x.Y.0 against a specific code,
+ * Sendmail's catch-all 4.4.7, a 5.3.x system code, or a 5.1.1 beside a specific code of another kind.
+ */
+export function preferStatus(field: string, inMessage: string): string {
+  if (!field || field.length < 5) return inMessage || field;
+  if (!inMessage || inMessage.length < 5) return field;
+  // Codes of different classes (a 4.x.x field over a quoted 5.x.x reply) describe different
+  // attempts; the report's own field is the outcome.
+  if (field[0] !== inMessage[0]) return field;
+  if (field === inMessage) return field;
+  const generic = (code: string) => code.endsWith('.0.0');
+  const zeroed = (code: string) => code.slice(1).includes('.0');
+  if (generic(field)) return generic(inMessage) ? field : inMessage;
+  if (zeroed(field) && !zeroed(inMessage)) return inMessage;
+  if (generic(inMessage)) return field;
+  if (field === '4.4.7' || field.startsWith('5.3.')) return inMessage;
+  if (field === '5.1.1') return zeroed(inMessage) ? field : inMessage;
+  if (field === '5.1.3' && inMessage.startsWith('5.7.')) return inMessage;
+  return field;
+}
+
 const HARD: ReadonlySet<Reason> = new Set<Reason>(['userunknown', 'hostunknown', 'hasmoved']);
 
 /**
  * Whether the address should never be tried again. Only reasons that say the address itself is
- * gone are hard; "notaccept" (the domain takes no mail) is hard only when permanent, because a
- * temporary version of it is usually a DNS hiccup.
+ * gone are hard; "notaccept" (the domain takes no mail) is hard unless a code says it was
+ * temporary, because a temporary version of it is usually a DNS hiccup.
  */
 export function isHardBounce(reason: Reason, status: string, replyCode = ''): boolean {
   if (HARD.has(reason)) return true;
-  if (reason === 'notaccept') return status.startsWith('5') || (!status && replyCode.startsWith('5'));
+  if (reason === 'notaccept') return !(status ? status.startsWith('4') : replyCode.startsWith('4'));
   return false;
 }
 
@@ -200,8 +225,8 @@ function decideByLhost(f: Finding): Reason | undefined {
   if (own === 'onhold' || own === 'undefined') return undefined;
   const hosts = `${f.remoteHost || f.reportingHost || ''} ${f.recipient.slice(f.recipient.indexOf('@') + 1)}`;
   const diag = normaliseText(f.diagnostic);
-  const provider = matchProviderIn(hosts, diag);
-  if (provider) return provider.reason;
+  const provider = byMicrosoftList(f, status, diag) ?? matchProviderIn(hosts, diag)?.reason;
+  if (provider) return provider;
   const claimed = firstPassClaim({ status, replyCode: f.replyCode, diagnostic: diag, diagnosticType: f.diagnosticType, action: f.action, command: f.command }, own);
   // A name lookup that failed only for now (a 4xx) is the DNS trouble the reader said, not a missing domain.
   if (claimed === 'hostunknown' && own === 'networkerror' && (status.startsWith('4') || f.replyCode.startsWith('4'))) return own;
@@ -256,6 +281,13 @@ function relayedUserUnknown(f: Finding): boolean {
   return false;
 }
 
+/** Exchange Online's own list, for replies from its hosts (or to its own outlook.com domain). */
+function byMicrosoftList(f: Finding, status: string, diag: string): Reason | undefined {
+  const domain = f.recipient.slice(f.recipient.indexOf('@') + 1);
+  if (!MICROSOFT_HOSTS.test(f.remoteHost) && domain !== 'outlook.com') return undefined;
+  return microsoftReply(status, diag.toLowerCase());
+}
+
 type Decided = { reason: Reason; by: 'format' | 'provider' | 'text' | 'status' | 'fallback' };
 
 function decideBase(f: Finding): Decided {
@@ -268,6 +300,8 @@ function decideBase(f: Finding): Decided {
 
   // The host that answered, or when the report does not name one, the host that wrote it.
   const hosts = `${f.remoteHost || f.reportingHost || ''} ${f.recipient.slice(f.recipient.indexOf('@') + 1)}`;
+  const listed = byMicrosoftList(f, status, diag);
+  if (listed) return { reason: listed, by: 'provider' };
   const provider = matchProviderIn(hosts, diag ? diag : context) ?? (diag ? matchProviderIn(hosts, context) : null);
   if (provider) return { reason: provider.reason, by: 'provider' };
   const staged = matchProviderStage(hosts, status, f.command);

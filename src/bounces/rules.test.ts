@@ -139,6 +139,15 @@ test("Google's inbound sentences", () => {
   assert.equal(g('450-4.2.1 The user you are trying to contact is receiving mail too quickly. Please resend your message at a later time.'), 'speeding');
   assert.equal(g('552-5.7.0 This message was blocked because its content presents a potential security issue.'), 'policyviolation');
   assert.equal(g('550-5.7.1 Messages missing a valid Message-ID: header are not accepted.'), 'notcompliantrfc');
+  // Its published list names a reason other than the words would elsewhere.
+  assert.equal(g('550 5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits go to'), 'speeding');
+  assert.equal(g('550 5.7.1 This mail has been rate limited. For more information'), 'speeding');
+  assert.equal(g('552 5.2.3 Your message exceeded Google\'s message size limits.'), 'exceedlimit');
+  assert.equal(g('421 4.7.0 Connection expired, try reconnecting.'), 'expired');
+  assert.equal(g('451 4.5.0 SMTP protocol violation, see RFC 2821'), 'syntaxerror');
+  assert.equal(g('421 4.4.5 Server busy, try again later.'), 'systemerror');
+  assert.equal(g('553 5.1.2 We weren\'t able to find the recipient domain.'), 'userunknown');
+  assert.equal(g('535 5.7.1 Please log in with your web browser and then try again.'), 'securityerror');
 });
 
 test('Cox AUP codes, then its sentences', () => {
@@ -265,11 +274,14 @@ test('a specific status wins over a catch-all phrase', () => {
   assert.equal(decideReason(finding({ status: '4.4.3', diagnostic: 'Unable to contact LDAP server. This message has been in the queue too long.' })), 'systemerror');
 });
 
-test('hard bounce follows the reason, notaccept only when permanent', () => {
+test('hard bounce follows the reason, notaccept unless a code says temporary', () => {
   for (const r of ['userunknown', 'hostunknown', 'hasmoved'] as const) assert.equal(isHardBounce(r, '5.1.1'), true);
   for (const r of ['mailboxfull', 'filtered', 'blocked', 'expired', 'feedback', 'vacation'] as const) assert.equal(isHardBounce(r, '5.0.0'), false);
   assert.equal(isHardBounce('notaccept', '5.1.10'), true);
   assert.equal(isHardBounce('notaccept', '4.0.0'), false);
+  // Nothing says it was temporary: a domain that takes no mail is gone for good.
+  assert.equal(isHardBounce('notaccept', ''), true);
+  assert.equal(isHardBounce('notaccept', '', '421'), false);
 });
 
 test('status and reply codes are found in text, failures before successes', () => {

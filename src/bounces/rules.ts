@@ -640,6 +640,20 @@ export const PROVIDER_RULES: ProviderRule[] = [
     provider: 'google',
     host: '\\bgoogle\\.com\\b|\\bgmail\\.com\\b|\\bgooglemail\\.com\\b',
     rules: [
+      // Google's own sentences that name a reason other than their words would elsewhere (its
+      // published SMTP error list): quotas are a sending rate, protocol complaints a syntax error.
+      { reason: 'exceedlimit', patterns: ['5\\.2\\.3 .{0,60}exceeded google\'s message size limits', 'exceeds google\'s header name limit'] },
+      { reason: 'expired', patterns: ['connection expired'] },
+      { reason: 'notcompliantrfc', patterns: ['5\\.1\\.7 .{0,80}is not a valid rfc 5321 address'] },
+      { reason: 'securityerror', patterns: ['cannot decode response', 'please log in with your web browser'] },
+      {
+        reason: 'speeding',
+        patterns: ['peak smtp relay limit exceeded', 'daily (?:user )?sending (?:quota|limit) exceeded', 'daily smtp relay (?:sending )?limit exceeded', '5\\.7\\.1 .{0,20}this mail has been rate limited'],
+      },
+      { reason: 'syntaxerror', patterns: ['smtp protocol violation', 'unrecognized authentication type', 'xoauth is no longer supported', 'too many unauthenticated commands'] },
+      { reason: 'systemerror', patterns: ['server busy'] },
+      { reason: 'userunknown', patterns: ['we weren\'t able to find the recipient domain'] },
+      { reason: 'policyviolation', patterns: ['has a policy that prohibited'] },
       {
         reason: 'authfailure',
         patterns: [

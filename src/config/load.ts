@@ -47,6 +47,7 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.FANOUT_SMTP_HOSTNAME) section('smtp').hostname = env.FANOUT_SMTP_HOSTNAME;
   if (env.FANOUT_BOUNCE_PORT) section('bounce').port = intFromEnv('FANOUT_BOUNCE_PORT', env.FANOUT_BOUNCE_PORT);
   if (env.FANOUT_ROUTES) section('delivery').routes = parseRoutes(env.FANOUT_ROUTES);
+  if (env.FANOUT_HOOKS) section('hooks').modules = env.FANOUT_HOOKS.split(',').map((m) => m.trim()).filter(Boolean);
   if (env.FANOUT_METRICS_TOKEN) section('metrics').token = env.FANOUT_METRICS_TOKEN;
   if (env.FANOUT_WEBHOOK_ALLOWED_NETWORKS !== undefined) section('webhooks').allowedNetworks = env.FANOUT_WEBHOOK_ALLOWED_NETWORKS.split(',').map((n) => n.trim()).filter(Boolean);
   if (env.FANOUT_SECRET_KEY) section('security').encryptionKey = env.FANOUT_SECRET_KEY;

@@ -8,7 +8,7 @@ export const CLIENT_ROUTES = [
   '/stats/sends', '/stats/failures',
   '/delivery-log', '/operation-log',
   '/tenants', '/domains', '/lists', '/templates', '/campaigns', '/suppressions',
-  '/webhooks', '/users', '/ops/inspections', '/ops/tickets',
+  '/webhooks', '/users', '/ops/inspections', '/ops/tickets', '/ops/surveys',
 ] as const;
 
 /** Prefixes whose nested paths are detail screens of the SPA. */

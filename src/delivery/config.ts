@@ -19,6 +19,18 @@ export const DeliveryConfigSchema = Type.Object({
   routes: Type.Record(Type.String(), Type.String(), { default: {} }),
   /** Name given in EHLO and the Received line. */
   heloName: Type.String({ default: 'fanout.local' }),
+  /**
+   * How long a node's claim on a recipient lasts before another node may take it; renewed by
+   * a heartbeat every third of it while the node works on the recipient. A node that dies
+   * leaves its recipients to the others within this long.
+   */
+  leaseSeconds: Type.Number({ minimum: 3, maximum: 3600, default: 20 }),
+  /**
+   * Graceful stop: how long attempts already on the wire may take to finish before their
+   * sessions are closed and their recipients handed back. Keep the service manager's stop
+   * timeout (systemd TimeoutStopSec) at least 10 s above it.
+   */
+  stopSeconds: Type.Number({ minimum: 0, maximum: 600, default: 20 }),
   retry: Type.Object({
     initialMinutes: Type.Number({ minimum: 0, default: 5 }),
     factor: Type.Number({ minimum: 1, default: 2 }),
@@ -51,6 +63,11 @@ export const DeliveryConfigSchema = Type.Object({
       match: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
       limits: SiteLimitsOverrideSchema,
     }, closed), { default: [] }),
+    /**
+     * On PostgreSQL, hold connection limits, message rates and back-off per (source IP, site)
+     * across every node of the cluster (false: each node applies them alone).
+     */
+    clusterWide: Type.Boolean({ default: true }),
     /** Back-off: how long a site is suspended the first time (doubles on repeats, capped). */
     suspendMinutes: Type.Number({ minimum: 0, default: 5 }),
     maxSuspendMinutes: Type.Number({ minimum: 0, default: 60 }),

@@ -7,7 +7,7 @@ import { Egress } from './outbound/egress.ts';
 import { RouteResolver } from './outbound/routing.ts';
 import { ShapingTable } from './outbound/shaping.ts';
 import { startSubmissionServer } from './submission/server.ts';
-import type { SubmissionServer } from './submission/server.ts';
+import type { SubmissionInspect, SubmissionServer } from './submission/server.ts';
 import { Sender } from './sender/sender.ts';
 import type { SenderDeps } from './sender/sender.ts';
 import { SigningKeys } from './sender/keys.ts';
@@ -17,13 +17,16 @@ import { suppressionCheck } from '../bounces/suppressions.ts';
 import { verpReturnPath } from '../bounces/verp.ts';
 import type { TlsPair } from './submission/tls.ts';
 import { getPlatformSecret } from '../core/secrets.ts';
+import { SharedLimits } from '../cluster/index.ts';
 
 export { enqueueMessages } from './queue/enqueue.ts';
 export type { EnqueueItem, EnqueueResult } from './queue/enqueue.ts';
+export type { SubmissionInspect } from './submission/server.ts';
 export { queryDeliveryEvents, messageRecipients, queueDepth } from './queue/events.ts';
 export type { DeliveryEvent, EventPage, EventQuery } from './queue/events.ts';
 export { pauseBulk, resumeBulk, cancelBulk, cancelQueuedMessages, listPauses } from './queue/control.ts';
 export { sentMessageByHeaderId, sentRecipient, sentRecipientOf } from './queue/sent.ts';
+export { loadBodies } from './queue/bodies.ts';
 
 export interface DeliveryStartOptions {
   logger?: Logger;
@@ -41,8 +44,14 @@ export interface DeliveryStartOptions {
   /** VERP return path and reply classifier; the bounce capability's by default. */
   returnPath?: SenderDeps['returnPath'];
   classify?: SenderDeps['classify'];
+  /** Told of every message as signed for the wire (the archive's capture). */
+  signed?: SenderDeps['signed'];
+  /** Extension hooks: before queueing, routing, classification. */
+  inspect?: SubmissionInspect;
+  chooseRoute?: SenderDeps['chooseRoute'];
+  reclassify?: SenderDeps['reclassify'];
   /** Sender tuning (tests and the benchmark). */
-  senderTuning?: { leaseMs?: number; pollMs?: number; batchSize?: number; maxInFlight?: { transactional: number; bulk: number }; maxInFlightBytes?: number };
+  senderTuning?: { leaseMs?: number; stopMs?: number; pollMs?: number; batchSize?: number; maxInFlight?: { transactional: number; bulk: number }; maxInFlightBytes?: number };
 }
 
 export interface Delivery {
@@ -62,13 +71,18 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
   let sender: Sender | null = null;
   let egress: Egress | null = null;
   let signer: DkimSigner | null = null;
+  let shared: SharedLimits | null = null;
+  const nodeId = options.nodeId ?? process.env.FANOUT_NODE_ID ?? os.hostname();
   if (options.sender ?? true) {
     const shaping = new ShapingTable(d.shaping);
+    // Several nodes share one PostgreSQL: per-site limits hold for all of them together.
+    if (store.engine === 'postgres' && d.shaping.clusterWide) shared = new SharedLimits(store, { nodeId, leaseMs: d.leaseSeconds * 1000, log });
     egress = new Egress({
       heloName: d.heloName, connectTimeoutMs: d.egress.connectTimeoutMs, greetingTimeoutMs: d.egress.greetingTimeoutMs,
       socketTimeoutMs: d.egress.socketTimeoutMs, idleMs: d.egress.idleMs,
       limitsFor: (_site, hosts) => shaping.shapeFor(hosts.map((h) => h.host)).limits,
       throttle: { suspendMs: d.shaping.suspendMinutes * 60_000, maxSuspendMs: d.shaping.maxSuspendMinutes * 60_000 },
+      shared: shared ?? undefined,
     });
     signer = new DkimSigner({ workers: d.dkim.workers });
     const resolver = new RouteResolver({
@@ -77,8 +91,9 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
     });
     const returnPath = options.returnPath ?? verpReturnPath(await getPlatformSecret(store));
     const classify = options.classify ?? ((r: { replyCode: number | null; status: string | null; text: string; command?: string }) => classifySmtpReply(r));
-    sender = new Sender(store, { resolver, egress, signer, keys: new SigningKeys(store), returnPath, classify }, {
-      nodeId: options.nodeId ?? process.env.FANOUT_NODE_ID ?? os.hostname(), retry: d.retry, sourceIp: d.egress.sourceIps[0], logger: log,
+    sender = new Sender(store, { resolver, egress, signer, keys: new SigningKeys(store), returnPath, classify, signed: options.signed, chooseRoute: options.chooseRoute, reclassify: options.reclassify }, {
+      nodeId, retry: d.retry, sourceIp: d.egress.sourceIps[0], logger: log,
+      leaseMs: d.leaseSeconds * 1000, stopMs: d.stopSeconds * 1000,
       ...options.senderTuning,
     });
     await sender.start();
@@ -90,11 +105,12 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
       submission = await startSubmissionServer(store, {
         ...s, dataDir: config.dataDir, tls: options.tls, allowInsecureAuth: options.allowInsecureAuth,
         suppression: options.suppression === undefined ? suppressionCheck : options.suppression, logger: log,
-        onCommitted: sender ? () => sender?.wake() : undefined,
+        onCommitted: sender ? () => sender?.wake() : undefined, inspect: options.inspect,
       });
     } catch (err) {
       await sender?.stop();
       await egress?.close();
+      await shared?.stop();
       await signer?.close();
       throw err;
     }
@@ -108,6 +124,7 @@ export async function startDelivery(store: Store, config: FanoutConfig, options:
         await submission?.close();
         await sender?.stop();
         await egress?.close();
+        await shared?.stop();
         await signer?.close();
       })();
       return stopping;

@@ -7,7 +7,8 @@ import { osDescription } from './inspections/checks/system.ts';
 import { runInspection } from './inspections/runner.ts';
 import { heartbeat, markStopped } from './nodes.ts';
 import { probeMailbox } from './probe/mailbox.ts';
-import { claimJob, finishJob, lastDailySlot } from './schedule.ts';
+import { runJobOnce } from '../cluster/index.ts';
+import { lastDailySlot } from './schedule.ts';
 import { sweepEscalations } from './tickets/escalation.ts';
 
 export { operationsRoutes, operationsPublicRoutes } from './routes.ts';
@@ -15,7 +16,6 @@ export { registerOperationsCommands } from './cli.ts';
 export { ticketEventsAfter, TICKET_EVENTS } from './tickets/events.ts';
 export type { TicketEvent, TicketEventType } from './tickets/events.ts';
 export { registerInstalledHooks } from './reports/environment.ts';
-export { runClusterJob } from './schedule.ts';
 
 export interface OperationsComponent {
   name: string;
@@ -41,17 +41,8 @@ export async function startOperations(store: Store, config: FanoutConfig, option
   let running: Promise<void> | null = null;
   let stopped = false;
 
-  const job = async (name: string, leaseMs: number, isDue: (last: number) => boolean, run: () => Promise<unknown>) => {
-    const now = deps.now();
-    if (!(await claimJob(store.db, name, options.nodeId, now, leaseMs, isDue))) return;
-    try {
-      await run();
-    } catch (err) {
-      options.log?.error({ err, job: name }, 'operations job failed');
-    } finally {
-      await finishJob(store.db, name, options.nodeId, now).catch(() => {});
-    }
-  };
+  const job = (name: string, leaseMs: number, isDue: (last: number) => boolean, run: () => Promise<unknown>) =>
+    runJobOnce(store.db, options.nodeId, { name, leaseMs, isDue: (last) => isDue(last), run }, deps.now(), options.log);
 
   const tick = async () => {
     if (stopped) return;
@@ -67,7 +58,9 @@ export async function startOperations(store: Store, config: FanoutConfig, option
   const period = Math.min(TICK_MS, config.operations.heartbeatSeconds * 1000, s.escalationEverySeconds * 1000);
   const timer = setInterval(() => {
     if (running) return;
-    running = tick().finally(() => {
+    // A tick never rejects (the store may be away during a restart or fail-over): an
+    // unhandled rejection would end the process.
+    running = tick().catch((err: unknown) => options.log?.warn({ err }, 'operations tick failed')).finally(() => {
       running = null;
     });
   }, period);

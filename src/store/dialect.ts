@@ -53,10 +53,18 @@ function privateStoreFiles(dataDir: string, file: string): void {
 export function openDialect(location: StoreLocation): OpenedDialect {
   const engine = engineOf(location);
   if (engine === 'postgres') {
-    const pool = new pg.Pool({ connectionString: location.databaseUrl!, max: 10 });
-    // An idle connection that PostgreSQL closes (restart, fail-over, a dropped test database)
-    // must not take the process down; the pool opens a new one on the next query.
+    // A connection attempt to a server that is away (restart, fail-over) gives up after 5 s,
+    // so callers answer "try again later" instead of waiting without end.
+    const pool = new pg.Pool({ connectionString: location.databaseUrl!, max: 10, connectionTimeoutMillis: 5000, keepAlive: true });
+    // A connection that PostgreSQL closes (restart, fail-over, a dropped test database) must
+    // not take the process down. The pool's 'error' covers idle connections only; a connection
+    // in use (mid-transaction) emits 'error' on its client, which would be an unhandled event:
+    // every client gets a listener of its own. The query in progress still fails (its caller
+    // answers 451 or retries) and the pool discards the broken client and opens a new one.
     pool.on('error', () => {});
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
     return { engine, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pgPool: pool };
   }
   const file = path.join(location.dataDir, 'fanout.db');

@@ -27,6 +27,7 @@ export class Store {
   /** Seals and opens the secrets kept in the store, with a key kept outside it. */
   readonly secrets: SecretBox;
   #closed = false;
+  #reclaimedAt = 0;
 
   private constructor(engine: Engine, db: Db, secrets: SecretBox, sqlite?: SqliteDatabase.Database, pgPool?: pg.Pool) {
     this.engine = engine;
@@ -70,6 +71,21 @@ export class Store {
     if (error) throw error instanceof Error ? error : new Error(String(error));
     await sealPlaintextSecrets(this);
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
+
+  /**
+   * After a write failed for lack of space: SQLite moves the WAL's pages into the database
+   * and truncates the WAL, so space freed on the disk is usable at once (a WAL below the
+   * auto-checkpoint threshold would otherwise keep its size). At most once a second.
+   */
+  reclaimSpace(now = Date.now()): void {
+    if (!this.sqlite || now - this.#reclaimedAt < 1000) return;
+    this.#reclaimedAt = now;
+    try {
+      this.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // Still full, or a reader holds the WAL: tried again after the next failure.
+    }
   }
 
   transaction<T>(fn: (trx: Tx) => Promise<T>): Promise<T> {

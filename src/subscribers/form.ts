@@ -6,16 +6,21 @@ import type { Store } from '../store/store.ts';
 import { checkEmail } from './email.ts';
 import { confirmationUrl } from './optin.ts';
 import { WindowLimiter } from './rate.ts';
+import { SharedWindowLimiter } from '../cluster/index.ts';
 import { subscribe } from './subscribers.ts';
+
+interface Limiter {
+  take(key: string): number | null | Promise<number | null>;
+}
 
 export interface FormDeps {
   store: Store;
   publicUrl: string;
   maxMessageBytes: number;
   /** Per client address; default 5 sign-ups in 10 minutes. */
-  perClient?: WindowLimiter;
+  perClient?: Limiter;
   /** Per list; default 300 a minute. */
-  perList?: WindowLimiter;
+  perList?: Limiter;
 }
 
 const CONFIRMATION = {
@@ -41,11 +46,13 @@ export async function formList(store: Store, listId: string) {
  * otherwise it is subscribed at once. The answer never tells whether the address was known.
  */
 export function makeFormHandler(deps: FormDeps) {
-  const perClient = deps.perClient ?? new WindowLimiter(5, 10 * 60 * 1000);
-  const perList = deps.perList ?? new WindowLimiter(300, 60 * 1000);
+  // Several nodes on one PostgreSQL count together; a single SQLite node counts in memory.
+  const shared = deps.store.engine === 'postgres';
+  const perClient = deps.perClient ?? (shared ? new SharedWindowLimiter(deps.store, 'form-client', 5, 10 * 60 * 1000) : new WindowLimiter(5, 10 * 60 * 1000));
+  const perList = deps.perList ?? (shared ? new SharedWindowLimiter(deps.store, 'form-list', 300, 60 * 1000) : new WindowLimiter(300, 60 * 1000));
   return async (listId: string, input: { email?: unknown; name?: unknown }, clientIp: string): Promise<{ confirmationSent: boolean; doubleOptIn: boolean }> => {
     const list = await formList(deps.store, listId);
-    const wait = perClient.take(`${clientIp}|${listId}`) ?? perList.take(listId);
+    const wait = (await perClient.take(`${clientIp}|${listId}`)) ?? (await perList.take(listId));
     if (wait !== null) throw new AppError('rate_limited', 'too many sign-ups; try again later', { retryAfterSeconds: wait });
     const c = checkEmail(typeof input.email === 'string' ? input.email : '');
     if (!c.ok) throw invalid(c.reason, [{ field: 'email', message: c.reason }]);

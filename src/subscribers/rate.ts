@@ -1,6 +1,6 @@
 /**
- * Fixed-window counters in memory, for the public form: each node limits on its own (a
- * cluster of n nodes admits up to n times the limit, which still stops a script hammering one).
+ * Fixed-window counters in memory, for the public form of a single (SQLite) node; on
+ * PostgreSQL the form counts in the store, across every node (cluster SharedWindowLimiter).
  */
 export class WindowLimiter {
   readonly #limit: number;

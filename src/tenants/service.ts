@@ -3,6 +3,7 @@ import { recordOperation } from '../audit/log.ts';
 import { conflict, invalid, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { requireName } from '../core/validate.ts';
+import { containsText } from '../store/contains.ts';
 import type { Executor, Store } from '../store/store.ts';
 import type { TenantTable } from './tables.ts';
 
@@ -87,6 +88,30 @@ export async function listTenants(db: Executor, scope: { tenantId?: string | nul
   const rows = await q.execute();
   const totals = await totalsFor(db, rows.map((r) => r.id));
   return rows.map((r) => view(r, totals.get(r.id)));
+}
+
+export interface TenantPageFilter {
+  tenantId?: string | null;
+  /** Part of the name, any case. */
+  q?: string;
+  status?: string;
+  limit?: number;
+  /** The name of the last tenant of the page before (names are unique). */
+  cursor?: string;
+}
+
+/** A page of tenants by name, keyset-paged on the name; nextCursor is null on the last page. */
+export async function listTenantsPage(db: Executor, f: TenantPageFilter): Promise<{ items: TenantView[]; nextCursor: string | null }> {
+  const limit = Math.min(Math.max(f.limit ?? 50, 1), 500);
+  let q = db.selectFrom('tenants').selectAll().orderBy('name');
+  if (f.tenantId) q = q.where('id', '=', f.tenantId);
+  if (f.q) q = q.where(containsText('name', f.q));
+  if (f.status) q = q.where('status', '=', f.status);
+  if (f.cursor) q = q.where('name', '>', f.cursor);
+  const rows = await q.limit(limit + 1).execute();
+  const page = rows.slice(0, limit);
+  const totals = await totalsFor(db, page.map((r) => r.id));
+  return { items: page.map((r) => view(r, totals.get(r.id))), nextCursor: rows.length > limit ? page[page.length - 1]!.name : null };
 }
 
 export async function getTenant(db: Executor, id: string): Promise<TenantView> {

@@ -59,7 +59,7 @@ export function startServe(env: Record<string, string>, args: string[] = []): Se
   return {
     child,
     output: () => out,
-    waitFor(pattern, timeoutMs = 20_000) {
+    waitFor(pattern, timeoutMs = 60_000) {
       const m = out.match(pattern);
       if (m) return Promise.resolve(m);
       return new Promise((resolve, reject) => {

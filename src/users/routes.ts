@@ -8,7 +8,7 @@ import { actorOf, secureCookie, SESSION_COOKIE, setSessionCookie } from '../http
 import { closed, IdParams, Password } from '../http/schemas.ts';
 import { completeTotpLogin, login, logout } from './login.ts';
 import type { LoginPolicy } from './login.ts';
-import { createUser, getUser, listUsers, setUserPassword, updateUser } from './service.ts';
+import { createUser, getUser, listUsers, listUsersPage, setUserPassword, updateUser } from './service.ts';
 import { beginTotpEnrolment, confirmTotpEnrolment, disableOwnTotp, disableTotp } from './totp.ts';
 
 const Role = Type.Union([Type.Literal('administrator'), Type.Literal('operator'), Type.Literal('auditor'), Type.Literal('support')]);
@@ -25,6 +25,11 @@ const PatchUserBody = Type.Object({
   role: Type.Optional(Role), disabled: Type.Optional(Type.Boolean()), locale: Type.Optional(Type.Union([Type.Literal('zh-CN'), Type.Literal('en')])), unlock: Type.Optional(Type.Literal(true)),
 }, closed);
 const SetPasswordBody = Type.Object({ password: Password }, closed);
+const UserListQuery = Type.Object({
+  q: Type.Optional(Type.String({ maxLength: 64 })), role: Type.Optional(Role),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })), cursor: Type.Optional(Type.String({ maxLength: 64 })),
+}, closed);
+const OwnSettingsBody = Type.Object({ locale: Type.Union([Type.Literal('zh-CN'), Type.Literal('en')]) }, closed);
 
 export const authRoutes: RouteModule = (app, { store, config }) => {
   const policy: LoginPolicy = {
@@ -59,6 +64,12 @@ export const authRoutes: RouteModule = (app, { store, config }) => {
     if (p.kind === 'apikey') return { kind: 'apikey', tenantId: p.tenantId, accountId: p.accountId };
     return { kind: 'user', user: p.session.user, csrfToken: p.session.csrfToken };
   });
+  // Every user keeps their own console language; the rest of a user's record stays an administrator's to change.
+  app.patch<{ Body: Static<typeof OwnSettingsBody> }>('/auth/me', { config: { access: { roles: 'signed-in', tenant: 'none' } }, schema: { tags: ['auth'], summary: 'Change my own settings (the console language); any role', body: OwnSettingsBody } }, async (req) => {
+    const p = principalOf(req);
+    if (p.kind !== 'user') throw new AppError('forbidden', 'only console users have settings');
+    return updateUser(store, actorOf(req), p.userId, { locale: req.body.locale });
+  });
   app.post<{ Body: Static<typeof ChangePasswordBody> }>('/auth/password', { config: { access: { roles: 'signed-in', tenant: 'none', passwordChange: true } }, schema: { tags: ['auth'], summary: 'Change my password (ends every session: sign in again)', body: ChangePasswordBody } }, async (req, reply) => {
     const p = principalOf(req);
     if (p.kind !== 'user') throw new AppError('forbidden', 'only console users have passwords');
@@ -90,8 +101,13 @@ export const authRoutes: RouteModule = (app, { store, config }) => {
 };
 
 export const userRoutes: RouteModule = (app, { store }) => {
-  app.get('/users', { config: { access: { roles: ['administrator', 'auditor', 'operator'], tenant: 'caller' } }, schema: { tags: ['users'] } }, async (req) => {
-    return { items: await listUsers(store.db, { tenantId: scopeOf(req) }) };
+  app.get<{ Querystring: Static<typeof UserListQuery> }>('/users', {
+    config: { access: { roles: ['administrator', 'auditor', 'operator'], tenant: 'caller' } },
+    schema: { tags: ['users'], summary: 'Users by name; with limit, a page and the nextCursor of the next one', querystring: UserListQuery },
+  }, async (req) => {
+    const { q, role, limit, cursor } = req.query;
+    if (q === undefined && role === undefined && limit === undefined && cursor === undefined) return { items: await listUsers(store.db, { tenantId: scopeOf(req) }), nextCursor: null };
+    return listUsersPage(store.db, { tenantId: scopeOf(req), q, role, limit, cursor });
   });
   app.post<{ Body: Static<typeof CreateUserBody> }>('/users', { config: { access: { roles: ['administrator'] } }, schema: { tags: ['users'], body: CreateUserBody } }, async (req, reply) => {
     return reply.code(201).send(await createUser(store, actorOf(req), req.body));

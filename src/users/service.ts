@@ -5,6 +5,7 @@ import { conflict, invalid, notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { hashPassword } from '../core/passwords.ts';
 import { requireName, requirePassword } from '../core/validate.ts';
+import { containsText } from '../store/contains.ts';
 import type { Executor, Store } from '../store/store.ts';
 import type { ConsoleUserTable } from './tables.ts';
 import { lockedUsernames, unlockUsername } from './throttle.ts';
@@ -73,6 +74,20 @@ export async function listUsers(db: Executor, scope: { tenantId?: string | null 
   const rows = await q.execute();
   const locked = await lockedUsernames(db, rows.map((u) => u.username));
   return rows.map((u) => view(u, locked.has(u.username)));
+}
+
+/** A page of users by user name (keyset on the unique name); nextCursor is null on the last page. */
+export async function listUsersPage(db: Executor, f: { tenantId?: string | null; q?: string; role?: string; limit?: number; cursor?: string }): Promise<{ items: UserView[]; nextCursor: string | null }> {
+  const limit = Math.min(Math.max(f.limit ?? 50, 1), 500);
+  let q = db.selectFrom('console_users').selectAll().orderBy('username');
+  if (f.tenantId) q = q.where('tenant_id', '=', f.tenantId);
+  if (f.q) q = q.where(containsText('username', f.q));
+  if (f.role) q = q.where('role', '=', f.role);
+  if (f.cursor) q = q.where('username', '>', f.cursor);
+  const rows = await q.limit(limit + 1).execute();
+  const page = rows.slice(0, limit);
+  const locked = await lockedUsernames(db, page.map((u) => u.username));
+  return { items: page.map((u) => view(u, locked.has(u.username))), nextCursor: rows.length > limit ? page[page.length - 1]!.username : null };
 }
 
 export async function userRow(db: Executor, idOrName: string): Promise<ConsoleUserTable> {

@@ -1,6 +1,6 @@
 import type { Logger } from '../app/logger.ts';
 import type { FanoutConfig } from '../config/schema.ts';
-import { runClusterJob } from '../operations/index.ts';
+import { runJobOnce } from '../cluster/index.ts';
 import type { Store } from '../store/store.ts';
 import { dispatchRound } from './dispatcher.ts';
 import { NetworkPolicy } from './network.ts';
@@ -18,10 +18,13 @@ export function startWebhooks(store: Store, config: FanoutConfig, options: { nod
   const o = { policy, timeoutMs: config.webhooks.timeoutMs, concurrency: config.webhooks.concurrency, log: options.log };
   let running: Promise<unknown> | null = null;
   let stopped = false;
-  const tick = () => runClusterJob(store.db, { name: 'webhooks.dispatch', owner: options.nodeId, leaseMs: HOLD_MS + config.webhooks.timeoutMs + 30_000, now: Date.now(), isDue: () => true }, async () => {
-    const until = Date.now() + HOLD_MS;
-    while (!stopped && Date.now() < until && (await dispatchRound(store, o)) > 0);
-  }).catch((err: unknown) => options.log?.error({ err }, 'webhook dispatch failed'));
+  const tick = () => runJobOnce(store.db, options.nodeId, {
+    name: 'webhooks.dispatch', leaseMs: HOLD_MS + config.webhooks.timeoutMs + 30_000, isDue: () => true,
+    run: async () => {
+      const until = Date.now() + HOLD_MS;
+      while (!stopped && Date.now() < until && (await dispatchRound(store, o)) > 0);
+    },
+  }, Date.now(), options.log);
   const timer = setInterval(() => {
     running ??= tick().finally(() => {
       running = null;

@@ -9,7 +9,7 @@
  * afterwards, at least once, with the same `webhook-id` on every retry. Pass a batch in one
  * call: it looks endpoints up once. New event types are added to WEBHOOK_EVENT_TYPES.
  *
- * Migrations 0600-0699 belong to this capability.
+ * Migrations 0700-0799 belong to this capability.
  */
 export { emitWebhookEvents, WEBHOOK_EVENT_TYPES } from './events.ts';
 export type { WebhookEventInput, WebhookEventType } from './events.ts';

@@ -5,14 +5,14 @@ import { ConsoleHarness, freshCode, PASSWORD, until } from './harness.ts';
 import type { Tab } from './harness.ts';
 
 /** Chinese words that are data entered by these tests, not interface text. */
-const DATA_WORDS = /您的电子账单|信用卡中心|证券营业部|月度账单客户|十二月账单|月度账单|客户\d+|上海|北京|广州|张三|李四|坏行二?|的账单|您好|电子账单/gu;
+const DATA_WORDS = /网银通知邮件延迟|切换备用出口|部分客户未收到通知|已电话联系客户|服务很好|您的电子账单|信用卡中心|证券营业部|月度账单客户|十二月账单|月度账单|客户\d+|上海|北京|广州|张三|李四|坏行二?|的账单|您好|电子账单/gu;
 
 // The console in a real browser against a real server. Each test builds on what the ones
 // before it made (one tenant, domain, account, list, template and campaign), as an operator would.
 describe('web console in Chromium', () => {
   let h: ConsoleHarness;
   let admin: Tab;
-  const state: { tenantId?: string; accountId?: string; domainId?: string; apiKey?: string; totpSecret?: string; listPath?: string; campaignPath?: string } = {};
+  const state: { tenantId?: string; accountId?: string; domainId?: string; apiKey?: string; totpSecret?: string; listPath?: string; campaignPath?: string; ticketPath?: string; inspectionPath?: string } = {};
   const tenantName = '信用卡中心';
   const accountName = 'cards';
 
@@ -97,6 +97,11 @@ describe('web console in Chromium', () => {
     assert.equal(await page.getByRole('navigation').count(), 0);
     assert.equal((await h.apiAs(page, 'GET', '/tenants')).status, 403);
     await h.shot(page, 'password-change', 'en');
+    await page.getByRole('combobox', { name: 'Language' }).selectOption('zh-CN');
+    await page.getByRole('heading', { level: 1, name: '请设置您自己的密码' }).waitFor();
+    await h.shot(page, 'password-change', 'zh-CN');
+    await page.getByRole('combobox', { name: '语言' }).selectOption('en');
+    await page.getByRole('heading', { level: 1, name: 'Choose your own password' }).waitFor();
 
     await page.getByLabel('Current password').fill(h.firstAdmin.password);
     await page.getByLabel('New password', { exact: true }).fill(h.firstAdmin.password);
@@ -272,6 +277,135 @@ describe('web console in Chromium', () => {
     await until(async () => ['发送中', '已完成'].includes((await page.getByTestId('campaign-status').textContent()) ?? ''), 'the campaign running', 30_000);
   });
 
+  test('operations: a ticket made in the console shows its SLA clocks and moves through its states; an inspection run from the console joins its history', async () => {
+    const { page } = admin;
+    const title = '网银通知邮件延迟';
+    await page.goto(h.url('/ops/tickets'));
+    await page.getByRole('button', { name: '新建工单' }).click();
+    const form = page.locator('.card').filter({ has: page.getByRole('heading', { name: '新建工单' }) });
+    await form.getByLabel('故障等级').selectOption('P2');
+    await form.getByLabel('联系人邮箱').fill('not an address');
+    await form.getByLabel('标题').fill(title);
+    await form.getByLabel('客户').selectOption({ label: tenantName });
+    await form.getByLabel('联系人', { exact: true }).fill('张三');
+    await form.getByLabel('故障描述').fill('部分客户未收到通知');
+    await form.getByRole('button', { name: '提交工单' }).click();
+    // The API's problem names the field; the form shows it there and nothing is created.
+    await form.locator('.field-invalid').filter({ has: page.locator('input[name=contactEmail]') }).locator('.field-error').waitFor();
+    await form.getByLabel('联系人邮箱').fill('ops@card.bank.test');
+    await form.getByRole('button', { name: '提交工单' }).click();
+    await page.waitForURL(/\/ops\/tickets\/[a-z]+_/, { waitUntil: 'commit' });
+    state.ticketPath = new URL(page.url()).pathname;
+    const id = state.ticketPath.split('/').pop()!;
+    const api = async () => (await h.apiAs(page, 'GET', `/tickets/${id}`)).body as { status: string; tenantId: string; responseDueAt: string; resolutionDueAt: string; sla: Record<'response' | 'resolution', { state: string; pausedMinutes: number }>; faultReport: { dueAt: string | null; submittedAt: string | null } };
+    const created = await api();
+    assert.equal(created.tenantId, state.tenantId);
+
+    // Both clocks run, each showing the deadline the API computed, in the user's time zone.
+    const clocks = page.getByTestId('ticket-clocks').getByTestId('sla-clock');
+    await clocks.first().waitFor();
+    assert.deepEqual(await clocks.evaluateAll((els) => els.map((e) => e.getAttribute('data-state'))), ['running', 'running']);
+    const shanghai = (iso: string) => new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(new Date(iso));
+    assert.match((await clocks.nth(0).textContent())!, new RegExp(shanghai(created.responseDueAt)));
+    assert.match((await clocks.nth(1).textContent())!, new RegExp(shanghai(created.resolutionDueAt)));
+    assert.match((await clocks.nth(0).textContent())!, /15 分钟/);
+    assert.match((await clocks.nth(1).textContent())!, /2 天/);
+
+    const status = page.getByTestId('ticket-status');
+    const move = async (button: string, expected: string, note?: string) => {
+      if (note) await page.getByLabel('备注', { exact: true }).fill(note);
+      await page.getByRole('button', { name: button, exact: true }).click();
+      await until(async () => (await status.textContent()) === expected, `status ${expected}`);
+    };
+    await move('受理', '已受理');
+    await until(async () => (await clocks.nth(0).getAttribute('data-state')) === 'stopped', 'the response clock stopped');
+    await page.getByLabel('分配给').selectOption({ label: 'alice · 管理员' });
+    await page.getByRole('button', { name: '分配', exact: true }).click();
+    await until(async () => (await page.getByTestId('ticket-assignee').textContent()) === 'alice', 'the assignee');
+    await move('等待客户', '等待客户', '已电话联系客户');
+    await until(async () => (await clocks.nth(1).getAttribute('data-state')) === 'paused', 'the resolution clock paused');
+    assert.equal((await api()).sla.resolution.state, 'paused');
+    await h.shot(page, 'ops-ticket-detail', 'zh-CN');
+    await move('继续处理', '处理中');
+    await until(async () => (await clocks.nth(1).getAttribute('data-state')) === 'running', 'the resolution clock running again');
+    await move('解决', '已解决');
+    await until(async () => (await clocks.nth(1).getAttribute('data-state')) === 'stopped', 'the resolution clock stopped');
+    // The fault report's own clock starts at resolution.
+    const resolved = await api();
+    assert.ok(resolved.faultReport.dueAt);
+    await page.getByTestId('report-due').filter({ hasText: shanghai(resolved.faultReport.dueAt) }).waitFor();
+
+    // A phone survey recorded on the customer's behalf.
+    await page.getByLabel('服务满意度').selectOption('4');
+    await page.getByLabel('技术水平').selectOption('3');
+    await page.getByLabel('意见与建议').fill('服务很好');
+    await page.getByRole('button', { name: '录入', exact: true }).click();
+    await page.getByTestId('survey').filter({ hasText: '服务满意度 4 · 服务态度 5 · 技术水平 3 · 处理效果 5' }).waitFor();
+
+    // The fault-handling report, handed over, and its HTML and PDF.
+    await page.getByLabel('处理过程').fill('切换备用出口 IP');
+    await page.getByRole('button', { name: '提交报告' }).click();
+    await page.getByTestId('report-due').filter({ hasText: '已提交' }).waitFor();
+    assert.ok((await api()).faultReport.submittedAt);
+    const fetched = async (href: string) => page.evaluate(async (u) => { const r = await fetch(u); return { status: r.status, type: r.headers.get('content-type') ?? '', text: (await r.text()).slice(0, 200_000) }; }, href);
+    const html = await fetched((await page.getByTestId('report-html-zh-CN').getAttribute('href'))!);
+    assert.equal(html.status, 200);
+    assert.ok(html.text.includes(title) && html.text.includes('切换备用出口 IP'), 'the report shows the ticket and its handling');
+    const pdf = await fetched((await page.getByTestId('report-pdf-en').getAttribute('href'))!);
+    assert.deepEqual([pdf.status, pdf.type, pdf.text.slice(0, 5)], [200, 'application/pdf', '%PDF-']);
+
+    await move('重新打开', '待响应', '部分客户未收到通知');
+    await until(async () => (await clocks.nth(1).getAttribute('data-state')) === 'running', 'the resolution clock running after the reopen');
+    const timeline = page.getByTestId('ticket-timeline').locator('li');
+    const texts = (await timeline.allTextContents()).join('\n');
+    for (const step of ['创建工单（P2）', '待响应 → 已受理', '分配给 alice', '已受理 → 等待客户', '已电话联系客户', '等待客户 → 处理中', '处理中 → 已解决', '已收到满意度调查', '已提交故障处理报告', '已解决 → 待响应']) {
+      assert.ok(texts.includes(step), `timeline: ${step}`);
+    }
+
+    // The list shows the ticket with both clocks at a glance.
+    await page.goto(h.url('/ops/tickets?open=true'));
+    const row = page.locator('tbody tr').filter({ hasText: title });
+    await row.waitFor();
+    assert.equal(await row.getByTestId('sla-clock').count(), 2);
+    assert.equal(await row.getByTestId('ticket-status').textContent(), '待响应');
+
+    // Averages per engineer include the survey just recorded.
+    await page.goto(h.url('/ops/surveys'));
+    const alice = page.locator('tbody tr').filter({ hasText: 'alice' });
+    await alice.waitFor();
+    assert.equal(await alice.textContent(), 'alice14.005.003.005.004.250');
+    await page.locator('[data-testid=chart][data-rendered=true]').waitFor();
+
+    // An inspection run from the console: announced, then in the history table and chart.
+    await page.goto(h.url('/ops/inspections'));
+    await page.getByRole('heading', { level: 1, name: '系统巡检' }).waitFor();
+    for (let i = 0; i < 2; i++) {
+      await page.getByRole('button', { name: '快速检查' }).click();
+      const link = page.locator('.alert').getByRole('link', { name: '查看' });
+      await link.waitFor({ timeout: 60_000 });
+      state.inspectionPath = (await link.getAttribute('href'))!;
+      await page.locator(`tbody a[href="${state.inspectionPath}"]`).waitFor();
+      await page.reload();
+    }
+    await page.getByTestId('latest-inspection').waitFor();
+    assert.ok(await page.locator('[data-testid^=category-]').count() >= 3, 'checks grouped by category');
+    await page.locator('[data-testid=chart][data-rendered=true]').first().waitFor();
+    await page.goto(h.url(state.inspectionPath!));
+    await page.getByTestId('inspection-status').waitFor();
+    // The second light inspection is compared with the first.
+    await page.getByRole('link', { name: '上次巡检' }).waitFor();
+    const report = await fetched((await page.getByTestId('report-html-en').getAttribute('href'))!);
+    assert.equal(report.status, 200);
+    assert.match(report.text, /Inspection report/i);
+
+    // The dashboard shows the inspection verdict and the open ticket.
+    await page.goto(h.url('/dashboard'));
+    await page.getByTestId('dashboard-inspection').waitFor();
+    await until(async () => Number(await page.getByTestId('open-P2').textContent()) >= 1, 'the open P2 ticket on the dashboard');
+    await page.getByTestId('dashboard-tickets').getByRole('link', { name: title }).waitFor();
+    assert.deepEqual(admin.errors, []);
+  });
+
   test('an auditor sees no write buttons, and a write sent straight to the API is refused', async () => {
     const auditor = await h.tab('en');
     await h.login(auditor, 'audrey', { lang: 'en' });
@@ -294,11 +428,16 @@ describe('web console in Chromium', () => {
     await noButton(state.campaignPath!, ['Pause', 'Cancel campaign', 'Submit for approval']);
     await noButton(`/suppressions?tenantId=${state.tenantId}`, ['Suppress', 'Remove']);
     await noButton('/users', ['New user', 'Disable', 'Set']);
+    await noButton('/ops/tickets', ['New ticket']);
+    await noButton(state.ticketPath!, ['Acknowledge', 'Start work', 'Resolve', 'Close', 'Reopen', 'Assign', 'Assign to me', 'Record survey', 'Hand over report', 'Save draft', 'Add note']);
+    await noButton('/ops/inspections', ['Run inspection now', 'Run light checks']);
     assert.equal(await page.getByRole('link', { name: 'New template' }).count(), 0);
 
     assert.equal((await h.apiAs(page, 'POST', '/tenants', { name: 'Sneaky' })).status, 403);
     assert.equal((await h.apiAs(page, 'POST', `/tenants/${state.tenantId}/accounts`, { name: 'sneaky', password: 'long-enough-password' })).status, 403);
     assert.equal((await h.apiAs(page, 'DELETE', `/domains/${state.domainId}`)).status, 403);
+    assert.equal((await h.apiAs(page, 'POST', `/tickets/${state.ticketPath!.split('/').pop()}/status`, { status: 'acknowledged' })).status, 403);
+    assert.equal((await h.apiAs(page, 'POST', '/inspections', { kind: 'light' })).status, 403);
     const tenants = await page.evaluate(async () => (await fetch('/api/v1/tenants')).json()) as { items: { name: string }[] };
     assert.deepEqual(tenants.items.map((t) => t.name), [tenantName]);
     assert.deepEqual(auditor.errors, []);
@@ -309,6 +448,11 @@ describe('web console in Chromium', () => {
     const { page } = admin;
     const other = await h.apiAs(page, 'POST', '/tenants', { name: '证券营业部' });
     assert.equal(other.status, 201);
+    // The tenants table pages and filters on the server, with the filter in the address.
+    await page.goto(h.url(`/tenants?q=${encodeURIComponent('证券')}`));
+    await page.locator('tbody tr').filter({ hasText: '证券营业部' }).waitFor();
+    assert.equal(await page.locator('tbody tr').count(), 1);
+    assert.equal(await page.locator('input[name=q]').inputValue(), '证券');
     await page.goto(h.url('/users'));
     await page.getByRole('button', { name: '新建用户' }).click();
     const form = page.locator('.card').filter({ has: page.getByRole('heading', { name: '新建用户' }) });
@@ -321,7 +465,7 @@ describe('web console in Chromium', () => {
 
     const operator = await h.tab('zh-CN');
     await h.login(operator, 'oscar');
-    for (const path of ['/dashboard', '/tenants', `/tenants/${state.tenantId}`, '/domains', '/lists', '/templates', '/campaigns', '/delivery-log', '/operation-log', '/users', '/suppressions']) {
+    for (const path of ['/dashboard', '/tenants', `/tenants/${state.tenantId}`, '/domains', '/lists', '/templates', '/campaigns', '/delivery-log', '/operation-log', '/users', '/suppressions', '/ops/tickets', state.ticketPath!, '/ops/surveys']) {
       await operator.page.goto(h.url(path));
       await operator.page.getByRole('heading', { level: 1 }).waitFor();
       await operator.page.waitForLoadState('networkidle');
@@ -334,8 +478,17 @@ describe('web console in Chromium', () => {
     await operator.page.goto(h.url(`/tenants/${state.tenantId}`));
     await operator.page.getByRole('button', { name: '修改' }).first().waitFor();
     assert.equal(await operator.page.getByRole('button', { name: '添加帐号' }).count(), 0);
+    // The language is the operator's own: chosen in the top bar, stored on their user, and
+    // in force at their next sign-in in a browser that never saw that choice.
+    await operator.page.getByRole('combobox', { name: '语言' }).selectOption('en');
+    await operator.page.getByRole('link', { name: 'Tenants and accounts' }).waitFor();
+    await until(async () => ((await operator.page.evaluate(async () => (await fetch('/api/v1/auth/me')).json())) as { user: { locale: string } }).user.locale === 'en', 'the locale stored on the user');
     assert.deepEqual(operator.errors, []);
     await operator.context.close();
+    const again = await h.tab('zh-CN');
+    await h.login(again, 'oscar');
+    await again.page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await again.context.close();
   });
 
   test('statistics screens: render the server\'s statistics and their exports, and the PRODUCT.md contract with known figures', async () => {
@@ -407,7 +560,8 @@ describe('web console in Chromium', () => {
       ['domains', '/domains'], ['domain-detail', `/domains/${state.domainId}`], ['lists', `/lists?tenantId=${state.tenantId}`], ['list-detail', state.listPath!],
       ['templates', '/templates'], ['template-editor', ''], ['campaigns', '/campaigns'], ['campaign-detail', state.campaignPath!],
       ['suppressions', `/suppressions?tenantId=${state.tenantId}`], ['users', '/users'], ['profile', '/profile'],
-      ['webhooks', '/webhooks'], ['ops-inspections', '/ops/inspections'], ['ops-tickets', '/ops/tickets'],
+      ['webhooks', '/webhooks'], ['ops-inspections', '/ops/inspections'], ['ops-inspection-detail', state.inspectionPath!], ['ops-tickets', '/ops/tickets'],
+      ['ops-ticket-detail', state.ticketPath!], ['ops-surveys', '/ops/surveys'],
     ];
     const events = await admin.page.evaluate(async () => (await fetch('/api/v1/delivery/events?limit=1')).json()) as { items: { messageId: string }[] };
     const templates = await admin.page.evaluate(async () => (await fetch('/api/v1/templates')).json()) as { items: { id: string }[] };

@@ -30,3 +30,22 @@ export function readFeedback(root: MimePart, feedbackPart: MimePart, original: M
     userAgent: header(fields, 'user-agent') ?? '',
   };
 }
+
+/** Who sends Microsoft's JMRP-style complaints: the old Hotmail address and SES's complaint relay. */
+const JMRP_SENDERS = ['staff@hotmail.com', 'complaints@email-abuse.amazonses.com'];
+
+/**
+ * Microsoft's complaint reports (JMRP) are no RFC 5965 report: a multipart/mixed message
+ * "complaint about message from <ip>" from staff@hotmail.com with the original enclosed, whose
+ * X-HmXmrOriginalRecipient header (else its To) names the complaining recipient.
+ */
+export function readMicrosoftComplaint(root: MimePart, original: MimePart | null): FeedbackReport | null {
+  if (!root.type.startsWith('multipart/')) return null;
+  if (!(header(root.headers, 'subject') ?? '').toLowerCase().includes('complaint about message from ')) return null;
+  const from = addressesIn(header(root.headers, 'from') ?? '')[0] ?? '';
+  if (!JMRP_SENDERS.includes(from)) return null;
+  if (!original) return null;
+  const named = addressesIn(header(original.headers, 'x-hmxmroriginalrecipient') ?? '');
+  const recipients = named.length > 0 ? named : addressesIn(header(original.headers, 'to') ?? '');
+  return recipients.length > 0 ? { feedbackType: 'abuse', recipients, userAgent: '' } : null;
+}

@@ -33,6 +33,8 @@ export interface AttemptResult {
   /** Whether the session was encrypted with STARTTLS. */
   tls: boolean;
   perRecipient: RecipientResult[];
+  /** Handed back before it reached a session (a graceful stop): nothing was sent. */
+  withdrawn?: boolean;
 }
 
 export class EgressInputError extends Error {

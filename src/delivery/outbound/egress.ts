@@ -8,7 +8,7 @@ import type { TransactionOutcome } from './smtp-client.ts';
 import { ShapingTable } from './shaping.ts';
 import type { SiteLimits } from './shaping.ts';
 import { SiteThrottle } from './throttle.ts';
-import type { ThrottleOptions, ThrottleSnapshot } from './throttle.ts';
+import type { AdoptedBackoff, ThrottleOptions, ThrottleSnapshot } from './throttle.ts';
 
 const RETIRE_GRACE_MS = 50;
 
@@ -34,9 +34,29 @@ export interface EgressOptions {
   idleMs?: number;
   /** RSET after every transaction on a kept session (default true). */
   rsetBetweenMessages?: boolean;
-  throttle?: Omit<ThrottleOptions, 'now'>;
+  throttle?: Omit<ThrottleOptions, 'now' | 'onChange'>;
+  /** Limits shared by every node of the cluster (PostgreSQL); absent: this node's alone. */
+  shared?: SharedEgressLimits;
   now?: () => number;
 }
+
+/**
+ * What egress needs from cluster-wide limits (the cluster capability provides it): connection
+ * slots per (source IP, site), a shared rate limiter taken in batches, and back-off states.
+ */
+export interface SharedEgressLimits {
+  readonly nodeId: string;
+  acquireConnection(key: string, limit: number): Promise<number | null>;
+  releaseConnection(key: string, slot: number): void | Promise<void>;
+  takeRate(key: string, n: number, perMinute: number): Promise<number>;
+  publishBackoff(key: string, state: AdoptedBackoff): void;
+  backoffs(): ReadonlyMap<string, AdoptedBackoff & { updatedAt: number; updatedBy: string }>;
+}
+
+/** Grants older than this are not used: the shared limiter counted them in a window now past. */
+const STALE_GRANT_MS = 1000;
+/** A node without a connection slot asks again this often while it has work for the site. */
+const SLOT_RETRY_MS = 200;
 
 interface Session {
   client: SmtpClient;
@@ -53,6 +73,8 @@ interface Session {
   /** QUIT sent, socket not closed yet: still a connection as far as the site can tell. */
   retiring: boolean;
   closed: boolean;
+  /** The cluster-wide connection slot it holds (shared limits), else null. */
+  slot: number | null;
 }
 
 interface Waiting {
@@ -67,7 +89,7 @@ export class EgressPool {
   readonly site: string;
   readonly sourceIp: string | undefined;
   readonly throttle: SiteThrottle;
-  readonly #opts: Required<Omit<EgressOptions, 'limitsFor' | 'throttle' | 'now'>>;
+  readonly #opts: Required<Omit<EgressOptions, 'limitsFor' | 'throttle' | 'now' | 'shared'>>;
   readonly #now: () => number;
   #hosts: RouteHost[];
   readonly #sessions = new Set<Session>();
@@ -79,6 +101,15 @@ export class EgressPool {
   #retiring = 0;
   #timer: NodeJS.Timeout | null = null;
   #closing = false;
+  /** A stop past its bound: nothing new starts, nothing is moved to a new session. */
+  #aborted = false;
+  readonly #shared: SharedEgressLimits | undefined;
+  /** Sends granted by the shared limiter: `left` more, the next at `at`, `every` ms apart. */
+  #grant = { at: 0, left: 0, every: 0 };
+  #granting = false;
+  #slotTimer: NodeJS.Timeout | null = null;
+  /** The newest shared back-off state applied here. */
+  adoptedAt = 0;
   lastActive: number;
 
   constructor(site: string, sourceIp: string | undefined, hosts: RouteHost[], limits: SiteLimits, opts: EgressOptions) {
@@ -87,7 +118,10 @@ export class EgressPool {
     this.key = `${sourceIp ?? ''}|${site}`;
     this.#hosts = hosts;
     this.#now = opts.now ?? Date.now;
-    this.throttle = new SiteThrottle(limits, { ...opts.throttle, now: this.#now });
+    this.#shared = opts.shared;
+    const shared = opts.shared;
+    const key = this.key;
+    this.throttle = new SiteThrottle(limits, { ...opts.throttle, now: this.#now, onChange: shared ? (b) => shared.publishBackoff(key, b) : undefined });
     this.#opts = {
       heloName: opts.heloName,
       connectTimeoutMs: opts.connectTimeoutMs ?? 30_000,
@@ -126,7 +160,8 @@ export class EgressPool {
 
   /** QUITs sessions idle for longer than idleMs (or all idle ones with force). */
   sweep(force = false): void {
-    const cutoff = this.#now() - this.#opts.idleMs;
+    // With cluster-wide slots an idle session holds a slot another node may be waiting for.
+    const cutoff = this.#now() - (this.#shared ? Math.min(this.#opts.idleMs, 500) : this.#opts.idleMs);
     for (let i = this.#ready.length - 1; i >= 0; i--) {
       const s = this.#ready[i]!;
       if (s.inFlight === 0 && (force || s.lastUsed <= cutoff)) {
@@ -137,11 +172,46 @@ export class EgressPool {
     }
   }
 
+  /** Resolves every job not yet on a session as withdrawn (nothing sent); returns how many. */
+  withdraw(): number {
+    let n = 0;
+    for (let w = this.#shift(); w; w = this.#shift()) {
+      n++;
+      w.resolve({ mxHost: '', tls: false, withdrawn: true, perRecipient: w.job.recipients.map((recipient) => ({ recipient, outcome: 'deferred', replyCode: null, enhancedStatus: '4.3.2', text: 'withdrawn: the node is shutting down' })) });
+    }
+    return n;
+  }
+
+  /**
+   * Closes sessions at once: transactions on them end unfinished (deferred). Sessions whose
+   * content is out and awaits its final reply are left to finish unless `all`: closing those
+   * leaves it unknown whether the message arrived. Returns the sessions left open.
+   */
+  abort(all: boolean): number {
+    this.#closing = true;
+    this.#aborted = true;
+    this.withdraw();
+    let left = 0;
+    for (const s of [...this.#sessions]) {
+      if (!all && s.client.awaitingFinalReply) {
+        left++;
+        s.client.sendNoMoreContent();
+        continue;
+      }
+      s.dead = true;
+      s.client.close();
+    }
+    return left;
+  }
+
   /** Waits for queued and running transactions, then closes every session. */
   async close(): Promise<void> {
     this.#closing = true;
-    while (this.queued > 0 || this.busy > 0 || this.#opening > 0) await new Promise((r) => setTimeout(r, 10));
+    // Sessions still connecting are not waited for: with nothing queued they are let go as
+    // soon as they open (#release), and a stop does not wait out a connect timeout.
+    while (!this.#aborted && (this.queued > 0 || this.busy > 0)) await new Promise((r) => setTimeout(r, 10));
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#slotTimer) clearTimeout(this.#slotTimer);
     this.sweep(true);
   }
 
@@ -163,6 +233,10 @@ export class EgressPool {
 
   #pump(): void {
     if (this.#timer) return;
+    if (this.#aborted) {
+      this.withdraw();
+      return;
+    }
     while (this.queued > 0) {
       if (this.throttle.state === 'suspended') {
         const snap = this.throttle.snapshot();
@@ -172,7 +246,10 @@ export class EgressPool {
       const limits = this.throttle.limits();
       const session = this.#ready.pop();
       if (!session) {
-        const room = limits.maxConnections - this.#sessions.size - this.#opening - this.#retiring;
+        // With cluster-wide slots, a node just refused one asks again only after a pause, and
+        // asks for one slot at a time: the others' sessions hold them.
+        if (this.#shared && (this.#slotTimer || this.#opening > 0)) return;
+        const room = this.#shared ? Math.min(1, limits.maxConnections - this.#sessions.size - this.#retiring) : limits.maxConnections - this.#sessions.size - this.#opening - this.#retiring;
         const want = this.queued - this.#opening;
         for (let i = 0; i < Math.min(room, want); i++) void this.#open();
         return;
@@ -183,7 +260,7 @@ export class EgressPool {
         this.#retire(session);
         continue;
       }
-      const wait = this.throttle.reserve();
+      const wait = this.#reserve();
       if (wait > 0) {
         this.#makeReady(session);
         this.#timer = setTimeout(() => {
@@ -194,6 +271,53 @@ export class EgressPool {
       }
       this.#run(session, this.#shift()!);
     }
+  }
+
+  /**
+   * A send slot: 0 to go now, else ms to wait. With shared limits a rate-limited site's sends
+   * come from batches the cluster's limiter granted (one round trip a batch); the local
+   * throttle still decides suspension and its slowed rate is the one asked for.
+   */
+  #reserve(): number {
+    const perMinute = this.throttle.limits().messagesPerMinute;
+    if (!this.#shared || perMinute <= 0 || this.throttle.state === 'suspended') return this.throttle.reserve();
+    const now = this.#now();
+    while (this.#grant.left > 0 && this.#grant.at < now - STALE_GRANT_MS) {
+      this.#grant.left--;
+      this.#grant.at += this.#grant.every;
+    }
+    if (this.#grant.left > 0) {
+      if (this.#grant.at > now) return Math.max(1, Math.ceil(this.#grant.at - now));
+      this.#grant.left--;
+      this.#grant.at += this.#grant.every;
+      return 0;
+    }
+    if (!this.#granting) {
+      this.#granting = true;
+      // A second's worth at most, and no more than is waiting: grants not used are lost.
+      const n = Math.max(1, Math.min(this.queued, Math.ceil(perMinute / 60), 200));
+      this.#shared.takeRate(this.key, n, perMinute).then((first) => {
+        this.#grant = { at: first, left: n, every: 60_000 / perMinute };
+      }, () => {
+        // Store away: no grant; asked again at the next pump.
+      }).finally(() => {
+        this.#granting = false;
+        if (this.#timer) {
+          clearTimeout(this.#timer);
+          this.#timer = null;
+        }
+        this.#pump();
+      });
+    }
+    return 250;
+  }
+
+  /** Applies a back-off another node published (called by Egress every sweep). */
+  adopt(b: AdoptedBackoff & { updatedAt: number }): void {
+    if (b.updatedAt <= this.adoptedAt) return;
+    this.adoptedAt = b.updatedAt;
+    this.throttle.adopt(b);
+    if (this.throttle.state === 'suspended' && this.queued > 0) this.#pump();
   }
 
   /** Lists a session that can take another transaction: none in flight, or one when it pipelines. */
@@ -209,18 +333,33 @@ export class EgressPool {
 
   async #open(): Promise<void> {
     this.#opening++;
+    let slot: number | null = null;
+    if (this.#shared) {
+      // The connection limit holds for the cluster: a session needs one of the site's slots.
+      slot = await this.#shared.acquireConnection(this.key, this.throttle.limits().maxConnections).catch(() => null);
+      if (slot === null) {
+        this.#opening--;
+        if (!this.#slotTimer && this.queued > 0) {
+          this.#slotTimer = setTimeout(() => {
+            this.#slotTimer = null;
+            this.#pump();
+          }, SLOT_RETRY_MS);
+        }
+        return;
+      }
+    }
     let lastError: SmtpClientError | null = null;
     let session: Session | null = null;
     for (const h of this.#hosts) {
       try {
-        session = await this.#connect(h, true);
+        session = await this.#connect(h, true, slot);
         break;
       } catch (err) {
         lastError = err as SmtpClientError;
         if (lastError.code === 'ETLS' || lastError.duringStartTls) {
           // Opportunistic TLS: a failed handshake must not stop delivery; retry in the clear.
           try {
-            session = await this.#connect(h, false);
+            session = await this.#connect(h, false, slot);
             break;
           } catch (err2) {
             lastError = err2 as SmtpClientError;
@@ -233,6 +372,7 @@ export class EgressPool {
       }
     }
     this.#opening--;
+    if (!session && slot !== null) void this.#shared!.releaseConnection(this.key, slot);
     if (session) {
       this.#sessions.add(session);
       this.#release(session);
@@ -253,7 +393,7 @@ export class EgressPool {
     }
   }
 
-  async #connect(h: RouteHost, startTls: boolean): Promise<Session> {
+  async #connect(h: RouteHost, startTls: boolean, slot: number | null): Promise<Session> {
     const client = await SmtpClient.connect({
       host: h.host, port: h.port, localAddress: this.sourceIp, heloName: this.#opts.heloName, startTls,
       // Opportunistic: any certificate is better than plaintext; MTA-STS/DANE would be the place for checks.
@@ -261,7 +401,11 @@ export class EgressPool {
       connectTimeoutMs: this.#opts.connectTimeoutMs, greetingTimeoutMs: this.#opts.greetingTimeoutMs, socketTimeoutMs: this.#opts.socketTimeoutMs,
       rsetBetweenMessages: this.#opts.rsetBetweenMessages,
     });
-    const session: Session = { client, host: h.host, tls: client.secure, sent: 0, inFlight: 0, ready: false, dead: false, lastUsed: this.#now(), retiring: false, closed: false };
+    const session: Session = { client, host: h.host, tls: client.secure, sent: 0, inFlight: 0, ready: false, dead: false, lastUsed: this.#now(), retiring: false, closed: false, slot };
+    const releaseSlot = () => {
+      if (session.slot !== null) void this.#shared?.releaseConnection(this.key, session.slot);
+      session.slot = null;
+    };
     void client.closed.then(() => {
       session.dead = true;
       session.closed = true;
@@ -270,9 +414,12 @@ export class EgressPool {
         // Our side closes a moment before the server has seen the last FIN; a short grace
         // keeps a replacement from overlapping it at servers that count connections strictly.
         setTimeout(() => {
+          releaseSlot();
           this.#retiring--;
           if (this.queued > 0) this.#pump();
         }, RETIRE_GRACE_MS).unref();
+      } else {
+        setTimeout(releaseSlot, RETIRE_GRACE_MS).unref();
       }
       this.#forget(session);
     });
@@ -326,7 +473,7 @@ export class EgressPool {
   }
 
   #staleSession(s: Session, w: Waiting, o: TransactionOutcome): boolean {
-    if (w.moved || s.sent <= 1 || !o.error || o.local || o.error.code === 'ESTREAM' || o.error.code === 'ETIMEDOUT') return false;
+    if (this.#aborted || w.moved || s.sent <= 1 || !o.error || o.local || o.error.code === 'ESTREAM' || o.error.code === 'ETIMEDOUT') return false;
     if (!Buffer.isBuffer(w.job.message)) return false; // a stream may be partly consumed
     if (o.data || o.rcpt.some((r) => r !== null)) return false;
     return !(o.mail && o.mail.code >= 400);
@@ -407,6 +554,8 @@ export class Egress {
     if (!p) {
       p = new EgressPool(site, sourceIp, hosts, this.#limitsFor(site, hosts), this.#opts);
       this.#pools.set(key, p);
+      const b = this.#opts.shared?.backoffs().get(key);
+      if (b && b.updatedBy !== this.#opts.shared!.nodeId) p.adopt(b);
     }
     return p;
   }
@@ -426,6 +575,20 @@ export class Egress {
     return { pools: this.#pools.size, sessions, busy, queued };
   }
 
+  /** Shutdown: every job not yet on a session is handed back unsent; new jobs are refused. */
+  withdraw(): void {
+    this.#closed = true;
+    for (const p of this.#pools.values()) p.withdraw();
+  }
+
+  /** Shutdown past its bound: closes sessions now (see EgressPool.abort); returns those left open. */
+  abort(all = true): number {
+    this.#closed = true;
+    let left = 0;
+    for (const p of this.#pools.values()) left += p.abort(all);
+    return left;
+  }
+
   /** Lets running and queued transactions finish, then QUITs every session. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -435,7 +598,11 @@ export class Egress {
 
   #sweep(): void {
     const now = (this.#opts.now ?? Date.now)();
+    const shared = this.#opts.shared;
     for (const [key, p] of this.#pools) {
+      // Back-off another node's replies started holds here too.
+      const b = shared?.backoffs().get(key);
+      if (b && b.updatedBy !== shared!.nodeId) p.adopt(b);
       p.sweep();
       // Forget pools unused for 10 minutes unless they carry back-off state worth keeping.
       if (p.sessions === 0 && p.queued === 0 && p.throttle.state === 'normal' && now - p.lastActive > 600_000) this.#pools.delete(key);

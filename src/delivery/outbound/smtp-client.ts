@@ -99,6 +99,7 @@ export class SmtpClient {
   #started = 0;
   #needsReset = false;
   #dead: SmtpClientError | null = null;
+  #noMoreContent = false;
   readonly closed: Promise<void>;
   #onClosed!: () => void;
 
@@ -155,6 +156,20 @@ export class SmtpClient {
   /** Transactions handed over and not settled yet. */
   get inFlight(): number {
     return this.#txs.length;
+  }
+
+  /** A transaction's content has gone out and its final reply has not come: closing now leaves it unknown whether it arrived. */
+  get awaitingFinalReply(): boolean {
+    return this.#txs.some((tx) => !tx.done && tx.outcome.contentSent);
+  }
+
+  /**
+   * Shutdown: lets a message whose content is out wait for its reply, but sends no further
+   * content; a later transaction ends (session closed) at its 354, before anything arrived.
+   */
+  sendNoMoreContent(): void {
+    this.#noMoreContent = true;
+    if (!this.awaitingFinalReply) this.#fail(new SmtpClientError('ECONNECTION', 'session closed: shutting down'));
   }
 
   get pipelining(): boolean {
@@ -268,6 +283,10 @@ export class SmtpClient {
       this.#needsReset = true;
       this.#queue.unshift({ parts: ['.\r\n'], expect: [IGNORE] });
       this.#settle(tx);
+      return;
+    }
+    if (this.#noMoreContent) {
+      this.#fail(new SmtpClientError('ECONNECTION', 'session closed before the content: shutting down'));
       return;
     }
     tx.outcome.contentSent = true;

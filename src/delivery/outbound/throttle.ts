@@ -24,6 +24,17 @@ export interface ThrottleOptions {
   recoverEveryMs?: number;
   /** Floor of the slowed rate, messages a minute. */
   minPerMinute?: number;
+  /** Called when a reply slows or suspends the site (not when a state is adopted): shares it. */
+  onChange?: (change: AdoptedBackoff) => void;
+}
+
+/** A back-off state as shared between nodes. */
+export interface AdoptedBackoff {
+  state: ThrottleState;
+  perMinute: number;
+  connections: number;
+  suspendedUntil: number;
+  reason: string | null;
 }
 
 export interface ThrottleSnapshot {
@@ -40,7 +51,8 @@ const SLOT_MS = 10_000;
 export class SiteThrottle {
   readonly base: SiteLimits;
   readonly #now: () => number;
-  readonly #opts: Required<Omit<ThrottleOptions, 'now'>>;
+  readonly #opts: Required<Omit<ThrottleOptions, 'now' | 'onChange'>>;
+  readonly #onChange: ThrottleOptions['onChange'];
   #state: ThrottleState = 'normal';
   /** Slowed rate in messages a minute; null = the base limits apply. */
   #rate: number | null = null;
@@ -64,6 +76,7 @@ export class SiteThrottle {
   constructor(base: SiteLimits, options: ThrottleOptions = {}) {
     this.base = base;
     this.#now = options.now ?? Date.now;
+    this.#onChange = options.onChange;
     this.#opts = {
       suspendMs: options.suspendMs ?? 5 * 60_000,
       maxSuspendMs: options.maxSuspendMs ?? 60 * 60_000,
@@ -118,6 +131,34 @@ export class SiteThrottle {
       return;
     }
     this.#halve(now);
+  }
+
+  /**
+   * Applies a back-off that another node's replies started, when it is stricter than ours:
+   * a later suspension, or a slower rate. Recovery stays local (every node doubles back on its
+   * own successes), and nothing is published again.
+   */
+  adopt(b: AdoptedBackoff): void {
+    this.#tick();
+    const now = this.#now();
+    const suspended = b.state === 'suspended' && b.suspendedUntil > now;
+    if (!suspended && b.state !== 'slowed' && b.state !== 'suspended') return;
+    const slower = this.#rate === null || b.perMinute < this.#rate;
+    if (suspended ? this.#state === 'suspended' && this.#suspendedUntil >= b.suspendedUntil : !slower) return;
+    if (this.#rate === null) this.#restoreRate = this.base.messagesPerMinute > 0 ? this.base.messagesPerMinute : b.perMinute * 2;
+    if (slower) this.#rate = Math.max(this.#opts.minPerMinute, b.perMinute);
+    this.#connections = Math.max(1, Math.min(this.#connections, b.connections));
+    if (suspended) {
+      this.#state = 'suspended';
+      this.#suspendedUntil = b.suspendedUntil;
+    } else if (this.#state !== 'suspended') {
+      this.#state = 'slowed';
+    }
+    this.#lastChange = now;
+    this.#lastHalving = now;
+    this.#successesSinceChange = 0;
+    this.#lastReason = b.reason;
+    this.#tokens = Math.min(this.#tokens, this.#burst());
   }
 
   /** Call once per recipient accepted. */
@@ -182,6 +223,11 @@ export class SiteThrottle {
     this.#state = 'slowed';
     this.#lastHalving = now;
     this.#throttlesInWindow = 1;
+    this.#changed();
+  }
+
+  #changed(): void {
+    this.#onChange?.({ state: this.#state, perMinute: this.#rate ?? this.base.messagesPerMinute, connections: this.#connections, suspendedUntil: this.#state === 'suspended' ? this.#suspendedUntil : 0, reason: this.#lastReason });
   }
 
   #suspend(now: number): void {
@@ -198,6 +244,7 @@ export class SiteThrottle {
     this.#lastChange = now;
     this.#lastHalving = now;
     this.#throttlesInWindow = 0;
+    this.#changed();
   }
 
   /** Time-driven transitions: a suspension ends (slowed), sustained success recovers. */

@@ -231,6 +231,21 @@ export class DeliveryQueue {
     }
   }
 
+  /**
+   * The heartbeat: moves the lease of rows this node still works on to a full lease from now.
+   * Rows it no longer leases (settled, or taken over after its lease ran out) are left alone.
+   */
+  async renew(ids: string[], now: number): Promise<number> {
+    const expires = now + this.leaseMs;
+    let renewed = 0;
+    for (let i = 0; i < ids.length; i += 1000) {
+      const res = await this.store.db.updateTable('delivery_recipients').set({ lease_expires_at: expires, next_attempt_at: expires })
+        .where('id', 'in', ids.slice(i, i + 1000)).where('lease_owner', '=', this.owner).where('state', '=', 'queued').executeTakeFirst();
+      renewed += Number(res.numUpdatedRows);
+    }
+    return renewed;
+  }
+
   /** Hands rows back unattempted (paused site, shutdown): due again at `at`, site remembered. */
   async release(rows: { id: string; site?: string | null }[], at: number): Promise<void> {
     if (!rows.length) return;
@@ -251,10 +266,12 @@ export class DeliveryQueue {
    * Returns every lease this owner holds: run at start (a restarted node reclaims what it held
    * when it died without waiting for the leases to expire) and after a graceful stop.
    */
-  async releaseOwned(now: number): Promise<number> {
-    const res = await this.store.db.updateTable('delivery_recipients')
+  async releaseOwned(now: number, except: string[] = []): Promise<number> {
+    let q = this.store.db.updateTable('delivery_recipients')
       .set({ lease_owner: null, lease_expires_at: null, next_attempt_at: now })
-      .where('state', '=', 'queued').where('lease_owner', '=', this.owner).executeTakeFirst();
+      .where('state', '=', 'queued').where('lease_owner', '=', this.owner);
+    if (except.length) q = q.where('id', 'not in', except);
+    const res = await q.executeTakeFirst();
     return Number(res.numUpdatedRows);
   }
 

@@ -26,7 +26,7 @@ async function startNode(ts: TestStore, sinkPort: number): Promise<Node> {
   };
   if (ts.databaseUrl) env.FANOUT_DATABASE_URL = ts.databaseUrl;
   const serve = startServe(env);
-  const m = await serve.waitFor(/"port":(\d+)[^\n]*"msg":"SMTP submission listening"/, 30_000);
+  const m = await serve.waitFor(/"port":(\d+)[^\n]*"msg":"SMTP submission listening"/, 60_000);
   const exited = new Promise<number | null>((resolve) => {
     if (serve.child.exitCode !== null) resolve(serve.child.exitCode);
     else serve.child.once('exit', (code) => resolve(code));

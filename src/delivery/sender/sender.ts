@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Store } from '../../store/store.ts';
+import { FaultLog, isStorageFull } from '../../store/faults.ts';
 import type { Lane } from '../tables.ts';
 import { DeliveryQueue } from '../queue/claim.ts';
 import type { ClaimedRecipient, Completion, QueuedMessage } from '../queue/claim.ts';
 import { nextAttempt } from '../outbound/retry.ts';
 import type { RetryPolicy } from '../outbound/retry.ts';
+import { parseRouteTarget } from '../outbound/routing.ts';
 import type { Route } from '../outbound/routing.ts';
 import type { AttemptResult, EgressJob } from '../outbound/egress.ts';
 import type { ThrottleSnapshot } from '../outbound/throttle.ts';
@@ -20,12 +22,25 @@ export interface SenderDeps {
     send(job: EgressJob): Promise<AttemptResult>;
     status(site: string, sourceIp?: string): ThrottleSnapshot | null;
     pool(site: string, sourceIp: string | undefined, hosts: Route['hosts']): { throttle: { limits(): SiteLimits } };
+    /** Shutdown: hands back every job not yet on a session (they resolve `withdrawn`). */
+    withdraw?(): void;
+    /**
+     * Shutdown past its bound: closes sessions; transactions on them end unfinished. `all`
+     * false spares sessions waiting for the final reply to content already sent.
+     */
+    abort?(all?: boolean): number;
   };
   /** DKIM; null sends unsigned (only for tests that look at raw bytes). */
   signer: { sign(message: Buffer, key: { domain: string; selector: string; privateKeyPem: string }): Promise<Buffer> } | null;
   keys: { get(domain: string): Promise<DomainSigning> };
   /** The envelope sender for one recipient (VERP); the submitted sender when absent. */
   returnPath?: (input: { messageId: string; recipientId: string; mailFrom: string; returnPathDomain: string | null }) => string;
+  /** Told once per message this node signs, with the bytes as they go on the wire (the archive keeps them). */
+  signed?: (message: QueuedMessage, wire: Buffer) => void;
+  /** Extension hook: a next hop or source IP for one recipient (`delivery.route`); `defer` holds it for later. */
+  chooseRoute?: (r: { tenantId: string; accountId: string; messageId: string; recipient: string; domain: string; lane: string }) => Promise<{ nextHop?: string; sourceIp?: string; defer?: string } | null>;
+  /** Extension hook: another reason for a failed reply than the classifier's (`bounce.classify`). */
+  reclassify?: (c: { recipient: string | null; replyCode: number | null; status: string | null; text: string; reason: string | null }) => Promise<string | null>;
   /** Failure reason class of a reply (the bounce vocabulary). */
   classify?: (reply: { replyCode: number | null; status: string | null; text: string; command?: string }) => { reason: string };
 }
@@ -34,8 +49,18 @@ export interface SenderOptions {
   /** Lease owner name: unique per sender node and stable across its restarts. */
   nodeId: string;
   retry: RetryPolicy;
-  /** How long a claim is held before other nodes may take the row (longer than any attempt). */
+  /**
+   * How long a claim holds a row before other nodes may take it. Short (20 s by default): a
+   * heartbeat renews the leases of the rows this node is working on every third of it, so a
+   * node that dies leaves its rows to the others within one lease.
+   */
   leaseMs?: number;
+  /**
+   * Graceful stop, in all: attempts on the wire may finish until the last third of it (at most
+   * the last 5 s); then sessions not yet past their content are closed, and those awaiting
+   * the reply to content already sent get the rest.
+   */
+  stopMs?: number;
   /** Rows claimed per lane per round. */
   batchSize?: number;
   /** Recipients being worked on at once, per lane: transactional has its own room. */
@@ -61,6 +86,8 @@ interface Job {
   /** Signed message and envelope sender, ready for the wire. */
   body: Buffer;
   mailFrom: string;
+  /** The source IP a routing hook chose; the node's otherwise. */
+  sourceIp?: string;
 }
 
 interface SiteQueue {
@@ -75,6 +102,12 @@ type Postpone = { kind: 'postpone'; row: ClaimedRecipient; at: number; site: str
 type Write = { kind: 'complete'; completion: Completion } | Postpone;
 
 const LANES: Lane[] = ['transactional', 'bulk'];
+
+/** A route to one host a hook named (`host:port`), like a static route. */
+function staticRoute(domain: string, target: string): Route {
+  const host = parseRouteTarget(target);
+  return { domain, site: `${host.host.includes(':') ? `[${host.host}]` : host.host}:${host.port}`, hosts: [host], source: 'static', expiresAt: Number.MAX_SAFE_INTEGER, failure: null };
+}
 
 /**
  * The sender loop of one node: claims due recipients from the shared queue (transactional
@@ -101,15 +134,24 @@ export class Sender {
   readonly #writer: Batcher<Write>;
   #paused = { accounts: [] as string[], sites: new Set<string>(), at: 0 };
   #stopping = false;
+  /** Set when the stop's bound has passed: results are no longer retried, sessions closed. */
+  #aborting = false;
+  /** Rows this node holds a lease on, from claim until their outcome is committed. */
+  readonly #leased = new Set<string>();
+  #heartbeat: NodeJS.Timeout | null = null;
+  #renewing: Promise<void> | null = null;
+  /** Consecutive store failures of the claim loop: its back-off, and log once per outage. */
+  #claimFailures = 0;
+  readonly #faults = new FaultLog();
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
   #woken = false;
-  readonly stats = { claimed: 0, delivered: 0, deferred: 0, failed: 0, expired: 0, postponed: 0 };
+  readonly stats = { claimed: 0, delivered: 0, deferred: 0, failed: 0, expired: 0, postponed: 0, withdrawn: 0, renewals: 0 };
 
   constructor(store: Store, deps: SenderDeps, options: SenderOptions) {
     this.#deps = deps;
     this.#opts = {
-      leaseMs: 10 * 60_000, batchSize: 500, maxInFlight: { transactional: 1000, bulk: 2000 }, maxInFlightBytes: 256 * 1024 * 1024, pollMs: 500, now: Date.now,
+      leaseMs: 20_000, stopMs: 20_000, batchSize: 500, maxInFlight: { transactional: 1000, bulk: 2000 }, maxInFlightBytes: 256 * 1024 * 1024, pollMs: 500, now: Date.now,
       // Options left undefined keep the defaults.
       ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SenderOptions,
     };
@@ -128,6 +170,33 @@ export class Sender {
     const returned = await this.queue.releaseOwned(this.#opts.now());
     if (returned) this.#opts.logger?.info({ returned }, 'returned leases held by this node before its restart');
     this.#loop = this.#run();
+    const every = Math.max(50, Math.floor(this.#opts.leaseMs / 3));
+    this.#heartbeat = setInterval(() => {
+      this.#renewing ??= this.#renew().finally(() => {
+        this.#renewing = null;
+      });
+    }, every);
+    this.#heartbeat.unref();
+  }
+
+  /** Rows leased by this node right now (claimed, outcome not yet committed). */
+  get leased(): number {
+    return this.#leased.size;
+  }
+
+  /**
+   * The heartbeat: pushes the lease of every row this node still works on one lease further.
+   * A failure (store away) is logged; the next beat tries again. Rows whose lease runs out
+   * meanwhile may be taken by another node: a duplicate at worst, never a loss.
+   */
+  async #renew(): Promise<void> {
+    if (!this.#leased.size) return;
+    try {
+      await this.queue.renew([...this.#leased], this.#opts.now());
+      this.stats.renewals++;
+    } catch (err) {
+      this.#opts.logger?.warn({ err: (err as Error).message }, 'renewing delivery leases failed; retrying at the next heartbeat');
+    }
   }
 
   /** Wakes the loop now (new mail committed, a pause lifted). */
@@ -137,10 +206,14 @@ export class Sender {
   }
 
   /**
-   * Graceful stop: claims nothing more, returns rows not yet on the wire at once, waits up to
-   * `drainMs` for the attempts in progress, then returns every lease still held.
+   * Graceful stop that never sends twice: claims nothing more; rows not yet handed to egress
+   * and jobs egress has not put on a session are handed back unattempted; attempts on the wire
+   * get until `stopMs` to finish (their results are written), then their sessions are closed
+   * and they are handed back too. Only then are the remaining leases returned, so no row is
+   * free for another node while this one may still send it.
    */
-  async stop(drainMs = 15_000): Promise<void> {
+  async stop(stopMs = this.#opts.stopMs): Promise<void> {
+    const deadline = Date.now() + stopMs;
     this.#stopping = true;
     this.wake();
     await this.#loop;
@@ -148,10 +221,36 @@ export class Sender {
     for (const sq of this.#sites.values()) {
       for (const job of sq.transactional.splice(0).concat(sq.bulk.splice(0))) void this.#postpone(job.row, now, job.route.site);
     }
-    const deadline = Date.now() + drainMs;
-    while (this.inFlight > 0 && Date.now() < deadline) await sleep(20);
+    this.#deps.egress.withdraw?.();
+    const cut = deadline - Math.min(5000, stopMs / 3);
+    while (this.inFlight > 0 && Date.now() < cut) await sleep(20);
+    if (this.inFlight > 0) {
+      // Past the bound: end the sessions whose messages have not gone out (nothing arrived,
+      // so they go back to the queue); messages already out get the rest for their reply.
+      this.#aborting = true;
+      const waiting = this.#deps.egress.abort?.(false) ?? 0;
+      this.#opts.logger?.warn({ inFlight: this.inFlight, awaitingReply: waiting }, 'stop bound reached: closing sessions still sending');
+      while (this.inFlight > 0 && Date.now() < deadline) await sleep(20);
+      if (this.inFlight > 0) {
+        // Unknown whether these arrived: they go back to the queue (a possible duplicate, never a loss).
+        const cutOff = this.#deps.egress.abort?.(true) ?? 0;
+        this.#opts.logger?.warn({ sessions: cutOff }, 'closed sessions still awaiting the reply to a message: those messages may arrive twice');
+      }
+      const hard = Date.now() + 2000;
+      while (this.inFlight > 0 && Date.now() < hard) await sleep(20);
+    }
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    await this.#renewing;
     await this.#writer.flushed();
-    const returned = await this.queue.releaseOwned(this.#opts.now());
+    let returned = 0;
+    try {
+      // Rows still in flight (a result that could not be written) keep their lease: it runs
+      // out by itself, and no other node may take them while this one might still send them.
+      returned = await this.queue.releaseOwned(this.#opts.now(), [...this.#leased]);
+    } catch (err) {
+      // The store is away: the leases run out by themselves within one lease length.
+      this.#opts.logger?.error({ err: (err as Error).message }, 'returning leases at stop failed; they expire by themselves');
+    }
     this.#opts.logger?.info({ returned, stillSending: this.inFlight }, 'sender stopped');
   }
 
@@ -177,13 +276,19 @@ export class Sender {
           claimed = true;
           if (rows.length < want) short = true;
           if (rows.length) {
+            for (const r of rows) this.#leased.add(r.id);
             this.#inflight[lane] += rows.length;
             this.stats.claimed += rows.length;
             void this.#dispatch(rows);
           }
         }
+        if (this.#claimFailures) this.#opts.logger?.info({ failures: this.#claimFailures }, 'store reachable again: claiming resumed');
+        this.#claimFailures = 0;
       } catch (err) {
-        this.#opts.logger?.error({ err }, 'claiming work failed');
+        // The store is away (restart, fail-over): back off (up to 5 s) and log the outage once.
+        if (this.#claimFailures++ === 0) this.#opts.logger?.error({ err: (err as Error).message, storageFull: isStorageFull(err) || undefined }, 'claiming work failed; retrying with back-off');
+        if (isStorageFull(err)) this.queue.store.reclaimSpace();
+        if (!this.#stopping) await this.#idle(Math.min(5000, 100 * 2 ** Math.min(this.#claimFailures, 6)));
         short = true;
       }
       if (this.#stopping) break;
@@ -275,8 +380,15 @@ export class Sender {
       return;
     }
     let route: Route;
+    let sourceIp: string | undefined;
     try {
-      route = await this.#deps.resolver.resolve(row.domain);
+      const chosen = this.#deps.chooseRoute ? await this.#deps.chooseRoute({ tenantId: row.tenantId, accountId: row.accountId, messageId: row.messageId, recipient: row.recipient, domain: row.domain, lane: row.lane }) : null;
+      if (chosen?.defer) {
+        this.#opts.logger?.warn({ recipient: row.id, why: chosen.defer }, 'routing hook failed: the recipient waits a minute');
+        return this.#postpone(row, now + 60_000, null);
+      }
+      sourceIp = chosen?.sourceIp;
+      route = chosen?.nextHop ? staticRoute(row.domain, chosen.nextHop) : await this.#deps.resolver.resolve(row.domain);
     } catch (err) {
       await this.#finish(this.#completion(row, 'failed', now, { attempted: false, enhancedStatus: '5.1.2', text: `bad destination domain: ${(err as Error).message}`, reason: 'hostunknown' }));
       return;
@@ -319,7 +431,7 @@ export class Sender {
     // Twice the connections: each session has its next message waiting, no more, so a
     // transactional arrival waits behind at most one message per session.
     sq.limit = Math.max(1, limits.maxConnections * 2);
-    sq[row.lane].push({ row, route, body, mailFrom });
+    sq[row.lane].push({ row, route, body, mailFrom, sourceIp });
     this.#pump(sq);
   }
 
@@ -349,11 +461,18 @@ export class Sender {
     }
     const body = (async () => {
       const signing = await this.#deps.keys.get(message.fromDomain);
+      let wire = message.body;
       if (!signing.key || !this.#deps.signer) {
         if (this.#deps.signer) this.#opts.logger?.warn({ domain: message.fromDomain }, 'no active DKIM key: sending unsigned');
-        return message.body;
+      } else {
+        wire = await this.#deps.signer.sign(message.body, signing.key);
       }
-      return this.#deps.signer.sign(message.body, signing.key);
+      try {
+        this.#deps.signed?.(message, wire);
+      } catch (err) {
+        this.#opts.logger?.error({ err, messageId: message.id }, 'archive capture failed');
+      }
+      return wire;
     })();
     this.#signed.set(message.id, { body, users: 1 });
     return body;
@@ -368,16 +487,29 @@ export class Sender {
     const { row, route } = job;
     let result: AttemptResult;
     try {
-      result = await this.#deps.egress.send({ site: route.site, hosts: route.hosts, sourceIp: this.#opts.sourceIp, mailFrom: job.mailFrom, recipients: [row.recipient], message: job.body });
+      result = await this.#deps.egress.send({ site: route.site, hosts: route.hosts, sourceIp: job.sourceIp ?? this.#opts.sourceIp, mailFrom: job.mailFrom, recipients: [row.recipient], message: job.body });
       free();
     } catch (err) {
       free();
+      // Refused because egress closed for a stop: nothing was sent.
+      if (this.#stopping) return this.#postpone(row, this.#opts.now(), route.site);
       // A job egress refuses as malformed: retrying will not help.
       await this.#finish(this.#completion(row, 'failed', this.#opts.now(), { attempted: false, site: route.site, enhancedStatus: '5.6.0', text: `not sent: ${(err as Error).message}`, reason: 'systemerror' }));
       return;
     }
     const now = this.#opts.now();
+    if (result.withdrawn) {
+      // Never put on a session: back to the queue unattempted, for this or another node.
+      this.stats.withdrawn++;
+      await this.#postpone(row, now, route.site);
+      return;
+    }
     const r = result.perRecipient.find((p) => p.recipient === row.recipient) ?? result.perRecipient[0];
+    if (this.#aborting && r && r.outcome === 'deferred') {
+      // Cut off by the stop's bound: handed back unattempted rather than waiting out a retry.
+      await this.#postpone(row, now, route.site);
+      return;
+    }
     if (!r) {
       await this.#deferOrExpire(row, now, { site: route.site, mxHost: result.mxHost || null, replyCode: null, enhancedStatus: null, text: 'no result from egress', reason: 'systemerror' });
       return;
@@ -386,23 +518,27 @@ export class Sender {
     if (r.outcome === 'delivered') {
       await this.#finish(this.#completion(row, 'delivered', now, { ...detail, attempted: true }));
     } else if (r.outcome === 'failed') {
-      await this.#finish(this.#completion(row, 'failed', now, { ...detail, attempted: true, reason: this.#reason(r) }));
+      await this.#finish(this.#completion(row, 'failed', now, { ...detail, attempted: true, reason: await this.#reason(r, row.recipient) }));
     } else if (!result.mxHost && r.replyCode === null && r.enhancedStatus === '4.4.5') {
       // Refused locally because the site went into back-off meanwhile: not an attempt.
       const snap = this.#deps.egress.status(route.site, this.#opts.sourceIp);
       await this.#postpone(row, snap?.suspendedUntil ?? now + 60_000, route.site);
     } else {
-      await this.#deferOrExpire(row, now, { ...detail, reason: this.#reason(r) });
+      await this.#deferOrExpire(row, now, { ...detail, reason: await this.#reason(r, row.recipient) });
     }
   }
 
-  #reason(r: { replyCode: number | null; enhancedStatus: string | null; text: string; command?: string }): string | null {
-    if (!this.#deps.classify) return null;
-    try {
-      return this.#deps.classify({ replyCode: r.replyCode, status: r.enhancedStatus, text: r.text, command: r.command }).reason;
-    } catch {
-      return null;
+  async #reason(r: { replyCode: number | null; enhancedStatus: string | null; text: string; command?: string }, recipient: string): Promise<string | null> {
+    let reason: string | null = null;
+    if (this.#deps.classify) {
+      try {
+        reason = this.#deps.classify({ replyCode: r.replyCode, status: r.enhancedStatus, text: r.text, command: r.command }).reason;
+      } catch {
+        reason = null;
+      }
     }
+    if (!this.#deps.reclassify) return reason;
+    return this.#deps.reclassify({ recipient, replyCode: r.replyCode, status: r.enhancedStatus, text: r.text, reason }).catch(() => reason);
   }
 
   async #deferOrExpire(row: ClaimedRecipient, now: number, d: { site: string | null; mxHost: string | null; replyCode: number | null; enhancedStatus: string | null; text: string; reason: string | null }): Promise<void> {
@@ -432,20 +568,25 @@ export class Sender {
   }
 
   async #commit(w: Write, lane: Lane): Promise<void> {
+    const row = w.kind === 'complete' ? w.completion.row : w.row;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#writer.add(w);
+        this.#leased.delete(row.id);
         break;
       } catch (err) {
-        // The row keeps its lease; if the store stays away the lease expires and the row is
-        // sent again (a duplicate, never a loss).
-        this.#opts.logger?.error({ err, attempt }, 'writing a delivery result failed');
-        if (attempt >= 5) break;
-        await sleep(1000 * attempt);
+        // The store is away. The result is kept (memory is bounded by the in-flight limits,
+        // and nothing more is claimed meanwhile) and written once the store is back, so what
+        // was sent is not sent again. The heartbeat keeps the row's lease meanwhile; only if
+        // this node stops before the store returns does the lease run out, and the row is sent
+        // again (a duplicate, never a loss).
+        this.#faults.report(this.#opts.logger, err, 'writing a delivery result failed; kept and retried');
+        if (isStorageFull(err)) this.queue.store.reclaimSpace();
+        if (this.#aborting) break;
+        await sleep(Math.min(2000, 100 * attempt));
       }
     }
     this.#inflight[lane]--;
-    const row = w.kind === 'complete' ? w.completion.row : w.row;
     const messageId = this.#heldRows.get(row.id);
     if (messageId !== undefined) {
       this.#heldRows.delete(row.id);

@@ -1,10 +1,58 @@
 /**
- * Per-node guards of the submission server: AUTH failure lock-out (keyed by user name and
- * client address, and by client address alone), concurrent connections per account, and a
- * message rate per account. They live in memory: each submission node enforces them for the
- * clients connected to it.
+ * Guards of the submission server: AUTH failure lock-out (keyed by user name and client
+ * address, and by client address alone), concurrent connections per account, and a message
+ * rate per account. The lock-outs are kept in the store on PostgreSQL (SharedAuthLockout), so
+ * a guesser cannot spread attempts over the nodes; the others live in each node's memory.
  */
-export class AuthLockout {
+export interface Lockout {
+  /** Seconds left on a lock-out, or 0. */
+  lockedFor(key: string): number | Promise<number>;
+  fail(key: string): void | Promise<void>;
+  succeed(key: string): void | Promise<void>;
+}
+
+/** The store-backed counters a shared lock-out counts with (the cluster capability's). */
+export interface WindowCounters {
+  hit(key: string, windowMs: number, now?: number, holdAt?: number): Promise<{ count: number; expiresAt: number }>;
+  peek(key: string, now?: number): Promise<{ count: number; expiresAt: number } | null>;
+  clear(key: string): Promise<void>;
+}
+
+/** The lock-out held across every node: failures counted in the store, per key. */
+export class SharedAuthLockout implements Lockout {
+  readonly #counters: WindowCounters;
+  readonly #name: string;
+  readonly #limit: number;
+  readonly #lockMs: number;
+
+  constructor(counters: WindowCounters, name: string, limit: number, lockSeconds: number) {
+    this.#counters = counters;
+    this.#name = name;
+    this.#limit = limit;
+    this.#lockMs = lockSeconds * 1000;
+  }
+
+  /** PostgreSQL text cannot hold NUL (the in-memory keys' separator): keys are stored encoded. */
+  #key(key: string): string {
+    return `${this.#name}:${encodeURIComponent(key)}`;
+  }
+
+  async lockedFor(key: string, now = Date.now()): Promise<number> {
+    const c = await this.#counters.peek(this.#key(key), now);
+    return c && c.count >= this.#limit ? Math.ceil((c.expiresAt - now) / 1000) : 0;
+  }
+
+  async fail(key: string, now = Date.now()): Promise<void> {
+    // Failures within one lock-out length count together; the one reaching the limit locks for a full length.
+    await this.#counters.hit(this.#key(key), this.#lockMs, now, this.#limit);
+  }
+
+  async succeed(key: string): Promise<void> {
+    await this.#counters.clear(this.#key(key));
+  }
+}
+
+export class AuthLockout implements Lockout {
   readonly #failures = new Map<string, { count: number; lockedUntil: number; lastAt: number }>();
   readonly #limit: number;
   readonly #lockMs: number;

@@ -11,6 +11,7 @@ import { tenantAccountType } from '../../tenants/index.ts';
 import { AppError } from '../../core/errors.ts';
 import { prepareDummyPassword } from '../../core/passwords.ts';
 import type { Store } from '../../store/store.ts';
+import { FaultLog, isStorageFull } from '../../store/faults.ts';
 import type { Lane } from '../tables.ts';
 import { domainOf } from '../queue/enqueue.ts';
 import type { SuppressionCheck } from '../queue/enqueue.ts';
@@ -20,7 +21,9 @@ import type { ReceivedData, SmtpCredentials, SmtpPath, SmtpSession } from '../..
 import { prepareSubmitted, readHeaders } from './headers.ts';
 import { checkFrom } from './from-policy.ts';
 import { TtlCache } from './cache.ts';
-import { AuthLockout, ConnectionCounter, RateLimiter } from './limits.ts';
+import { AuthLockout, ConnectionCounter, RateLimiter, SharedAuthLockout } from './limits.ts';
+import type { Lockout } from './limits.ts';
+import { StoreCounters } from '../../cluster/index.ts';
 import { submissionCertificate } from './tls.ts';
 import type { TlsPair } from './tls.ts';
 import { SmtpReply as Reply } from '../../core/smtp-reply.ts';
@@ -56,8 +59,17 @@ export interface SubmissionOptions {
   shutdownGraceMs?: number;
   /** Called after each group commit (wakes a sender in the same process). */
   onCommitted?: () => void;
+  /** Extension hooks' look at a message before it is queued (`submission.message`). */
+  inspect?: SubmissionInspect;
   logger?: Logger;
 }
+
+/** What may refuse, extend or re-lane a message before it is queued; the hooks capability provides it. */
+export type SubmissionInspect = (m: { tenantId: string; accountId: string; lane: Lane; mailFrom: string; recipients: string[]; source: 'smtp' | 'api'; raw: Buffer }) => Promise<{
+  reject?: { code: number; enhanced: string; message: string };
+  raw?: Buffer;
+  lane?: Lane;
+}>;
 
 export interface SubmissionServer {
   /** The bound ports (useful with port 0). */
@@ -91,8 +103,14 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
   // The hash unknown account names are checked against, made before the first client comes.
   await prepareDummyPassword();
   const commits = new GroupCommitQueue(store, { suppression: options.suppression ?? null, onCommitted: options.onCommitted });
-  const lockout = new AuthLockout(options.authLockoutFailures, options.authLockoutSeconds);
-  const ipLockout = new AuthLockout(options.authIpLockoutFailures ?? 20, options.authLockoutSeconds);
+  // Several nodes on one PostgreSQL share the lock-outs; a single SQLite node keeps them in memory.
+  const counters = store.engine === 'postgres' ? new StoreCounters(store) : null;
+  const lockout: Lockout = counters
+    ? new SharedAuthLockout(counters, 'smtp-auth', options.authLockoutFailures, options.authLockoutSeconds)
+    : new AuthLockout(options.authLockoutFailures, options.authLockoutSeconds);
+  const ipLockout: Lockout = counters
+    ? new SharedAuthLockout(counters, 'smtp-auth-ip', options.authIpLockoutFailures ?? 20, options.authLockoutSeconds)
+    : new AuthLockout(options.authIpLockoutFailures ?? 20, options.authLockoutSeconds);
   const connections = new ConnectionCounter();
   const rate = new RateLimiter();
   const domains = new TtlCache<string, SendingDomainInfo | null>(DOMAIN_CACHE_MS);
@@ -101,6 +119,7 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
   const ipAccounts = new TtlCache<string, SendingAccount[]>(ACCOUNT_CACHE_MS);
   const insecure = options.allowInsecureAuth ?? 'loopback';
   const log = options.logger;
+  const faults = new FaultLog();
   let closing = false;
 
   const sendingDomain = (domain: string) => domains.get(domain, () => findSendingDomain(store.db, domain));
@@ -111,7 +130,12 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
   // The account as of at most a second ago: a hold or a disabled account takes effect within
   // a second, and the store is not asked once per message. Quota is reserved atomically at
   // commit whatever this snapshot says.
-  const freshAccount = (id: string) => accounts.get(id, () => getAccount(store.db, id).catch(() => null));
+  // Only "no such account" reads as null (refused 550); a store that is away (restart,
+  // fail-over) fails the command with 451 instead, so the client tries again later.
+  const freshAccount = (id: string) => accounts.get(id, () => getAccount(store.db, id).catch((err: unknown) => {
+    if (err instanceof AppError && err.kind === 'not_found') return null;
+    throw err;
+  }));
   // Only a positive answer is remembered: an address an administrator has just allowed
   // submits at once, while one already allowed costs no look-up per message.
   const allowedAccounts = (ip: string) => ipAccounts.get(ip, () => accountsForClientIp(store, ip), (found) => found.length > 0);
@@ -139,20 +163,19 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
       if (wait > 0) await sleep(wait);
       throw reply;
     };
-    const ipLocked = ipLockout.lockedFor(ip);
+    const ipLocked = await ipLockout.lockedFor(ip);
     if (ipLocked) return refuse(new Reply(454, `4.7.0 Too many failed authentication attempts from this address; try again in ${ipLocked} seconds`));
     const key = AuthLockout.key(credentials.username, ip);
-    const locked = lockout.lockedFor(key);
+    const locked = await lockout.lockedFor(key);
     if (locked) return refuse(new Reply(454, `4.7.0 Too many failed authentication attempts; try again in ${locked} seconds`));
     const account = await authenticateSmtp(store, credentials.username, credentials.password);
     if (!account) {
-      lockout.fail(key);
-      ipLockout.fail(ip);
+      await Promise.all([lockout.fail(key), ipLockout.fail(ip)]);
       // The password itself is never logged.
       log?.warn({ username: credentials.username, ip }, 'smtp auth failed');
       return refuse(new Reply(535, '5.7.8 Authentication credentials invalid'));
     }
-    lockout.succeed(key);
+    await lockout.succeed(key);
     const s = session.state;
     holdConnection(s, account);
     s.authenticated = account;
@@ -229,16 +252,28 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
       clientIp: session.remoteAddress, helo: session.helo, hostname: options.hostname, queueId: messageId,
       tls: session.secure, authenticated: session.user !== null, fromDomain: envelopeDomain, now: new Date(),
     });
+    let lane = prepared.lane ?? s.lane;
+    let queuedRaw = prepared.raw;
+    if (options.inspect) {
+      const decision = await options.inspect({ tenantId: account.tenantId, accountId: account.id, lane, mailFrom, recipients: session.rcptTo.map((r) => r.address), source: 'smtp', raw: prepared.raw });
+      if (decision.reject) throw new Reply(decision.reject.code, `${decision.reject.enhanced} ${decision.reject.message}`);
+      if (decision.raw) queuedRaw = decision.raw;
+      if (decision.lane) lane = decision.lane;
+    }
     let outcome;
     try {
       outcome = await commits.submit({
-        tenantId: account.tenantId, accountId: account.id, lane: prepared.lane ?? s.lane, mailFrom,
-        recipients: session.rcptTo.map((r) => ({ email: r.address })), raw: prepared.raw, messageId,
+        tenantId: account.tenantId, accountId: account.id, lane, mailFrom,
+        recipients: session.rcptTo.map((r) => ({ email: r.address })), raw: queuedRaw, messageId,
         headerMessageId: prepared.headerMessageId, source: 'smtp', clientIp: session.remoteAddress,
       });
     } catch (err) {
       if (err instanceof AppError && err.kind === 'validation') throw new Reply(554, `5.6.0 ${err.message}`);
-      log?.error({ err }, 'storing a submitted message failed');
+      faults.report(log, err, 'storing a submitted message failed');
+      if (isStorageFull(err)) {
+        store.reclaimSpace();
+        throw new Reply(452, '4.3.1 Insufficient system storage, try again later');
+      }
       throw new Reply(451, '4.3.0 Temporary failure storing the message, try again later');
     }
     if (!outcome.ok) {

@@ -20,7 +20,7 @@ const NAV: { group: string; items: NavItem[] }[] = [
   { group: 'nav.groups.sending', items: [{ to: '/tenants', key: 'nav.tenants', needs: 'tenants.read' }, { to: '/domains', key: 'nav.domains' }, { to: '/suppressions', key: 'nav.suppressions' }] },
   { group: 'nav.groups.content', items: [{ to: '/lists', key: 'nav.lists' }, { to: '/templates', key: 'nav.templates' }, { to: '/campaigns', key: 'nav.campaigns' }] },
   { group: 'nav.groups.integration', items: [{ to: '/webhooks', key: 'nav.webhooks' }] },
-  { group: 'nav.groups.operations', items: [{ to: '/ops/inspections', key: 'nav.inspections' }, { to: '/ops/tickets', key: 'nav.tickets' }] },
+  { group: 'nav.groups.operations', items: [{ to: '/ops/inspections', key: 'nav.inspections', needs: 'inspections.read' }, { to: '/ops/tickets', key: 'nav.tickets', needs: 'tickets.read' }, { to: '/ops/surveys', key: 'nav.surveys', needs: 'tickets.read' }] },
   { group: 'nav.groups.admin', items: [{ to: '/users', key: 'nav.users', needs: 'users.read' }] },
 ];
 

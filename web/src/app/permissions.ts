@@ -13,6 +13,10 @@ const R = {
   users: ['administrator', 'auditor', 'operator'],
   queue: ['administrator', 'auditor', 'support'],
   chain: ['administrator', 'auditor'],
+  opsRead: ['administrator', 'support', 'auditor'],
+  opsWork: ['administrator', 'support'],
+  ticketsRead: ['administrator', 'support', 'auditor', 'operator'],
+  ticketsOpen: ['administrator', 'support', 'operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Capability =
@@ -24,7 +28,9 @@ export type Capability =
   | 'stats.read'
   | 'templates.write' | 'campaigns.write' | 'campaigns.approve'
   | 'lists.write' | 'suppressions.write'
-  | 'users.read' | 'users.write';
+  | 'users.read' | 'users.write'
+  | 'inspections.read' | 'inspections.run'
+  | 'tickets.read' | 'tickets.open' | 'tickets.comment' | 'tickets.work';
 
 const MATRIX: Record<Capability, readonly Role[]> = {
   'tenants.read': R.readAll,
@@ -47,6 +53,13 @@ const MATRIX: Record<Capability, readonly Role[]> = {
   'suppressions.write': R.writers,
   'users.read': R.users,
   'users.write': R.admin,
+  'inspections.read': R.opsRead,
+  'inspections.run': R.opsWork,
+  'tickets.read': R.ticketsRead,
+  'tickets.open': R.ticketsOpen,
+  'tickets.comment': R.ticketsOpen,
+  // Status changes, assignment, the fault report and phone surveys.
+  'tickets.work': R.opsWork,
 };
 
 export const can = (role: Role | undefined, capability: Capability): boolean => !!role && MATRIX[capability].includes(role);

@@ -23,6 +23,11 @@ const Suppressions = lazy(() => import('../screens/Suppressions'));
 const Users = lazy(() => import('../screens/Users'));
 const Profile = lazy(() => import('../screens/Profile'));
 const Pending = lazy(() => import('../screens/Pending'));
+const Inspections = lazy(() => import('../screens/ops/Inspections'));
+const InspectionDetail = lazy(() => import('../screens/ops/InspectionDetail'));
+const Tickets = lazy(() => import('../screens/ops/Tickets'));
+const TicketDetail = lazy(() => import('../screens/ops/TicketDetail'));
+const Surveys = lazy(() => import('../screens/ops/Surveys'));
 
 /** Client routes; the server answers index.html for the same list (src/console/client-routes.ts). */
 export const router = createBrowserRouter([
@@ -52,8 +57,11 @@ export const router = createBrowserRouter([
       { path: '/users', element: <Users /> },
       { path: '/profile', element: <Profile /> },
       { path: '/webhooks', element: <Pending kind="webhooks" /> },
-      { path: '/ops/inspections', element: <Pending kind="inspections" /> },
-      { path: '/ops/tickets', element: <Pending kind="tickets" /> },
+      { path: '/ops/inspections', element: <Inspections /> },
+      { path: '/ops/inspections/:id', element: <InspectionDetail /> },
+      { path: '/ops/tickets', element: <Tickets /> },
+      { path: '/ops/tickets/:id', element: <TicketDetail /> },
+      { path: '/ops/surveys', element: <Surveys /> },
       { path: '*', element: <Navigate to="/dashboard" replace /> },
     ],
   },

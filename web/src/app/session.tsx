@@ -2,7 +2,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState } 
 import type { ReactNode } from 'react';
 import { api, request, setCsrfToken, setUnauthorizedHandler } from '../api/client';
 import type { User } from '../api/types';
-import { isLanguage, rememberedLanguage, setLanguage } from '../i18n';
+import { isLanguage, setLanguage } from '../i18n';
 import type { Language } from '../i18n';
 import { can } from './permissions';
 import type { Capability } from './permissions';
@@ -45,11 +45,27 @@ export function useSession(): SessionState {
   return s;
 }
 
-/** The user's stored locale applies when neither the address nor this browser chose one. */
-function applyUserLocale(user: User): void {
+/**
+ * Each user's language is stored on them (PATCH /auth/me, any role). Once signed in, a
+ * language asked for in the address is that user's choice and is stored; otherwise the user's
+ * stored language applies, whatever another user chose earlier in this browser.
+ */
+async function settleLanguage(user: User): Promise<User> {
   const fromUrl = new URLSearchParams(window.location.search).get('lang');
-  if (isLanguage(fromUrl) || rememberedLanguage()) return;
+  if (isLanguage(fromUrl)) return fromUrl === user.locale ? user : storeLocale(user, fromUrl);
   if (isLanguage(user.locale)) setLanguage(user.locale);
+  return user;
+}
+
+/** Stores the language on the user; a session that may not yet (one-time password) keeps it in this browser only. */
+async function storeLocale(user: User, lang: Language): Promise<User> {
+  if (user.mustChangePassword) return user;
+  try {
+    return await api.patch<User>('/auth/me', { locale: lang });
+  } catch {
+    // The language is applied in this browser regardless; it is stored on the next choice.
+    return user;
+  }
 }
 
 export function SessionProvider({ children }: { children: ReactNode }) {
@@ -61,8 +77,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     try {
       const me = await request<{ kind: string; user: User; csrfToken: string }>('GET', '/auth/me', undefined, { quiet401: true });
       setCsrfToken(me.csrfToken);
-      setUser(me.user);
-      applyUserLocale(me.user);
+      setUser(await settleLanguage(me.user));
     } catch {
       setCsrfToken(null);
       setUser(null);
@@ -92,8 +107,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       if (answer.totpRequired) {
         setTotpPending(true);
       } else {
-        setUser(answer.user);
-        applyUserLocale(answer.user);
+        setUser(await settleLanguage(answer.user));
       }
       return answer;
     },
@@ -101,8 +115,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       const answer = await request<LoginAnswer>('POST', '/auth/totp', { code }, { quiet401: true });
       setCsrfToken(answer.csrfToken);
       setTotpPending(false);
-      setUser(answer.user);
-      applyUserLocale(answer.user);
+      setUser(await settleLanguage(answer.user));
     },
     async changePassword(currentPassword, newPassword) {
       const username = user?.username;
@@ -135,11 +148,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     refresh,
     async changeLanguage(lang) {
       setLanguage(lang);
-      // The API lets administrators store a user's locale; other roles keep it in this browser.
-      if (user && user.role === 'administrator' && user.locale !== lang) {
-        const updated = await api.patch<User>(`/users/${user.id}`, { locale: lang });
-        setUser(updated);
-      }
+      if (user && user.locale !== lang) setUser(await storeLocale(user, lang));
     },
   }), [user, totpPending, signedOut, refresh]);
 

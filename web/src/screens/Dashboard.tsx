@@ -11,6 +11,7 @@ import { formatDateTime, formatNumber, formatPercent, localDate, timeZone } from
 import { Card, Page } from '../ui/Page';
 import { Notice } from '../ui/Form';
 import { useApi } from '../ui/useApi';
+import OperationsWidgets from './ops/DashboardWidgets';
 
 const TILES = ['submitted', 'delivered', 'deferred', 'failed'] as const;
 const MAX_EVENT_PAGES = 5;
@@ -205,6 +206,7 @@ export default function Dashboard() {
           ) : <p className="muted">{t('dashboard.noAlerts')}</p>) : <p className="muted">{t('common.loading')}</p>}
         </Card>
       </div>
+      <OperationsWidgets />
     </Page>
   );
 }

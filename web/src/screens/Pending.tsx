@@ -6,23 +6,21 @@ import { Page, Unavailable } from '../ui/Page';
 import { Table } from '../ui/Table';
 import { useApi } from '../ui/useApi';
 
-type Kind = 'webhooks' | 'inspections' | 'tickets';
+type Kind = 'webhooks';
 
-const ENDPOINT: Record<Kind, string> = { webhooks: '/webhooks', inspections: '/inspections', tickets: '/tickets' };
+const ENDPOINT: Record<Kind, string> = { webhooks: '/webhooks' };
 
 type Row = Record<string, unknown> & { id?: string };
 
 /** Columns from the PRODUCT.md contract of each endpoint. */
 const COLUMNS: Record<Kind, string[]> = {
   webhooks: ['url', 'events', 'description'],
-  inspections: ['id', 'status', 'createdAt'],
-  tickets: ['priority', 'title', 'status', 'responseDueAt', 'resolutionDueAt'],
 };
 
 const show = (v: unknown) => (Array.isArray(v) ? v.join(', ') : typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v) ? formatDateTime(v) : v === null || v === undefined ? '—' : String(v));
 
 /**
- * Webhooks, health inspections and fault tickets: the screen lists what the API returns and says
+ * Webhooks: the screen lists what the API returns and says
  * plainly when this server does not have that API yet (a 404 for the route). Nothing is made up.
  */
 export default function Pending({ kind }: { kind: Kind }) {

@@ -9,7 +9,7 @@ import { formatNumber } from '../ui/format';
 import { ErrorBox, SelectField, TextField, useAction } from '../ui/Form';
 import { QuotaBar } from '../ui/Gauge';
 import { Badge, Card, Page } from '../ui/Page';
-import { PAGE_SIZE, PagePager, Table, usePage } from '../ui/Table';
+import { CursorPager, PAGE_SIZE, Table } from '../ui/Table';
 import { useApi } from '../ui/useApi';
 import { useUrlState } from '../ui/useUrlState';
 
@@ -44,14 +44,10 @@ export default function Tenants() {
   const { t } = useTranslation();
   const session = useSession();
   const navigate = useNavigate();
-  const page = usePage();
-  const { values, set } = useUrlState(['q', 'status'] as const);
+  const { values, params, set } = useUrlState(['q', 'status'] as const);
   const [creating, setCreating] = useState(false);
-  const { data, error, loading } = useApi<Items<Tenant>>('/tenants');
-  // The API returns every tenant the caller may see in one answer (no paging parameters yet):
-  // the filter and the page apply here.
-  const filtered = (data?.items ?? []).filter((x) => (!values.q || x.name.toLowerCase().includes(values.q.toLowerCase())) && (!values.status || x.status === values.status));
-  const rows = filtered.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+  // Paged on the server (keyset on the name); the filters and the cursor are in the address.
+  const { data, error, loading } = useApi<Items<Tenant> & { nextCursor: string | null }>('/tenants', { q: values.q || undefined, status: values.status || undefined, limit: PAGE_SIZE, cursor: params.get('cursor') ?? undefined });
 
   return (
     <Page title={t('tenants.title')} subtitle={t('tenants.subtitle')}
@@ -67,7 +63,7 @@ export default function Tenants() {
         <div className="form-actions"><button className="btn">{t('common.filter')}</button></div>
       </form>
       <ErrorBox error={error} />
-      <Table<Tenant> loading={loading} rows={data ? rows : undefined} rowKey={(r) => r.id} columns={[
+      <Table<Tenant> loading={loading} rows={data?.items} rowKey={(r) => r.id} columns={[
         { key: 'name', header: t('tenants.name'), cell: (r) => <Link to={`/tenants/${r.id}`}>{r.name}</Link> },
         { key: 'type', header: t('tenants.accountType'), cell: (r) => t(`tenants.types.${r.accountType}`, { defaultValue: r.accountType }) },
         { key: 'status', header: t('common.status'), cell: (r) => <Badge kind={statusKind(r.status)}>{t(`status.${r.status}`, { defaultValue: r.status })}</Badge> },
@@ -77,7 +73,7 @@ export default function Tenants() {
         { key: 'remaining', header: t('quota.remaining'), className: 'num', cell: (r) => (r.remaining === null ? '—' : formatNumber(r.remaining)) },
         { key: 'bar', header: t('quota.usage'), cell: (r) => <QuotaBar quota={r.purchased} used={r.used} /> },
       ]} />
-      <PagePager page={page} pageSize={PAGE_SIZE} total={filtered.length} count={rows.length} />
+      <CursorPager next={data?.nextCursor} />
     </Page>
   );
 }

@@ -7,7 +7,7 @@ import { useSession } from '../app/session';
 import { formatDateTime } from '../ui/format';
 import { ErrorBox, Notice, SelectField, TextField, useAction } from '../ui/Form';
 import { Badge, Card, Page } from '../ui/Page';
-import { PAGE_SIZE, PagePager, Table, usePage } from '../ui/Table';
+import { CursorPager, PAGE_SIZE, Table } from '../ui/Table';
 import { TenantPicker, useTenants } from '../ui/TenantPicker';
 import { useApi } from '../ui/useApi';
 import { useUrlState } from '../ui/useUrlState';
@@ -82,26 +82,26 @@ export default function Users() {
   const { t } = useTranslation();
   const session = useSession();
   const tenants = useTenants();
-  const page = usePage();
-  const { values, set } = useUrlState(['role'] as const);
+  const { values, params, set } = useUrlState(['role', 'q'] as const);
   const [creating, setCreating] = useState(false);
-  const list = useApi<Items<User>>('/users');
-  const all = (list.data?.items ?? []).filter((u) => !values.role || u.role === values.role);
-  const rows = all.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+  // Paged on the server (keyset on the user name); the filters and the cursor are in the address.
+  const list = useApi<Items<User> & { nextCursor: string | null }>('/users', { role: values.role || undefined, q: values.q || undefined, limit: PAGE_SIZE, cursor: params.get('cursor') ?? undefined });
   const admin = session.can('users.write');
   return (
     <Page title={t('users.title')} subtitle={t('users.subtitle')}
       actions={admin ? <button className="btn btn-primary" onClick={() => setCreating((v) => !v)}>{t('users.create')}</button> : null}>
       {creating ? <CreateUser onDone={() => { setCreating(false); list.reload(); }} /> : null}
       <Notice>{t('users.rolesHelp')}</Notice>
-      <div className="filters">
+      <form className="filters" onSubmit={(e) => { e.preventDefault(); const f = new FormData(e.currentTarget); set({ q: String(f.get('q') ?? '') }); }}>
+        <TextField label={t('common.search')} name="q" defaultValue={values.q} key={`q${values.q}`} />
         <SelectField label={t('users.role')} name="role" value={values.role} onChange={(e) => set({ role: e.target.value })}>
           <option value="">{t('common.all')}</option>
           {ROLES.map((r) => <option key={r} value={r}>{t(`roles.${r}`)}</option>)}
         </SelectField>
-      </div>
+        <div className="form-actions"><button className="btn">{t('common.filter')}</button></div>
+      </form>
       <ErrorBox error={list.error} />
-      <Table<User> rows={list.data ? rows : undefined} loading={list.loading} rowKey={(u) => u.id} columns={[
+      <Table<User> rows={list.data?.items} loading={list.loading} rowKey={(u) => u.id} columns={[
         { key: 'username', header: t('users.username'), cell: (u) => u.username },
         { key: 'role', header: t('users.role'), cell: (u) => t(`roles.${u.role}`) },
         { key: 'tenant', header: t('common.tenant'), cell: (u) => (u.tenantId ? tenants.name(u.tenantId) : t('users.platform')) },
@@ -110,7 +110,7 @@ export default function Users() {
         { key: 'created', header: t('common.createdAt'), cell: (u) => formatDateTime(u.createdAt) },
         ...(admin ? [{ key: 'actions', header: t('common.actions'), cell: (u: User) => <UserActions user={u} onChanged={list.reload} /> }] : []),
       ]} />
-      <PagePager page={page} pageSize={PAGE_SIZE} total={all.length} count={rows.length} />
+      <CursorPager next={list.data?.nextCursor} />
     </Page>
   );
 }

@@ -36,3 +36,21 @@ export function localInputToIso(value: string | null): string | undefined {
   const d = new Date(value);
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
+
+/** A span of minutes in the largest sensible units: "2 d 3 h", "4 h 05 min", "12 min". */
+export function formatMinutes(minutes: number): string {
+  const m = Math.max(0, Math.round(minutes));
+  const d = Math.floor(m / 1440);
+  const h = Math.floor((m % 1440) / 60);
+  const min = m % 60;
+  const t = i18next.t.bind(i18next);
+  if (d > 0) return h ? `${t('duration.days', { n: d })} ${t('duration.hours', { n: h })}` : t('duration.days', { n: d });
+  if (h > 0) return min ? `${t('duration.hours', { n: h })} ${t('duration.minutes', { n: min })}` : t('duration.hours', { n: h });
+  return t('duration.minutes', { n: min });
+}
+
+/** A short form for table cells: month, day and time to the minute (12-05 09:30), in the browser's zone. */
+export function formatShortDateTime(value: string | null | undefined): string {
+  const full = formatDateTime(value);
+  return /^\d{4}-/.test(full) ? full.slice(5, 16) : full;
+}
