@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { emitWebhookEvents } from '../webhooks/index.ts';
 import type { Actor } from '../audit/index.ts';
 import { recordOperation } from '../audit/index.ts';
 import { AppError, conflict, invalid, notFound } from '../core/errors.ts';
@@ -280,6 +281,10 @@ export async function reserveQuota(trx: Tx, accountId: string, count: number, no
   if (Number(res.numUpdatedRows) !== 1) return reserveQuota(trx, accountId, count, now, bytes);
   if (newLevel > level && r.quota !== null) {
     await trx.insertInto('quota_alerts').values({ tenant_id: r.tenant_id, account_id: r.id, level: newLevel, used: newUsed, quota: r.quota, period_key: period, at: now }).execute();
+    await emitWebhookEvents(trx, [{
+      tenantId: r.tenant_id, at: now, type: newLevel >= 100 ? 'account.quota_exhausted' : 'account.quota_warning',
+      data: { accountId: r.id, accountName: r.name, level: newLevel, used: newUsed, quota: r.quota, period: period },
+    }]);
   }
   return { ok: true, used: newUsed, quota: r.quota };
 }

@@ -31,6 +31,8 @@ import { users } from '../users/capability.ts';
 import { archive } from '../archive/capability.ts';
 import { retention } from '../retention/capability.ts';
 import { hooks } from '../hooks/capability.ts';
+import { webhooks } from '../webhooks/capability.ts';
+import { metrics } from '../metrics/capability.ts';
 
 /**
  * Every capability, in one list: the only place that names them all. Adding a capability is a
@@ -55,6 +57,8 @@ export const capabilities: Capability[] = [
   archive,
   retention,
   hooks,
+  webhooks,
+  metrics,
   webConsole,
 ];
 

@@ -20,6 +20,8 @@ import { startOperations } from '../operations/index.ts';
 import { startArchive } from '../archive/index.ts';
 import { startRetention } from '../retention/index.ts';
 import { classifyOverride, routeChooser, startHooks, submissionInspector } from '../hooks/index.ts';
+import { startAnalytics } from '../analytics/index.ts';
+import { startWebhooks } from '../webhooks/index.ts';
 import { createLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 
@@ -80,6 +82,8 @@ export async function startServer(config: FanoutConfig, logger: Logger = createL
     throw err;
   });
   if (hooks) components.push({ name: 'hooks', stop: () => hooks.close() });
+  components.push(startAnalytics(store, config, { nodeId, log: logger }));
+  if (config.webhooks.dispatch) components.push(startWebhooks(store, config, { nodeId, log: logger }));
   try {
     // One certificate for the submission's STARTTLS and the bounce listener's: configured, or
     // the self-signed pair kept in the data folder.

@@ -35,6 +35,8 @@ interface TenantB {
   suppressed: string;
   ticketId: string;
   inspectionId: string;
+  webhookId: string;
+  exportId: string;
   archiveId: string;
   holdId: string;
   deletionId: string;
@@ -62,6 +64,10 @@ function bodyFor(route: Route, b: TenantB): unknown {
     'POST /api/v1/archive/holds': { tenantId: b.tenantId, kind: 'tenant', reason: 'walk' },
     'POST /api/v1/archive/deletions': { archiveId: Number(b.archiveId), reason: 'walk' },
     'POST /api/v1/users': { username: 'walker', password: 'Walk-password-1!', role: 'operator', tenantId: b.tenantId },
+    'POST /api/v1/webhooks': { url: 'https://walk.example/hooks', events: ['message.delivered'], tenantId: b.tenantId },
+    'PATCH /api/v1/webhooks/{id}': { description: 'walk' },
+    'POST /api/v1/webhooks/{id}/replay': { from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date().toISOString() },
+    'POST /api/v1/delivery/exports': { format: 'csv', tenantId: b.tenantId },
   };
   return bodies[key] ?? (route.method === 'GET' || route.method === 'DELETE' ? undefined : {});
 }
@@ -72,11 +78,13 @@ function paramValue(path: string, name: string, b: TenantB): string {
   if (name === 'id' && path.startsWith('/api/v1/archive/holds/')) return b.holdId;
   if (name === 'id' && path.startsWith('/api/v1/archive/deletions/')) return b.deletionId;
   if (name in byName) return byName[name]!;
+  if (name === 'id' && path === '/api/v1/delivery/messages/{id}/timeline') return b.messageId;
+  if (name === 'id' && path.startsWith('/api/v1/delivery/exports/')) return b.exportId;
   if (name === 'id') {
     const collection = /^\/api\/v1\/([^/]+)\/\{id\}/.exec(path)?.[1];
     const byCollection: Record<string, string> = {
       tenants: b.tenantId, accounts: b.accountId, 'api-keys': b.apiKeyId, domains: b.domainId, users: b.userId, templates: b.templateId,
-      campaigns: b.campaignId, messages: b.messageId, tickets: b.ticketId, inspections: b.inspectionId,
+      campaigns: b.campaignId, messages: b.messageId, tickets: b.ticketId, inspections: b.inspectionId, webhooks: b.webhookId,
     };
     if (collection && collection in byCollection) return byCollection[collection]!;
   }
@@ -88,8 +96,10 @@ function queryFor(route: Route, names: string[], b: TenantB): string {
   const q = new URLSearchParams();
   if (names.includes('tenantId')) q.set('tenantId', b.tenantId);
   if (names.includes('from') && names.includes('to')) {
-    q.set('from', new Date(Date.now() - 86_400_000).toISOString());
-    q.set('to', new Date(Date.now() + 86_400_000).toISOString());
+    // Statistics take calendar dates; the logs take instants.
+    const day = route.path.startsWith('/api/v1/stats/') ? (t: string) => t.slice(0, 10) : (t: string) => t;
+    q.set('from', day(new Date(Date.now() - 86_400_000).toISOString()));
+    q.set('to', day(new Date(Date.now() + 86_400_000).toISOString()));
   }
   if (route.path === '/api/v1/inspections/series') {
     q.set('key', 'queue.depth');
@@ -133,7 +143,9 @@ function leak(res: LightMyRequestResponse, b: TenantB): string | null {
  * four-eyes decision on a campaign (an auditor's duty), and a stored template's preview (renders,
  * stores nothing).
  */
-const AUDITOR_WRITES = new Set(['POST /api/v1/templates/{id}/preview', 'POST /api/v1/auth/login', 'POST /api/v1/auth/logout', 'POST /api/v1/auth/totp', 'DELETE /api/v1/auth/totp', 'POST /api/v1/auth/totp/enrol', 'POST /api/v1/auth/totp/confirm', 'POST /api/v1/auth/password', 'PATCH /api/v1/auth/me', 'POST /api/v1/campaigns/{id}/approve', 'POST /api/v1/campaigns/{id}/reject', 'POST /api/v1/archive/deletions/{id}/approve', 'POST /api/v1/archive/deletions/{id}/reject']);
+const AUDITOR_WRITES = new Set(['POST /api/v1/templates/{id}/preview', 'POST /api/v1/auth/login', 'POST /api/v1/auth/logout', 'POST /api/v1/auth/totp', 'DELETE /api/v1/auth/totp', 'POST /api/v1/auth/totp/enrol', 'POST /api/v1/auth/totp/confirm', 'POST /api/v1/auth/password', 'PATCH /api/v1/auth/me', 'POST /api/v1/campaigns/{id}/approve', 'POST /api/v1/campaigns/{id}/reject', 'POST /api/v1/archive/deletions/{id}/approve', 'POST /api/v1/archive/deletions/{id}/reject',
+  // Auditors export the delivery log they may read: the job is a read, recorded in the operation log.
+  'POST /api/v1/delivery/exports']);
 
 describeEachEngine('tenant isolation on every route', (get) => {
   let app: FastifyInstance;
@@ -165,6 +177,8 @@ describeEachEngine('tenant isolation on every route', (get) => {
     const sent = ok(await app.inject({ method: 'POST', url: '/api/v1/messages', headers: { authorization: `Bearer ${key.key}` }, payload: { from: 'mail@b.example', subject: 'b-message', text: 'x', recipients: [{ email: 'b-recipient@example.test' }] } }));
     const ticket = ok(await support.request('POST', '/api/v1/tickets', { priority: 'P3', title: 'b-ticket', tenantId: T }));
     const inspection = ok(await admin.request('POST', '/api/v1/inspections', { kind: 'light' }));
+    const webhook = ok(await admin.request('POST', '/api/v1/webhooks', { url: 'https://hooks.b.example/b-webhook', events: ['message.delivered'], tenantId: T }));
+    const exported = ok(await app.inject({ method: 'POST', url: '/api/v1/delivery/exports', headers: { authorization: `Bearer ${key.key}` }, payload: { format: 'csv' } }));
     const archived = await store.db.insertInto('archive_messages').values({
       tenant_id: T, account_id: sender.account.id, lane: 'transactional', message_id: sent.messages[0].messageId, header_message_id: 'b-archived@b.example', mail_from: 'mail@b.example',
       sender: 'mail@b.example', subject: 'b-message', tags: '', sent_at: Date.now(), archived_at: Date.now(), expires_at: Date.now() + 86_400_000, day: new Date().toISOString().slice(0, 10),
@@ -176,8 +190,8 @@ describeEachEngine('tenant isolation on every route', (get) => {
     b = {
       tenantId: T, accountId: sender.account.id, apiKeyId: key.id, domainId: domain.id, userId: user.id, templateId: template.id, campaignId: campaign.id,
       listId: list.id, subscriberEmail: 'b-member@example.test', importId: imp.id, messageId: sent.messages[0].messageId, suppressed: 'b-suppressed@example.test',
-      ticketId: ticket.id, inspectionId: inspection.id, archiveId: String(archived.id), holdId: hold.id, deletionId: deletion.id,
-      secrets: [T, sender.account.id, key.id, domain.id, user.id, template.id, campaign.id, list.id, imp.id, sent.messages[0].messageId, ticket.id, 'b-member@example.test', 'b-suppressed@example.test', 'b-recipient@example.test', 'b-template', 'b-campaign', 'b-list', 'b-ticket', 'walk-b', 'b-archived@b.example', hold.id, deletion.id],
+      ticketId: ticket.id, inspectionId: inspection.id, archiveId: String(archived.id), holdId: hold.id, deletionId: deletion.id, webhookId: webhook.id, exportId: exported.id,
+      secrets: [webhook.id, exported.id, 'hooks.b.example', T, sender.account.id, key.id, domain.id, user.id, template.id, campaign.id, list.id, imp.id, sent.messages[0].messageId, ticket.id, 'b-member@example.test', 'b-suppressed@example.test', 'b-recipient@example.test', 'b-template', 'b-campaign', 'b-list', 'b-ticket', 'walk-b', 'b-archived@b.example', hold.id, deletion.id],
     };
     operatorA = await sessionFor(app, store, 'operator', a.tenantId);
     auditor = await sessionFor(app, store, 'auditor');

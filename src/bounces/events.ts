@@ -4,6 +4,8 @@
  * (configurable, e.g. 3 within 7 days) suppress too.
  */
 import type { Executor } from '../store/store.ts';
+import { addToRollups, messageOrigins } from '../analytics/index.ts';
+import { emitWebhookEvents } from '../webhooks/index.ts';
 import { headlineReason } from './headline.ts';
 import { suppress } from './suppressions.ts';
 import type { SuppressionReason } from './suppressions.ts';
@@ -43,6 +45,7 @@ export async function recordBounceEvent(trx: Executor, ev: BounceEventInput, pol
     reply_code: ev.replyCode, diagnostic: ev.diagnostic.slice(0, 2000), linked_by: ev.linkedBy,
   }).returning('id').executeTakeFirstOrThrow();
   const eventId = Number(inserted.id);
+  await countBounce(trx, ev, at, recipient);
   // Only an event tied to a message Fanout sent to this recipient for this tenant may change the
   // list: an unlinked report is anyone's word, kept for people to read (see inbound.ts).
   if (!ev.tenantId || ev.linkedBy === 'none' || !recipient.includes('@')) return { eventId, suppressed: null };
@@ -69,4 +72,26 @@ export async function recordBounceEvent(trx: Executor, ev: BounceEventInput, pol
     return { eventId, suppressed: null };
   }
   return { eventId, suppressed: added ? reason : null };
+}
+
+/**
+ * A bounce or complaint linked to a message Fanout sent moves the statistics in the same
+ * transaction, counted against the message's account, client and the address it left from.
+ */
+async function countBounce(trx: Executor, ev: BounceEventInput, at: number, recipient: string): Promise<void> {
+  if ((ev.kind !== 'bounce' && ev.kind !== 'complaint') || !ev.messageId || !ev.tenantId || ev.linkedBy === 'none') return;
+  const message = await trx.selectFrom('delivery_messages').select(['account_id', 'tenant_id']).where('id', '=', ev.messageId).executeTakeFirst();
+  if (!message || message.tenant_id !== ev.tenantId) return;
+  const origin = (await messageOrigins(trx, [ev.messageId])).get(ev.messageId);
+  let sent = trx.selectFrom('delivery_events').select('source_ip').where('message_id', '=', ev.messageId).where('outcome', '=', 'delivered');
+  if (ev.recipientId) sent = sent.where('recipient_id', '=', ev.recipientId);
+  const attempt = await sent.orderBy('id', 'desc').limit(1).executeTakeFirst();
+  await addToRollups(trx, [{
+    at, tenantId: ev.tenantId, accountId: message.account_id, clientIp: origin?.clientIp, sourceIp: attempt?.source_ip ?? null, senderDomain: origin?.senderDomain ?? '',
+    recipientDomain: recipient.slice(recipient.lastIndexOf('@') + 1), outcome: ev.kind === 'bounce' ? 'bounced' : 'complained', reason: ev.reason,
+  }]);
+  await emitWebhookEvents(trx, [{
+    tenantId: ev.tenantId, at, type: ev.kind === 'bounce' ? 'message.bounced' : 'message.complained',
+    data: { messageId: ev.messageId, recipientId: ev.recipientId, recipient, accountId: message.account_id, reason: ev.reason, hard: ev.hard, status: ev.status, replyCode: ev.replyCode, diagnostic: ev.diagnostic.slice(0, 500) },
+  }]);
 }

@@ -3,6 +3,7 @@
  * mail only for VERP addresses and complaint mailboxes of domains Fanout serves, stores every
  * accepted message raw, and hands it to processInbound.
  */
+import { smtpRejects, smtpSessions } from '../metrics/index.ts';
 import type { Store } from '../store/store.ts';
 import { SmtpServer } from '../smtp/server.ts';
 import type { ReceivedData, SmtpPath, SmtpSession } from '../smtp/server.ts';
@@ -83,6 +84,7 @@ export async function startBounceListener(store: Store, options: BounceListenerO
   // The SMTP layer (src/smtp/) reads DATA as a stream: past maxBytes it is thrown away and
   // answered 552 at its end, so this internet-facing port never holds more than the limit.
   const server = new SmtpServer<null>({
+    observe: { session: () => smtpSessions.inc({ listener: 'bounce' }), refusal: (code: number) => smtpRejects.inc({ listener: 'bounce', class: code >= 500 ? '5xx' : '4xx' }) },
     name: options.hostname ?? 'fanout.local',
     banner: 'Fanout bounce receiver',
     maxMessageBytes: maxBytes,

@@ -48,6 +48,8 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.FANOUT_BOUNCE_PORT) section('bounce').port = intFromEnv('FANOUT_BOUNCE_PORT', env.FANOUT_BOUNCE_PORT);
   if (env.FANOUT_ROUTES) section('delivery').routes = parseRoutes(env.FANOUT_ROUTES);
   if (env.FANOUT_HOOKS) section('hooks').modules = env.FANOUT_HOOKS.split(',').map((m) => m.trim()).filter(Boolean);
+  if (env.FANOUT_METRICS_TOKEN) section('metrics').token = env.FANOUT_METRICS_TOKEN;
+  if (env.FANOUT_WEBHOOK_ALLOWED_NETWORKS !== undefined) section('webhooks').allowedNetworks = env.FANOUT_WEBHOOK_ALLOWED_NETWORKS.split(',').map((n) => n.trim()).filter(Boolean);
   if (env.FANOUT_SECRET_KEY) section('security').encryptionKey = env.FANOUT_SECRET_KEY;
   if (env.FANOUT_SECRET_KEY_FILE) section('security').encryptionKeyFile = env.FANOUT_SECRET_KEY_FILE;
   if (env.FANOUT_SECURE_COOKIES) section('security').secureCookies = env.FANOUT_SECURE_COOKIES === 'auto' ? 'auto' : /^(1|true|yes|on)$/i.test(env.FANOUT_SECURE_COOKIES);

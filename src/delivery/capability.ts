@@ -1,6 +1,7 @@
 import { defineCapability } from '../platform/capability.ts';
 import * as deliveryMigration from '../store/migrations/0100_delivery.ts';
 import * as sharedBodyParts from '../store/migrations/0150_shared_body_parts.ts';
+import * as messageClientIp from '../store/migrations/0160_message_client_ip.ts';
 import { DeliveryConfigSchema } from './config.ts';
 import { deliveryRoutes } from './routes.ts';
 
@@ -10,6 +11,7 @@ export const delivery = defineCapability({
   migrations: [
     { name: '0100_delivery', up: deliveryMigration.up },
     { name: '0150_shared_body_parts', up: sharedBodyParts.up },
+    { name: '0160_message_client_ip', up: (db) => messageClientIp.up(db) },
   ],
   routes: [deliveryRoutes],
   config: { delivery: DeliveryConfigSchema },

@@ -13,6 +13,10 @@ const EventsQuery = Type.Object({
   recipient: Type.Optional(Type.String({ maxLength: 254 })),
   messageId: Type.Optional(Type.String({ maxLength: 64 })),
   outcome: Type.Optional(Type.Union(OUTCOMES.map((o) => Type.Literal(o)))),
+  reason: Type.Optional(Type.String({ maxLength: 64, pattern: '^[a-z_]+$' })),
+  clientIp: Type.Optional(Type.String({ maxLength: 64 })),
+  sourceIp: Type.Optional(Type.String({ maxLength: 64 })),
+  recipientDomain: Type.Optional(Type.String({ maxLength: 253 })),
   from: Type.Optional(Type.String({ format: 'date-time' })),
   to: Type.Optional(Type.String({ format: 'date-time' })),
   cursor: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -27,14 +31,14 @@ const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString()
 
 export const deliveryRoutes: RouteModule = (app, { store }) => {
   app.get<{ Querystring: Static<typeof EventsQuery> }>('/delivery/events', { config: { access: { roles: ['administrator', 'auditor', 'support', 'operator', 'account'], tenant: 'caller' } },
-    schema: { tags: ['delivery'], summary: 'The delivery log: every attempt and decision, newest first, by recipient, message, outcome and time', querystring: EventsQuery },
+    schema: { tags: ['delivery'], summary: 'The delivery log (投递日志): every attempt and decision, newest first (keyset: pass nextCursor as cursor), by recipient, message, outcome, reason, tenant, account, client IP, source IP, recipient domain and time (format=json|csv|xlsx)', querystring: EventsQuery },
   }, async (req) => {
     const p = principalOf(req);
     const q = req.query;
     const scope = scopeOf(req);
     const page = await queryDeliveryEvents(store.db, {
       tenantId: scope ?? q.tenantId ?? null, accountId: p.kind === 'apikey' ? p.accountId : q.accountId, recipient: q.recipient?.toLowerCase(),
-      messageId: q.messageId, outcome: q.outcome, from: q.from ? Date.parse(q.from) : undefined, to: q.to ? Date.parse(q.to) : undefined, cursor: q.cursor, limit: q.limit,
+      messageId: q.messageId, outcome: q.outcome, reason: q.reason, clientIp: q.clientIp, sourceIp: q.sourceIp, recipientDomain: q.recipientDomain?.toLowerCase(), from: q.from ? Date.parse(q.from) : undefined, to: q.to ? Date.parse(q.to) : undefined, cursor: q.cursor, limit: q.limit,
     });
     return { items: page.events.map((e) => ({ ...e, at: iso(e.at) })), nextCursor: page.nextCursor };
   });

@@ -27,6 +27,8 @@ export interface DeliveryMessageTable {
   source: string;
   recipient_count: number;
   created_at: number;
+  /** The submitting business system's address (SMTP peer or HTTP client); null when unknown. */
+  client_ip: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /**

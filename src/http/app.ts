@@ -16,6 +16,7 @@ import { authenticationHook } from './auth.ts';
 import type { Identify } from './auth.ts';
 import { parseJsonBody } from './json-body.ts';
 import { errorHandler, sendProblem, toProblem } from './problems.ts';
+import { registerListExports } from './exports.ts';
 
 export interface HttpDeps {
   store: Store;
@@ -106,6 +107,7 @@ export async function buildHttpApp(deps: HttpDeps, modules: RouteModule[], optio
   });
   app.decorateRequest('principal', null);
   app.addHook('onRequest', authenticationHook(deps.identify));
+  registerListExports(app);
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

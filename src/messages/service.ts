@@ -174,7 +174,7 @@ export async function sendMessages(store: Store, ctx: SendContext, request: Send
       if (d.lane) queuedLane = d.lane;
     }
     // Parts every recipient shares (an attachment, an unpersonalised body) are held and stored once.
-    items.push({ tenantId: ctx.tenantId, accountId: ctx.accountId, lane: queuedLane, mailFrom: from.address, recipients: [{ email: emails[i]! }], raw: splitter.split(queued), headerMessageId: messageIdHeader, source: 'api' });
+    items.push({ tenantId: ctx.tenantId, accountId: ctx.accountId, lane: queuedLane, mailFrom: from.address, recipients: [{ email: emails[i]! }], raw: splitter.split(queued), headerMessageId: messageIdHeader, source: 'api', clientIp: ctx.actor.clientIp });
     const maxHeld = ctx.requestMessageBytes ?? DEFAULT_REQUEST_MESSAGE_BYTES;
     if (splitter.heldBytes > maxHeld) {
       throw invalid(`the messages of this request come to more than ${maxHeld} bytes after recipient ${i} (parts they share counted once); send fewer recipients per request`, [{ field: `/body/recipients/${i}`, message: 'the request is too large in all' }]);

@@ -67,6 +67,7 @@ export class SmtpConnection<T> {
   }
 
   start(tooMany: boolean): void {
+    this.#host.options.observe?.session();
     this.#listen(this.#socket);
     if (tooMany) {
       this.#reply(421, `4.3.2 ${this.#host.options.name} Too many connections, try again later`);
@@ -428,6 +429,7 @@ export class SmtpConnection<T> {
 
   #reply(code: number, text: string): void {
     if (this.#mode === 'closed') return;
+    if (code >= 400) this.#host.options.observe?.refusal(code);
     const lines = text.split('\n');
     for (let i = 0; i < lines.length - 1; i++) this.#out += `${code}-${lines[i]}\r\n`;
     this.#out += text ? `${code} ${lines[lines.length - 1]}\r\n` : `${code} \r\n`;

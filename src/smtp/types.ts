@@ -87,4 +87,6 @@ export interface SmtpServerOptions<T> {
   maxErrors?: number;
   handlers: SmtpHandlers<T>;
   log?: SmtpLog;
+  /** Told of every connection and every refusal (4xx/5xx reply) for the listener's metrics. */
+  observe?: { session(): void; refusal(code: number): void };
 }

@@ -17,8 +17,11 @@ export const DKIM_PRIVATE_KEY: SealedField = { table: 'dkim_keys', column: 'priv
 export const TOTP_SECRET: SealedField = { table: 'console_users', column: 'totp_secret', idColumn: 'id' };
 export const TOTP_PENDING_SECRET: SealedField = { table: 'console_users', column: 'totp_pending_secret', idColumn: 'id' };
 
+export const WEBHOOK_SECRET: SealedField = { table: 'webhook_endpoints', column: 'secret', idColumn: 'id' };
+export const WEBHOOK_PREVIOUS_SECRET: SealedField = { table: 'webhook_endpoints', column: 'previous_secret', idColumn: 'id' };
+
 /** Every secret Fanout keeps in the store. */
-export const SEALED_FIELDS: SealedField[] = [PLATFORM_SECRET, DKIM_PRIVATE_KEY, TOTP_SECRET, TOTP_PENDING_SECRET];
+export const SEALED_FIELDS: SealedField[] = [PLATFORM_SECRET, DKIM_PRIVATE_KEY, TOTP_SECRET, TOTP_PENDING_SECRET, WEBHOOK_SECRET, WEBHOOK_PREVIOUS_SECRET];
 
 const contextOf = (f: SealedField, id: string) => `${f.table}.${f.column}:${id}`;
 

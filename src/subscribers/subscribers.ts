@@ -1,4 +1,5 @@
 import type { Actor } from '../audit/index.ts';
+import { emitWebhookEvents } from '../webhooks/index.ts';
 import { recordOperation } from '../audit/index.ts';
 import { invalid, notFound } from '../core/errors.ts';
 import type { Executor, Tx } from '../store/store.ts';
@@ -129,6 +130,9 @@ export async function subscribe(s: StoreOrTx, actor: Actor, input: SubscribeInpu
       operation: 'subscriber.subscribe', objectType: 'subscriber', objectId: String(row.id), tenantId: input.tenantId,
       description: `${email} ${status} on list ${list.name}`, details: { listId: list.id, email, status, previousStatus: member?.status ?? null, source },
     });
+    if (status === 'subscribed' && member?.status !== 'subscribed') {
+      await emitWebhookEvents(trx, [{ tenantId: input.tenantId, at: now, type: 'recipient.subscribed', data: { recipient: email, listId: list.id, listName: list.name, source } }]);
+    }
     return { subscriber: view(row), status, added: !member, previousStatus: member?.status ?? null };
   });
 }
@@ -149,6 +153,8 @@ export async function confirmSubscription(s: StoreOrTx, actor: Actor, input: { t
       operation: 'subscriber.confirm', objectType: 'subscriber', objectId: String(input.subscriberId), tenantId: input.tenantId,
       description: `subscription confirmed on list ${input.listId}`, details: { listId: input.listId },
     });
+    const who = await trx.selectFrom('subscribers').select('email').where('id', '=', input.subscriberId).executeTakeFirst();
+    await emitWebhookEvents(trx, [{ tenantId: input.tenantId, at: now, type: 'recipient.subscribed', data: { recipient: who?.email ?? null, listId: input.listId, source: 'double_opt_in' } }]);
     return 'subscribed';
   });
 }

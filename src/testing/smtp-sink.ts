@@ -139,6 +139,8 @@ export class SmtpSink {
   readonly host: string;
   port = 0;
   readonly messages: SinkMessage[] = [];
+  /** The sink's own log: every final answer it gave a recipient (refusal at RCPT, or the reply to DATA), when capturing. */
+  readonly replies: { recipient: string; code: number; at: number }[] = [];
   readonly counters: SinkCounters = { connections: 0, activeConnections: 0, maxConcurrentConnections: 0, tlsSessions: 0, messages: 0, recipients: 0, rejectedRecipients: 0, bytes: 0, rsets: 0, drops: 0 };
   rules: Map<string, SinkBehaviour>;
   defaultBehaviour: SinkBehaviour;
@@ -169,6 +171,7 @@ export class SmtpSink {
   /** Forgets captured messages and zeroes the counters (except activeConnections). */
   reset(): void {
     this.messages.length = 0;
+    this.replies.length = 0;
     const active = this.counters.activeConnections;
     for (const k of Object.keys(this.counters) as (keyof SinkCounters)[]) this.counters[k] = 0;
     this.counters.activeConnections = active;
@@ -382,6 +385,7 @@ export class SmtpSink {
     const reply = replyOf(b);
     if (reply && reply.stage === 'rcpt') {
       this.counters.rejectedRecipients++;
+      if (this.#opts.capture ?? true) this.replies.push({ recipient: address.address.toLowerCase(), code: reply.code, at: Date.now() });
       // smtp-server closes the session itself after sending a 421.
       return cb(smtpError(reply.code, reply.text));
     }
@@ -417,12 +421,14 @@ export class SmtpSink {
       const finish = () => {
         if (stream.sizeExceeded) return cb(smtpError(552, '5.3.4 Message size exceeds fixed limit'));
         if (dataReply) {
+          if (capture) for (const r of rcpts) this.replies.push({ recipient: r.toLowerCase(), code: dataReply.code, at: Date.now() });
           const err = smtpError(dataReply.code, dataReply.text);
           return cb(err);
         }
         this.counters.messages++;
         this.counters.recipients += rcpts.length;
         this.counters.bytes += bytes;
+        if (capture) for (const r of rcpts) this.replies.push({ recipient: r.toLowerCase(), code: 250, at: Date.now() });
         if (capture) {
           this.messages.push({
             connectionId: session.id,

@@ -5,6 +5,7 @@ import { getPlatformSecret } from '../store/platform-secret.ts';
 import type { RouteModule } from '../http/app.ts';
 import type { Store } from '../store/store.ts';
 import { applyUnsubscribe } from './unsubscribe.ts';
+import { emitWebhookEvents } from '../webhooks/index.ts';
 import { verifyToken } from '../core/signed-tokens.ts';
 import type { RecipientRef } from './links-signed.ts';
 import { unsubscribePage } from './pages.ts';
@@ -13,11 +14,15 @@ const TokenParams = Type.Object({ token: Type.String({ minLength: 10, maxLength:
 // A transparent 1×1 GIF.
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
-async function record(store: Store, req: FastifyRequest, kind: string, ref: RecipientRef, url: string | null = null): Promise<void> {
-  await store.db.insertInto('tracking_events').values({
-    at: Date.now(), tenant_id: ref.t, kind, email: ref.e, message_id: ref.m ?? null, campaign_id: ref.c ?? null, url,
-    user_agent: (req.headers['user-agent'] ?? '').slice(0, 500) || null, ip: req.ip,
-  }).execute();
+async function record(store: Store, req: FastifyRequest, kind: 'open' | 'click', ref: RecipientRef, url: string | null = null): Promise<void> {
+  const at = Date.now();
+  await store.transaction(async (trx) => {
+    await trx.insertInto('tracking_events').values({
+      at, tenant_id: ref.t, kind, email: ref.e, message_id: ref.m ?? null, campaign_id: ref.c ?? null, url,
+      user_agent: (req.headers['user-agent'] ?? '').slice(0, 500) || null, ip: req.ip,
+    }).execute();
+    await emitWebhookEvents(trx, [{ tenantId: ref.t, at, type: kind === 'open' ? 'message.opened' : 'message.clicked', data: { recipient: ref.e, messageRef: ref.m ?? null, campaignId: ref.c ?? null, ...(url ? { url } : {}) } }]);
+  });
 }
 
 const lang = (req: FastifyRequest): 'zh-CN' | 'en' => (/^\s*en/i.test(String(req.headers['accept-language'] ?? '')) ? 'en' : 'zh-CN');

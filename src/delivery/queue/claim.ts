@@ -6,6 +6,9 @@ import { AppError } from '../../core/errors.ts';
 import { isHardBounce } from '../../bounces/index.ts';
 import { isReason } from '../../bounces/index.ts';
 import type { Store, Tx } from '../../store/store.ts';
+import { addToRollups, messageOrigins, rollupOutcome } from '../../analytics/index.ts';
+import { emitWebhookEvents } from '../../webhooks/index.ts';
+import { deliveryLatency } from '../../metrics/index.ts';
 import type { DeliveryEventTable, Lane } from '../tables.ts';
 import { loadBodies } from './bodies.ts';
 
@@ -169,8 +172,12 @@ export class DeliveryQueue {
         }));
         for (let i = 0; i < events.length; i += 1000) await trx.insertInto('delivery_events').values(events.slice(i, i + 1000)).execute();
       }
+      await countCompletions(trx, done);
+      await publishCompletions(trx, done);
       await suppressHardFailures(trx, done);
     });
+    // After the commit: a retried transaction is observed once.
+    for (const c of done) if (c.outcome === 'delivered') deliveryLatency.observe({ lane: c.row.lane }, Math.max(0, (c.at - c.row.firstQueuedAt) / 1000));
   }
 
   /** The same writes as `#updateRows`, one prepared statement run per row. */
@@ -320,6 +327,32 @@ class SqliteStatements {
     this.event = db.prepare(`insert into delivery_events (at, tenant_id, account_id, message_id, recipient_id, recipient, lane, attempt, source_ip,
       mx_host, site, reply_code, enhanced_status, text, outcome, reason) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   }
+}
+
+const WEBHOOK_TYPE = { delivered: 'message.delivered', deferred: 'message.deferred', failed: 'message.failed', expired: 'message.failed' } as const;
+
+/** Webhook events for business systems, into the outbox in the same transaction. */
+async function publishCompletions(trx: Tx, done: Completion[]): Promise<void> {
+  await emitWebhookEvents(trx, done.filter((c) => c.outcome !== 'cancelled').map((c) => ({
+    tenantId: c.row.tenantId, at: c.at, type: WEBHOOK_TYPE[c.outcome as keyof typeof WEBHOOK_TYPE],
+    data: {
+      messageId: c.row.messageId, recipientId: c.row.id, recipient: c.row.recipient, accountId: c.row.accountId, lane: c.row.lane, outcome: c.outcome,
+      attempt: c.row.attempts + (c.attempted ? 1 : 0), mxHost: c.mxHost, sourceIp: c.sourceIp, replyCode: c.replyCode, enhancedStatus: c.enhancedStatus, text: c.text?.slice(0, 500) ?? null, reason: c.reason,
+      ...(c.outcome === 'deferred' && c.nextAttemptAt ? { nextAttemptAt: new Date(c.nextAttemptAt).toISOString() } : {}),
+    },
+  })));
+}
+
+/** The statistics' counters move in the transaction that writes the events. */
+async function countCompletions(trx: Tx, done: Completion[]): Promise<void> {
+  const origins = await messageOrigins(trx, done.map((c) => c.row.messageId));
+  await addToRollups(trx, done.map((c) => {
+    const origin = origins.get(c.row.messageId);
+    return {
+      at: c.at, tenantId: c.row.tenantId, accountId: c.row.accountId, clientIp: origin?.clientIp, sourceIp: c.sourceIp, senderDomain: origin?.senderDomain ?? '',
+      recipientDomain: c.row.domain, outcome: rollupOutcome(c.outcome, c.reason), reason: c.outcome === 'delivered' ? null : c.reason,
+    };
+  }));
 }
 
 /**

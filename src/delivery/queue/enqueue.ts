@@ -4,6 +4,8 @@ import { reserveQuota } from '../../accounts/index.ts';
 import type SqliteDatabase from 'better-sqlite3';
 import type { Insertable } from 'kysely';
 import type { Store, Tx } from '../../store/store.ts';
+import { addToRollups } from '../../analytics/index.ts';
+import type { RollupEvent } from '../../analytics/index.ts';
 import { SplitBody, storeParts } from './bodies.ts';
 import type { DeliveryEventTable, DeliveryMessageTable, DeliveryRecipientTable, Lane } from '../tables.ts';
 
@@ -29,6 +31,8 @@ export interface EnqueueItem {
   messageId?: string;
   headerMessageId?: string | null;
   source?: 'smtp' | 'api' | 'campaign';
+  /** The submitting business system's address, for statistics and the delivery log. */
+  clientIp?: string | null;
 }
 
 export interface EnqueueResult {
@@ -70,7 +74,7 @@ function insertStatements(db: SqliteDatabase.Database): InsertStatements {
   if (!s) {
     s = {
       message: db.prepare(`insert into delivery_messages (id, tenant_id, account_id, lane, mail_from, from_domain, body, body_format, size, header_message_id, source,
-        recipient_count, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        recipient_count, created_at, client_ip) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       recipient: db.prepare(`insert into delivery_recipients (id, message_id, tenant_id, account_id, lane, recipient, domain, state, attempts, first_queued_at,
         next_attempt_at, lease_owner, lease_expires_at, site, last_reply_code, last_text, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       event: db.prepare(`insert into delivery_events (at, tenant_id, account_id, message_id, recipient_id, recipient, lane, attempt, source_ip,
@@ -167,6 +171,7 @@ export async function writeMessages(trx: Tx, items: EnqueueItem[], options: Writ
   const messages: (Insertable<DeliveryMessageTable> & { body_format: number })[] = [];
   const recipients: DeliveryRecipientTable[] = [];
   const events: Omit<DeliveryEventTable, 'id'>[] = [];
+  const counted: RollupEvent[] = [];
   const shared: { tenantId: string; body: SplitBody }[] = [];
   const outcomes: ItemOutcome[] = items.map((it, i) => {
     const refusal = verdicts[i];
@@ -177,13 +182,16 @@ export async function writeMessages(trx: Tx, items: EnqueueItem[], options: Writ
     messages.push({
       id: messageId, tenant_id: it.tenantId, account_id: it.accountId, lane: it.lane, mail_from: it.mailFrom,
       from_domain: domainOf(it.mailFrom), body: split ? split.stored : (it.raw as Buffer), body_format: split?.format ?? 0, size: sizeOf(it.raw), header_message_id: it.headerMessageId ?? null,
-      source: it.source ?? 'api', recipient_count: it.recipients.length, created_at: now,
+      source: it.source ?? 'api', recipient_count: it.recipients.length, created_at: now, client_ip: it.clientIp ?? null,
     });
     // Plain platform ids: the compact VERP form (b-1..., within the 64-octet local part)
     // packs exactly a msg_ and an rc_ id.
     const recipientIds = it.recipients.map((r) => {
       const id = r.id ?? newId('rc', now);
       const reason = suppressed[i]!.get(r.email);
+      const origin = { at: now, tenantId: it.tenantId, accountId: it.accountId, clientIp: it.clientIp, senderDomain: domainOf(it.mailFrom), recipientDomain: domainOf(r.email) };
+      counted.push({ ...origin, outcome: 'submitted' });
+      if (reason) counted.push({ ...origin, outcome: 'suppressed', reason });
       recipients.push({
         id, message_id: messageId, tenant_id: it.tenantId, account_id: it.accountId, lane: it.lane, recipient: r.email,
         domain: domainOf(r.email), state: reason ? 'suppressed' : 'queued', attempts: 0, first_queued_at: now, next_attempt_at: now,
@@ -202,10 +210,11 @@ export async function writeMessages(trx: Tx, items: EnqueueItem[], options: Writ
     return { ok: true, result: { messageId, recipientIds } };
   });
   if (shared.length) await storeParts(trx, shared, now);
+  await addToRollups(trx, counted);
   if (options.sqlite) {
     const st = insertStatements(options.sqlite);
     for (const m of messages) {
-      st.message.run(m.id, m.tenant_id, m.account_id, m.lane, m.mail_from, m.from_domain, m.body, m.body_format, m.size, m.header_message_id, m.source, m.recipient_count, m.created_at);
+      st.message.run(m.id, m.tenant_id, m.account_id, m.lane, m.mail_from, m.from_domain, m.body, m.body_format, m.size, m.header_message_id, m.source, m.recipient_count, m.created_at, m.client_ip ?? null);
     }
     for (const r of recipients) {
       st.recipient.run(r.id, r.message_id, r.tenant_id, r.account_id, r.lane, r.recipient, r.domain, r.state, r.attempts, r.first_queued_at,

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { invalid } from '../../core/errors.ts';
 import type { Executor } from '../../store/store.ts';
 
@@ -30,6 +31,14 @@ export interface EventQuery {
   recipient?: string;
   messageId?: string;
   outcome?: string;
+  /** Failure reason class (userunknown, mailboxfull, ...). */
+  reason?: string;
+  /** The egress address of the attempt. */
+  sourceIp?: string;
+  /** The business system's address the message was submitted from. */
+  clientIp?: string;
+  /** The recipient's domain (lower-case). */
+  recipientDomain?: string;
   /** Inclusive lower and exclusive upper bound, epoch ms. */
   from?: number;
   to?: number;
@@ -50,16 +59,24 @@ export async function queryDeliveryEvents(db: Executor, query: EventQuery = {}):
   if (query.outcome !== undefined && !(OUTCOMES as readonly string[]).includes(query.outcome)) {
     throw invalid(`outcome must be one of ${OUTCOMES.join(', ')}`, [{ field: 'outcome', message: OUTCOMES.join(', ') }]);
   }
-  let q = db.selectFrom('delivery_events').selectAll();
-  if (query.tenantId) q = q.where('tenant_id', '=', query.tenantId);
-  if (query.accountId) q = q.where('account_id', '=', query.accountId);
+  let q = db.selectFrom('delivery_events').selectAll('delivery_events');
+  if (query.clientIp) q = q.innerJoin('delivery_messages as m', 'm.id', 'delivery_events.message_id').where('m.client_ip', '=', query.clientIp);
+  if (query.reason) q = q.where('reason', '=', query.reason);
+  if (query.sourceIp) q = q.where('source_ip', '=', query.sourceIp);
+  // The recipient column holds the whole address: its domain is the part after the last @.
+  if (query.recipientDomain) {
+    const tail = `@${query.recipientDomain}`;
+    q = q.where(sql<string>`substr(recipient, length(recipient) - ${tail.length - 1})`, '=', tail);
+  }
+  if (query.tenantId) q = q.where('delivery_events.tenant_id', '=', query.tenantId);
+  if (query.accountId) q = q.where('delivery_events.account_id', '=', query.accountId);
   if (query.recipient) q = q.where('recipient', '=', query.recipient);
   if (query.messageId) q = q.where('message_id', '=', query.messageId);
   if (query.outcome) q = q.where('outcome', '=', query.outcome);
   if (query.from !== undefined) q = q.where('at', '>=', query.from);
   if (query.to !== undefined) q = q.where('at', '<', query.to);
-  if (query.cursor != null) q = q.where('id', '<', query.cursor);
-  const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
+  if (query.cursor != null) q = q.where('delivery_events.id', '<', query.cursor);
+  const rows = await q.orderBy('delivery_events.id', 'desc').limit(limit + 1).execute();
   const page = rows.slice(0, limit).map((r): DeliveryEvent => ({
     id: r.id, at: r.at, tenantId: r.tenant_id, accountId: r.account_id, messageId: r.message_id, recipientId: r.recipient_id,
     recipient: r.recipient, lane: r.lane, attempt: r.attempt, sourceIp: r.source_ip, mxHost: r.mx_host, site: r.site,

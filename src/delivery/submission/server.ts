@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { smtpRejects, smtpSessions } from '../../metrics/index.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { accountsForClientIp, authenticateSmtp, getAccount } from '../../accounts/index.ts';
@@ -260,7 +261,7 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
       outcome = await commits.submit({
         tenantId: account.tenantId, accountId: account.id, lane, mailFrom,
         recipients: session.rcptTo.map((r) => ({ email: r.address })), raw: queuedRaw, messageId,
-        headerMessageId: prepared.headerMessageId, source: 'smtp',
+        headerMessageId: prepared.headerMessageId, source: 'smtp', clientIp: session.remoteAddress,
       });
     } catch (err) {
       if (err instanceof AppError && err.kind === 'validation') throw new Reply(554, `5.6.0 ${err.message}`);
@@ -281,6 +282,7 @@ export async function startSubmissionServer(store: Store, options: SubmissionOpt
   }
 
   const server = new SmtpServer<SessionState>({
+    observe: { session: () => smtpSessions.inc({ listener: 'submission' }), refusal: (code: number) => smtpRejects.inc({ listener: 'submission', class: code >= 500 ? '5xx' : '4xx' }) },
     name: options.hostname,
     banner: 'Fanout submission',
     maxMessageBytes: options.maxMessageBytes,
