@@ -54,7 +54,11 @@ export function startArchive(store: Store, config: FanoutConfig, options: { node
   };
   const timer = setInterval(() => {
     if (running || stopped) return;
-    running = run(false).finally(() => {
+    // The job's lease lives in the store: while the store is away the claim fails, and the
+    // next tick tries again; a failed claim must never end the process.
+    running = run(false).catch((err: unknown) => {
+      options.log?.warn({ err, job: 'archive.ingest' }, 'could not claim a scheduled job; the store may be away');
+    }).finally(() => {
       running = null;
     });
   }, Math.max(50, Math.min(everyMs, 5000)));

@@ -146,7 +146,12 @@ export function startRetention(store: Store, config: FanoutConfig, options: { no
   };
   const timer = setInterval(() => {
     if (running || stopped || !c.enabled) return;
-    running = run(false).finally(() => {
+    // The job's lease lives in the store: while the store is away the claim fails, and the
+    // next tick tries again; a failed claim must never end the process.
+    running = run(false).catch((err: unknown) => {
+      options.log?.warn({ err, job: 'retention.prune' }, 'could not claim a scheduled job; the store may be away');
+      return null;
+    }).finally(() => {
       running = null;
     });
   }, Math.min(60_000, Math.max(1000, c.everyMinutes * 60_000)));

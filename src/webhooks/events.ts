@@ -5,7 +5,11 @@ import type { Executor } from '../store/store.ts';
 export const WEBHOOK_EVENT_TYPES = [
   'message.delivered', 'message.deferred', 'message.failed', 'message.bounced', 'message.complained', 'message.opened', 'message.clicked',
   'recipient.unsubscribed', 'recipient.subscribed', 'account.quota_warning', 'account.quota_exhausted',
-  'ticket.created', 'ticket.updated', 'ticket.resolved', 'archive.notification',
+  // A tenant's fault tickets, as the operations capability names their events.
+  'ticket.created', 'ticket.acknowledged', 'ticket.status_changed', 'ticket.assigned', 'ticket.commented', 'ticket.escalated',
+  'ticket.breached', 'ticket.resolved', 'ticket.closed', 'ticket.reopened', 'ticket.signal_recovered', 'ticket.signal_failing',
+  'ticket.survey_received', 'ticket.report_submitted',
+  'archive.notification',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 

@@ -91,6 +91,9 @@ describeEachEngine('inspections against a running Fanout (own DNS server, two no
     for (const key of ['smtp', 'http', 'bounce_listener', 'sender', 'database', 'queue_depth', 'queue_oldest', 'features', 'tls_certificate', 'version']) {
       assert.equal(check(r, key).status, 'ok', `${key}: ${check(r, key).message}`);
     }
+    const features = check(r, 'features').value as { approval: string; search: string; archive: string; archiveSearchLatencyMs: number };
+    assert.deepEqual([features.approval, features.search, features.archive], ['ok', 'ok', 'ok']);
+    assert.ok(features.archiveSearchLatencyMs >= 0);
     const probe = check(r, 'send_receive');
     assert.equal(probe.status, 'ok', probe.message);
     const pv = probe.value as { latencySeconds: number; dkim: string };

@@ -1,4 +1,5 @@
 import type { Executor, Tx } from '../../store/store.ts';
+import { emitWebhookEvents } from '../../webhooks/index.ts';
 
 /** Every event a ticket emits; `ticket.*` as the webhook event names. */
 export const TICKET_EVENTS = [
@@ -19,11 +20,15 @@ export interface TicketEvent {
 
 /**
  * Writes one event in the caller's transaction, so an event exists exactly when the change it
- * describes committed. This table is the seam for the webhook outbox: it reads events in id
- * order with `ticketEventsAfter` and keeps its own cursor; nothing here is updated or deleted.
+ * describes committed; nothing here is updated or deleted. A tenant's ticket events also go to
+ * that tenant's webhook outbox in the same transaction (`ticket.*`); the platform's own tickets
+ * (no tenant) have no tenant endpoint to go to and stay in this timeline.
  */
 export async function appendTicketEvent(trx: Tx, event: { at: number; type: TicketEventType; ticketId: string; tenantId: string | null; data: Record<string, unknown> }): Promise<void> {
   await trx.insertInto('ops_ticket_events').values({ at: event.at, ticket_id: event.ticketId, tenant_id: event.tenantId, type: event.type, payload: JSON.stringify(event.data) }).execute();
+  if (event.tenantId) {
+    await emitWebhookEvents(trx, [{ tenantId: event.tenantId, type: event.type, at: event.at, data: { ticketId: event.ticketId, ...event.data } }]);
+  }
 }
 
 /** Events after `cursor` (an event id; 0 for the first), oldest first. */

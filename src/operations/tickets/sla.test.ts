@@ -8,6 +8,9 @@ import { SlaCalendar } from './calendar.ts';
 import { sweepEscalations } from './escalation.ts';
 import { ticketEventsAfter } from './events.ts';
 import { changeStatus, createTicket, viewTicket } from './service.ts';
+import { makeSender } from '../../testing/senders.ts';
+import { createWebhook } from '../../webhooks/service.ts';
+import { NetworkPolicy } from '../../webhooks/index.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -122,6 +125,33 @@ describeEachEngine('fault tickets: SLA clocks, pauses, escalations and breaches'
     assert.equal(v.faultReport.overdue, false);
     c.set(Date.parse('2026-11-13T01:00:00Z'));
     assert.equal((await viewTicket(deps, t.id)).faultReport.overdue, true);
+  });
+
+  test("a tenant's ticket events reach that tenant's webhook outbox in the ticket's transaction; platform tickets and other tenants' endpoints get none", async () => {
+    const c = clock(T0);
+    const deps = depsWith(c);
+    const { store } = get();
+    const bank = await makeSender(store, { name: 'ticket-hooks', domain: 'tickets.bank.test' });
+    const other = await makeSender(store, { name: 'ticket-hooks-other', domain: 'tickets-other.bank.test' });
+    const policy = new NetworkPolicy(['127.0.0.0/8']);
+    const hook = await createWebhook(store, TEST_ACTOR, policy, { tenantId: bank.tenantId, url: 'http://127.0.0.1:9/tickets', events: ['ticket.created', 'ticket.acknowledged', 'ticket.resolved'] });
+    const otherHook = await createWebhook(store, TEST_ACTOR, policy, { tenantId: other.tenantId, url: 'http://127.0.0.1:9/other', events: ['ticket.created'] });
+    const t = await createTicket(deps, TEST_ACTOR, { priority: 'P2', title: 'Statements deferred by one provider', tenantId: bank.tenantId });
+    c.advance(5 * MIN);
+    await changeStatus(deps, TEST_ACTOR, t.id, 'acknowledged', 'looking');
+    await changeStatus(deps, TEST_ACTOR, t.id, 'in_progress');
+    await changeStatus(deps, TEST_ACTOR, t.id, 'resolved', 'fixed');
+    await createTicket(deps, TEST_ACTOR, { priority: 'P3', title: 'A platform ticket with no tenant' });
+    const events = await store.db.selectFrom('webhook_events').selectAll().where('tenant_id', 'in', [bank.tenantId, other.tenantId]).orderBy('id').execute();
+    // Only the subscribed types, only for the ticket's tenant; status_changed (in progress) was not subscribed.
+    assert.deepEqual(events.map((e) => [e.tenant_id, e.type]), [[bank.tenantId, 'ticket.created'], [bank.tenantId, 'ticket.acknowledged'], [bank.tenantId, 'ticket.resolved']]);
+    const body = JSON.parse(events[0]!.payload) as { type: string; timestamp: string; data: { ticketId: string } };
+    assert.equal(body.type, 'ticket.created');
+    assert.equal(body.data.ticketId, t.id);
+    assert.equal(body.timestamp, new Date(T0).toISOString());
+    const deliveries = await store.db.selectFrom('webhook_deliveries').select(['endpoint_id']).where('event_id', 'in', events.map((e) => e.id)).execute();
+    assert.ok(deliveries.length === 3 && deliveries.every((d) => d.endpoint_id === hook.id), 'one delivery per event, to the subscribed endpoint only');
+    assert.ok(!deliveries.some((d) => d.endpoint_id === otherHook.id));
   });
 });
 
