@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { FanoutConfig } from '../config/schema.ts';
-import { claimJob, finishJob } from '../cluster/index.ts';
+import { runJobOnce } from '../cluster/index.ts';
 import type { Store } from '../store/store.ts';
 import { archivePending } from './archiver.ts';
 import { ArchiveCapture } from './capture.ts';
@@ -38,27 +38,22 @@ export function startArchive(store: Store, config: FanoutConfig, options: { node
   const capture = new ArchiveCapture(store, (err) => options.log?.error({ err }, 'archive capture could not be written'));
   let running: Promise<void> | null = null;
   let stopped = false;
-  const run = async (force: boolean) => {
-    const at = now();
-    if (!(await claimJob(store.db, 'archive.ingest', options.nodeId, at, 5 * 60_000, (last) => force || at - last >= everyMs))) return;
-    try {
-      // A time budget per run, so a backlog is worked off in steps and the lease never outlives the work.
-      const deadline = now() + 30_000;
-      while (!stopped && now() < deadline && (await archivePending(store, config.archive, { now, limit: config.archive.batchSize })) > 0) { /* next batch */ }
-      await sealDigests(store.db, now());
-    } catch (err) {
-      options.log?.error({ err }, 'archiving failed');
-    } finally {
-      await finishJob(store.db, 'archive.ingest', options.nodeId, at).catch(() => {});
-    }
+  // Once per cluster under the job's lease; a store that is away or a failing run is logged by
+  // runJobOnce and tried again at the next tick.
+  const run = async (force: boolean): Promise<void> => {
+    await runJobOnce(store.db, options.nodeId, {
+      name: 'archive.ingest', leaseMs: 5 * 60_000, isDue: (last, at) => force || at - last >= everyMs,
+      run: async () => {
+        // A time budget per run, so a backlog is worked off in steps and the lease never outlives the work.
+        const deadline = now() + 30_000;
+        while (!stopped && now() < deadline && (await archivePending(store, config.archive, { now, limit: config.archive.batchSize })) > 0) { /* next batch */ }
+        await sealDigests(store.db, now());
+      },
+    }, now(), options.log);
   };
   const timer = setInterval(() => {
     if (running || stopped) return;
-    // The job's lease lives in the store: while the store is away the claim fails, and the
-    // next tick tries again; a failed claim must never end the process.
-    running = run(false).catch((err: unknown) => {
-      options.log?.warn({ err, job: 'archive.ingest' }, 'could not claim a scheduled job; the store may be away');
-    }).finally(() => {
+    running = run(false).finally(() => {
       running = null;
     });
   }, Math.max(50, Math.min(everyMs, 5000)));

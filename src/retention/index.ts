@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { expireArchived } from '../archive/index.ts';
 import type { FanoutConfig } from '../config/schema.ts';
-import { claimJob, finishJob } from '../cluster/index.ts';
+import { runJobOnce } from '../cluster/index.ts';
 import type { Store } from '../store/store.ts';
 import type { RetentionConfig } from './config.ts';
 import { pruneOperationLog } from './oplog.ts';
@@ -130,28 +130,22 @@ export function startRetention(store: Store, config: FanoutConfig, options: { no
   const c = config.retention;
   let stopped = false;
   let running: Promise<RetentionReport | null> | null = null;
+  // Once per cluster under the job's lease; a store that is away or a failing pass is logged by
+  // runJobOnce and tried again at the next tick.
   const run = async (force: boolean): Promise<RetentionReport | null> => {
-    const at = Date.now();
-    if (!(await claimJob(store.db, 'retention.prune', options.nodeId, at, (c.maxRunSeconds + 60) * 1000, (last) => force || at - last >= c.everyMinutes * 60_000))) return null;
-    try {
-      const report = await runRetention(store, c, { stopped: () => stopped });
-      options.log?.info({ retention: report }, 'retention pass finished');
-      return report;
-    } catch (err) {
-      options.log?.error({ err }, 'retention pass failed');
-      return null;
-    } finally {
-      await finishJob(store.db, 'retention.prune', options.nodeId, at).catch(() => {});
-    }
+    let report: RetentionReport | null = null;
+    await runJobOnce(store.db, options.nodeId, {
+      name: 'retention.prune', leaseMs: (c.maxRunSeconds + 60) * 1000, isDue: (last, at) => force || at - last >= c.everyMinutes * 60_000,
+      run: async () => {
+        report = await runRetention(store, c, { stopped: () => stopped });
+        options.log?.info({ retention: report }, 'retention pass finished');
+      },
+    }, Date.now(), options.log);
+    return report;
   };
   const timer = setInterval(() => {
     if (running || stopped || !c.enabled) return;
-    // The job's lease lives in the store: while the store is away the claim fails, and the
-    // next tick tries again; a failed claim must never end the process.
-    running = run(false).catch((err: unknown) => {
-      options.log?.warn({ err, job: 'retention.prune' }, 'could not claim a scheduled job; the store may be away');
-      return null;
-    }).finally(() => {
+    running = run(false).finally(() => {
       running = null;
     });
   }, Math.min(60_000, Math.max(1000, c.everyMinutes * 60_000)));
